@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations/index.js';
+import { PgliteDialect } from './pglite-dialect.js';
+import type { CustomerViewDatabase } from './schema.js';
+
+export const CUSTOMER_VIEW_SCHEMA = 'tandem';
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL; without one Tandem runs embedded PGlite. */
+  databaseUrl?: string | undefined;
+  /** Where Tandem keeps local state (PGlite lives in `<dataDir>/pglite`); `':memory:'` keeps it in RAM. */
+  dataDir: string;
+  /** Bring the schema to the latest migration on open (default true). */
+  migrate?: boolean;
+  /** Pool size for a server (default 10). */
+  maxConnections?: number;
+}
+
+export interface CustomerViewConnection {
+  /** Scoped to the `tandem` schema: `db.selectFrom('persons')` reads `tandem.persons`. */
+  db: Kysely<CustomerViewDatabase>;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+// Both drivers parse values the same way, so the repository never sees a driver-specific shape:
+// bigint counts and numerics become numbers, dates stay 'YYYY-MM-DD' (no local-midnight Date).
+const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082 } as const;
+const toNumber = (text: string): number => Number(text);
+const keepText = (text: string): string => text;
+
+function pgTypes(): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+      if (oid === OID.INT8 || oid === OID.NUMERIC) return toNumber;
+      if (oid === OID.DATE) return keepText;
+      return format === 'binary'
+        ? pg.types.getTypeParser(oid, 'binary')
+        : pg.types.getTypeParser(oid, 'text');
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+/**
+ * Opens the customer view: a `pg` pool when a URL is given, else embedded PGlite. One query layer
+ * (Kysely) serves both, and the schema is migrated to the latest version unless told otherwise.
+ *
+ * @example
+ * const { db, close } = await openDatabase({ dataDir: '.tandem' });
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<CustomerViewConnection> {
+  let root: Kysely<CustomerViewDatabase>;
+  let kind: CustomerViewConnection['kind'];
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 10,
+      types: pgTypes(),
+    });
+    root = new Kysely<CustomerViewDatabase>({ dialect: new PostgresDialect({ pool }) });
+    kind = 'postgres';
+  } else {
+    const parsers = {
+      [pgliteTypes.INT8]: toNumber,
+      [pgliteTypes.NUMERIC]: toNumber,
+      [pgliteTypes.DATE]: keepText,
+    };
+    let pglite: PGlite;
+    if (options.dataDir === ':memory:') {
+      pglite = await PGlite.create({ parsers });
+    } else {
+      const dir = join(options.dataDir, 'pglite');
+      mkdirSync(dir, { recursive: true });
+      pglite = await PGlite.create({ dataDir: dir, parsers });
+    }
+    root = new Kysely<CustomerViewDatabase>({ dialect: new PgliteDialect(pglite) });
+    kind = 'pglite';
+  }
+
+  try {
+    if (options.migrate ?? true) await migrateToLatest(root as Kysely<unknown>);
+  } catch (error) {
+    await root.destroy();
+    throw error;
+  }
+  return {
+    db: root.withSchema(CUSTOMER_VIEW_SCHEMA),
+    kind,
+    close: () => root.destroy(),
+  };
+}
