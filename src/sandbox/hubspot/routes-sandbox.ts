@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { FaultSpecError, parseFaultSpec, type FaultInjector } from '../common/faults.js';
+import type { SandboxStats } from '../common/stats.js';
+import { HubSpotWorldSchema, type HubSpotWorld } from '../world/schema.js';
+import { recordFormSubmission, recordPageView, type FormSubmission, type PageView } from './analytics.js';
+import { validationError } from './errors.js';
+import type { HubSpotPortal } from './portal.js';
+import { bodyObject } from './request.js';
+import { toPublicObject } from './serialize.js';
+
+interface Context {
+  portal: HubSpotPortal;
+  stats: SandboxStats;
+  faults: FaultInjector;
+  now: () => number;
+  reset: () => void;
+  loadWorld: (world: HubSpotWorld) => void;
+}
+
+/** `/__sandbox/*`: test and demo controls, never faulted, rate-limited or authenticated. */
+export function registerSandboxRoutes(app: FastifyInstance, context: Context): void {
+  const { portal, stats, faults, now } = context;
+
+  app.post('/__sandbox/reset', async () => {
+    context.reset();
+    return { ok: true };
+  });
+
+  app.get('/__sandbox/world', async () => portal.exportWorld());
+
+  app.post('/__sandbox/world', async (request) => {
+    const parsed = HubSpotWorldSchema.safeParse(request.body);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      throw validationError(`Invalid HubSpot world: ${problems.slice(0, 20).join('; ')}`);
+    }
+    context.loadWorld(parsed.data);
+    const w = parsed.data;
+    return {
+      ok: true,
+      loaded: { contacts: w.contacts.length, companies: w.companies.length, deals: w.deals.length },
+    };
+  });
+
+  app.get('/__sandbox/stats', async () => stats.snapshot());
+
+  app.post('/__sandbox/stats/reset', async () => {
+    stats.reset();
+    return { ok: true };
+  });
+
+  app.post('/__sandbox/faults', async (request) => {
+    const spec = bodyObject(request)['spec'];
+    if (spec !== undefined && typeof spec !== 'string') throw validationError('"spec" must be a string');
+    try {
+      faults.spec = parseFaultSpec(spec);
+    } catch (error) {
+      if (error instanceof FaultSpecError) throw validationError(error.message);
+      throw error;
+    }
+    return { ok: true, faults: faults.spec };
+  });
+
+  app.post('/__sandbox/page-view', async (request) => {
+    const contact = recordPageView(portal, bodyObject(request) as unknown as PageView, now());
+    return toPublicObject(portal, 'contacts', contact, { properties: 'all' });
+  });
+
+  app.post('/__sandbox/form-submission', async (request) => {
+    const { contact, created } = recordFormSubmission(
+      portal,
+      bodyObject(request) as unknown as FormSubmission,
+      now(),
+    );
+    return { created, contact: toPublicObject(portal, 'contacts', contact, { properties: 'all' }) };
+  });
+}
