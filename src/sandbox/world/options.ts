@@ -64,7 +64,7 @@ export function resolveWorldOptions(options: WorldOptions): ResolvedWorldOptions
     campaigns: options.campaigns ?? 12,
     personMix: normalise(options.personMix ?? { both: 0.45, hubspotOnly: 0.35, salesforceOnly: 0.2 }),
     companyMix: normalise(options.companyMix ?? { both: 0.8, hubspotOnly: 0.1, salesforceOnly: 0.1 }),
-    dealMix: normalise(options.dealMix ?? { both: 0.75, hubspotOnly: 0.12, salesforceOnly: 0.13 }),
+    dealMix: normalise(options.dealMix ?? { both: 0.85, hubspotOnly: 0.07, salesforceOnly: 0.08 }),
     salesforceContactShare: options.salesforceContactShare ?? 0.6,
     convertedLeadShare: options.convertedLeadShare ?? 0.35,
     crossReferenceShare: options.crossReferenceShare ?? 0.3,
