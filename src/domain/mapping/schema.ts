@@ -55,12 +55,15 @@ export const ValueTypeSchema = describeOnce(
 export type ValueType = z.infer<typeof ValueTypeSchema>;
 
 /** Pure value transforms, applied in order to a value read from either system before it is compared. */
-export const TransformSchema = z.union([
-  z.enum(['trim', 'lowercase', 'uppercase', 'titlecase', 'collapse_whitespace', 'e164', 'blank_to_null']),
-  z.object({ e164: z.object({ default_country: z.string().length(2) }) }).strict(),
-  z.object({ truncate: z.number().int().positive() }).strict(),
-  z.object({ replace: z.object({ pattern: z.string(), with: z.string() }).strict() }).strict(),
-]);
+export const TransformSchema = describeOnce(
+  z.union([
+    z.enum(['trim', 'lowercase', 'uppercase', 'titlecase', 'collapse_whitespace', 'e164', 'blank_to_null']),
+    z.object({ e164: z.object({ default_country: z.string().length(2) }) }).strict(),
+    z.object({ truncate: z.number().int().positive() }).strict(),
+    z.object({ replace: z.object({ pattern: z.string(), with: z.string() }).strict() }).strict(),
+  ]),
+  'A value transform: trim, lowercase, uppercase, titlecase, collapse_whitespace, e164, blank_to_null, or { e164: { default_country } }, { truncate: n }, { replace: { pattern, with } }.',
+);
 export type Transform = z.infer<typeof TransformSchema>;
 
 /** A field's name in Salesforce: the same API name on Lead and Contact, or one per object. */
@@ -102,7 +105,10 @@ export const FieldMappingSchema = z
     type: ValueTypeSchema.default('string'),
     direction: DirectionSchema.default('both'),
     conflict: ConflictRuleSchema.default('newest'),
-    transforms: z.array(TransformSchema).default([]),
+    transforms: z
+      .array(TransformSchema)
+      .default([])
+      .describe('Applied in order to a value read from either system before it is compared.'),
     values: ValueMapSchema.optional().describe(
       'Picklist translation; a value with no entry is an error for that record.',
     ),
@@ -186,7 +192,7 @@ export interface FieldCondition {
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const FieldConditionSchema: z.ZodType<FieldCondition> = z
   .object({
-    field: z.string().min(1),
+    field: z.string().min(1).describe('A unified field name (objects.<object>.fields[].name).'),
     eq: scalar.optional(),
     neq: scalar.optional(),
     in: z.array(z.union([z.string(), z.number()])).optional(),
@@ -195,7 +201,7 @@ const FieldConditionSchema: z.ZodType<FieldCondition> = z
     gte: z.union([z.number(), z.string()]).optional(),
     lt: z.union([z.number(), z.string()]).optional(),
     lte: z.union([z.number(), z.string()]).optional(),
-    matches: z.string().optional(),
+    matches: z.string().optional().describe('Case-insensitive JavaScript regular expression.'),
     contains: z.string().optional(),
     is_blank: z.boolean().optional(),
     changed_within_days: z.number().positive().optional(),
@@ -207,25 +213,31 @@ const FieldConditionSchema: z.ZodType<FieldCondition> = z
   ) as z.ZodType<FieldCondition>;
 
 export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.object({ all: z.array(ConditionSchema).min(1) }).strict(),
-    z.object({ any: z.array(ConditionSchema).min(1) }).strict(),
-    z.object({ not: ConditionSchema }).strict(),
-    z.object({ score: NumberComparisonSchema }).strict(),
-    z.object({ fit_score: NumberComparisonSchema }).strict(),
-    z.object({ engagement_score: NumberComparisonSchema }).strict(),
-    z.object({ converted: z.boolean() }).strict(),
-    z.object({ has_open_deal: z.boolean() }).strict(),
-    z.object({ has_won_deal: z.boolean() }).strict(),
-    z
-      .object({
-        stage: z
-          .object({ at_least: LifecycleStageSchema.optional(), is: z.array(LifecycleStageSchema).optional() })
-          .strict(),
-      })
-      .strict(),
-    FieldConditionSchema,
-  ]),
+  describeOnce(
+    z.union([
+      z.object({ all: z.array(ConditionSchema).min(1) }).strict(),
+      z.object({ any: z.array(ConditionSchema).min(1) }).strict(),
+      z.object({ not: ConditionSchema }).strict(),
+      z.object({ score: NumberComparisonSchema }).strict(),
+      z.object({ fit_score: NumberComparisonSchema }).strict(),
+      z.object({ engagement_score: NumberComparisonSchema }).strict(),
+      z.object({ converted: z.boolean() }).strict(),
+      z.object({ has_open_deal: z.boolean() }).strict(),
+      z.object({ has_won_deal: z.boolean() }).strict(),
+      z
+        .object({
+          stage: z
+            .object({
+              at_least: LifecycleStageSchema.optional(),
+              is: z.array(LifecycleStageSchema).optional(),
+            })
+            .strict(),
+        })
+        .strict(),
+      FieldConditionSchema,
+    ]),
+    'A condition: { field, eq|neq|in|not_in|gt|gte|lt|lte|matches|contains|is_blank|changed_within_days }, { all: [...] }, { any: [...] }, { not: ... }, { score|fit_score|engagement_score: { gte: n } }, { converted|has_open_deal|has_won_deal: true }, or { stage: { at_least, is } }.',
+  ),
 ) as z.ZodType<Condition>;
 
 const InclusionFilterSchema = z
@@ -286,10 +298,17 @@ const CreatePolicySchema = z
   .strict();
 
 const ObjectSchemaBase = {
-  fields: z.array(FieldMappingSchema).min(1),
-  scope: InclusionFilterSchema.default({}),
-  create: CreatePolicySchema.default({ in_hubspot: true, in_salesforce: false }),
-  identity: IdentitySchema.default(IdentitySchema.parse({})),
+  fields: z
+    .array(FieldMappingSchema)
+    .min(1)
+    .describe('The fields kept in step, each with its names and rules.'),
+  scope: InclusionFilterSchema.default({}).describe('Which records of each system are synced at all.'),
+  create: CreatePolicySchema.default({ in_hubspot: true, in_salesforce: false }).describe(
+    'Whether a record found in one system only is created in the other.',
+  ),
+  identity: IdentitySchema.default(IdentitySchema.parse({})).describe(
+    'How records of the two systems are matched as one.',
+  ),
 };
 
 export const PersonObjectSchema = z
@@ -349,7 +368,10 @@ export const DealObjectSchema = z
       .object({ object: z.literal('Opportunity').default('Opportunity') })
       .strict()
       .default({ object: 'Opportunity' }),
-    pipelines: z.array(PipelineMapSchema).min(1),
+    pipelines: z
+      .array(PipelineMapSchema)
+      .min(1)
+      .describe('HubSpot deal pipelines and how their stages translate to Opportunity StageName.'),
     ...ObjectSchemaBase,
   })
   .strict();
@@ -404,7 +426,7 @@ export type Lifecycle = z.infer<typeof LifecycleSchema>;
 export const ScoreRuleSchema = z
   .object({
     when: ConditionSchema,
-    points: z.number().int(),
+    points: z.number().int().describe('Points added when the condition holds (negative to subtract).'),
     label: z.string().optional(),
   })
   .strict();
@@ -501,18 +523,21 @@ export const MappingSchema = z
       .union([z.string().min(1), z.number()])
       .transform(String)
       .describe('Bump when you change the mapping; recorded with every unified record for back-fills.'),
-    name: z.string().min(1),
+    name: z.string().min(1).describe('A name for this mapping, shown in the dashboard.'),
     description: z.string().optional(),
     objects: z
       .object({
-        person: PersonObjectSchema,
-        company: CompanyObjectSchema.optional(),
-        deal: DealObjectSchema.optional(),
+        person: PersonObjectSchema.describe('HubSpot contacts ⇄ Salesforce Leads and Contacts.'),
+        company: CompanyObjectSchema.optional().describe('HubSpot companies ⇄ Salesforce Accounts.'),
+        deal: DealObjectSchema.optional().describe('HubSpot deals ⇄ Salesforce Opportunities.'),
       })
-      .strict(),
-    lifecycle: LifecycleSchema,
-    score: ScoreSchema.default({ fit: [], engagement: [], writeback: {} }),
-    attribution: AttributionSchema,
+      .strict()
+      .describe('The object pairs kept in step.'),
+    lifecycle: LifecycleSchema.describe('The unified funnel: stage definitions, recycling, writeback.'),
+    score: ScoreSchema.default({ fit: [], engagement: [], writeback: {} }).describe(
+      'Lead score = fit points + engagement points.',
+    ),
+    attribution: AttributionSchema.describe('Sources, touchpoints and the multi-touch credit model.'),
   })
   .strict();
 
