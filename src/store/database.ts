@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Migrator } from 'kysely';
 import pg from 'pg';
-import { migrateToLatest } from './migrations/index.js';
+import { customerViewMigrator, migrateToLatest } from './migrations/index.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import type { CustomerViewDatabase } from './schema.js';
 
@@ -24,6 +24,8 @@ export interface CustomerViewConnection {
   /** Scoped to the `tandem` schema: `db.selectFrom('persons')` reads `tandem.persons`. */
   db: Kysely<CustomerViewDatabase>;
   kind: 'postgres' | 'pglite';
+  /** Kysely's migrator over the unscoped connection (status, up, down). */
+  migrator: Migrator;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Custom
   return {
     db: root.withSchema(CUSTOMER_VIEW_SCHEMA),
     kind,
+    migrator: customerViewMigrator(root as Kysely<unknown>),
     close: () => root.destroy(),
   };
 }
