@@ -305,10 +305,8 @@ export class PropertySchema {
   }
 
   reset(): void {
-    for (const type of OBJECT_TYPES) {
-      this.byType.set(type, new Map(defaultDefinitions(type).map((d) => [d.name, d])));
-      this.custom.set(type, new Set());
-    }
+    this.byType.clear();
+    for (const type of OBJECT_TYPES) this.custom.set(type, new Set());
   }
 
   list(type: HubSpotObjectType): PropertyDefinition[] {
@@ -420,9 +418,13 @@ export class PropertySchema {
       .map((d) => d.name);
   }
 
+  /** Loaded on first use, so a portal that never touches contacts never reads their 324 definitions. */
   private definitions(type: HubSpotObjectType): Map<string, PropertyDefinition> {
-    const map = this.byType.get(type);
-    if (map === undefined) throw new Error(`no property schema for ${type}`);
+    let map = this.byType.get(type);
+    if (map === undefined) {
+      map = new Map(defaultDefinitions(type).map((d) => [d.name, d]));
+      this.byType.set(type, map);
+    }
     return map;
   }
 }
