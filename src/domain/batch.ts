@@ -1,0 +1,241 @@
+import type { Identity, Mapping } from './mapping/schema.js';
+import { creditDeal, type DealAttribution, type Touchpoint } from './attribution.js';
+import {
+  resolveIdentity,
+  salesforceIdKey,
+  type IdentityFields,
+  type IdentityGroup,
+  type IdentityResult,
+} from './identity.js';
+import type { FieldProblem, Warning } from './problems.js';
+import type { CampaignMembership, DealFact, SourceRecord, StoredLink } from './records.js';
+import {
+  reconcileCompany,
+  reconcileDeal,
+  reconcilePerson,
+  type ReconcileContext,
+  type ReconcileResult,
+  type StageState,
+  type UnifiedDeal,
+  type UnifiedPerson,
+  type UnifiedRecord,
+} from './reconcile.js';
+import { concatPlans, type WritePlan } from './write-plan.js';
+
+export interface RecordSet {
+  hubspot: readonly SourceRecord[];
+  salesforce: readonly SourceRecord[];
+}
+
+export interface BatchInput {
+  persons?: RecordSet;
+  companies?: RecordSet;
+  deals?: RecordSet;
+  links?: { person?: readonly StoredLink[]; company?: readonly StoredLink[]; deal?: readonly StoredLink[] };
+  dealFacts?: readonly DealFact[];
+  campaignMemberships?: readonly CampaignMembership[];
+  /** The stage state Tandem stored per unified person key. */
+  previousStages?: ReadonlyMap<string, StageState>;
+}
+
+export interface GroupOutcome<U extends UnifiedRecord> extends ReconcileResult<U> {
+  group: IdentityGroup;
+}
+
+export interface BatchResult {
+  identity: { person: IdentityResult; company?: IdentityResult; deal?: IdentityResult };
+  persons: GroupOutcome<UnifiedPerson>[];
+  companies: GroupOutcome<UnifiedRecord>[];
+  deals: GroupOutcome<UnifiedDeal>[];
+  attribution: DealAttribution[];
+  plan: WritePlan;
+  problems: FieldProblem[];
+  warnings: Warning[];
+}
+
+/** The fields that carry the identity keys: the mapped email field for persons, the domain for companies. */
+export function identityFields(mapping: Mapping, kind: 'person' | 'company'): IdentityFields {
+  const fields = kind === 'person' ? mapping.objects.person.fields : (mapping.objects.company?.fields ?? []);
+  const field =
+    kind === 'person'
+      ? fields.find((f) => f.type === 'email')
+      : fields.find((f) => f.name === 'domain' || f.hubspot === 'domain');
+  const sf = field?.salesforce;
+  const salesforceKey = typeof sf === 'string' ? sf : (sf?.Lead ?? sf?.Contact);
+  return {
+    ...(field?.hubspot !== undefined ? { hubspotKey: field.hubspot } : {}),
+    ...(salesforceKey !== undefined ? { salesforceKey } : {}),
+  };
+}
+
+function guarded<U extends UnifiedRecord>(
+  group: IdentityGroup,
+  run: () => ReconcileResult<U>,
+): GroupOutcome<U> | { group: IdentityGroup; error: FieldProblem } {
+  try {
+    return { group, ...run() };
+  } catch (err) {
+    const record = group.hubspot ?? group.salesforce;
+    return {
+      group,
+      error: {
+        code: 'internal_error',
+        message: `${group.key}: ${err instanceof Error ? err.message : String(err)}`,
+        ...(record ? { system: record.system, object: record.object, recordId: record.id } : {}),
+      },
+    };
+  }
+}
+
+function identityWarnings(result: IdentityResult): Warning[] {
+  return [
+    ...result.duplicates.map((d): Warning => ({
+      code: 'duplicate',
+      message: `${d.system} duplicates of ${d.survivorId}: ${d.duplicateIds.join(', ')} (kept by ${d.rule}; shared ${d.sharedKeys.join(', ') || 'conversion'})`,
+      system: d.system,
+      recordId: d.survivorId,
+    })),
+    ...result.conflicts.map((c): Warning => ({
+      code: 'identity_conflict',
+      message: `${c.message}; ${c.resolution}`,
+    })),
+  ];
+}
+
+function runAll<U extends UnifiedRecord>(
+  groups: readonly IdentityGroup[],
+  run: (g: IdentityGroup) => ReconcileResult<U>,
+  problems: FieldProblem[],
+): GroupOutcome<U>[] {
+  const out: GroupOutcome<U>[] = [];
+  for (const g of groups) {
+    const r = guarded(g, () => run(g));
+    if ('error' in r) problems.push(r.error);
+    else {
+      problems.push(...r.problems);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/**
+ * Identity, then one reconcile per entity. Every entity stands alone: a problem or even an exception in
+ * one record becomes that record's problem, and the rest of the batch goes on.
+ */
+export function reconcileBatch(input: BatchInput, mapping: Mapping, context: ReconcileContext): BatchResult {
+  const problems: FieldProblem[] = [];
+  const resolve = (
+    kind: 'person' | 'company' | 'deal',
+    set: RecordSet,
+    identity: Identity,
+    fields: IdentityFields,
+  ): IdentityResult =>
+    resolveIdentity(
+      { kind, hubspot: set.hubspot, salesforce: set.salesforce, links: input.links?.[kind] ?? [] },
+      identity,
+      fields,
+    );
+  const personIdentity = resolve(
+    'person',
+    input.persons ?? { hubspot: [], salesforce: [] },
+    mapping.objects.person.identity,
+    identityFields(mapping, 'person'),
+  );
+  const persons = runAll(
+    personIdentity.groups,
+    (g) =>
+      reconcilePerson(g, mapping, {
+        ...context,
+        ...(input.previousStages?.get(g.key)
+          ? { previousStage: input.previousStages.get(g.key) as StageState }
+          : {}),
+        deals: input.dealFacts ?? [],
+        campaignMemberships: input.campaignMemberships ?? [],
+      }),
+    problems,
+  );
+  const company = mapping.objects.company;
+  const companyIdentity =
+    company && input.companies
+      ? resolve('company', input.companies, company.identity, identityFields(mapping, 'company'))
+      : undefined;
+  const companies = companyIdentity
+    ? runAll(companyIdentity.groups, (g) => reconcileCompany(g, mapping, context), problems)
+    : [];
+  const deal = mapping.objects.deal;
+  const dealIdentity = deal && input.deals ? resolve('deal', input.deals, deal.identity, {}) : undefined;
+  const deals = dealIdentity
+    ? runAll(dealIdentity.groups, (g) => reconcileDeal(g, mapping, context), problems)
+    : [];
+  const attribution = attributeDeals(input.dealFacts ?? [], persons, mapping);
+  const warnings = [
+    ...identityWarnings(personIdentity),
+    ...(companyIdentity ? identityWarnings(companyIdentity) : []),
+    ...(dealIdentity ? identityWarnings(dealIdentity) : []),
+    ...[...persons, ...companies, ...deals].flatMap((o) => o.warnings),
+  ];
+  return {
+    identity: {
+      person: personIdentity,
+      ...(companyIdentity ? { company: companyIdentity } : {}),
+      ...(dealIdentity ? { deal: dealIdentity } : {}),
+    },
+    persons,
+    companies,
+    deals,
+    attribution,
+    plan: concatPlans([...persons, ...companies, ...deals].map((o) => o.plan)),
+    problems,
+    warnings,
+  };
+}
+
+/** Each deal credited over the touchpoints of every person on it, by the mapping's model. */
+export function attributeDeals(
+  deals: readonly DealFact[],
+  persons: readonly GroupOutcome<UnifiedPerson>[],
+  mapping: Mapping,
+): DealAttribution[] {
+  const out: DealAttribution[] = [];
+  for (const deal of deals) {
+    const hs = new Set(deal.contactIds.hubspot ?? []);
+    const sf = new Set((deal.contactIds.salesforce ?? []).map(salesforceIdKey));
+    const people = persons.filter((p) => {
+      const g = p.group;
+      return (
+        (g.hubspot !== undefined && hs.has(g.hubspot.id)) ||
+        [g.salesforce, ...g.convertedLeads].some((r) => r !== undefined && sf.has(salesforceIdKey(r.id)))
+      );
+    });
+    const touches = new Map<string, Touchpoint>();
+    for (const p of people) for (const t of p.unified.touchpoints) touches.set(t.id, t);
+    const leadTimes = people
+      .flatMap((p) => [
+        p.group.hubspot?.createdAt,
+        p.group.salesforce?.createdAt,
+        ...p.group.convertedLeads.map((l) => l.createdAt),
+      ])
+      .filter((t): t is string => t !== undefined)
+      .sort((a, b) => Date.parse(a) - Date.parse(b));
+    const leadCreatedAt = leadTimes[0];
+    out.push(
+      creditDeal(
+        {
+          id: deal.dealUnifiedId ?? deal.hubspotDealId ?? deal.salesforceOpportunityId ?? '',
+          amount: deal.amount,
+          createdAt: deal.createdAt,
+          ...(deal.closeDate !== undefined ? { closeDate: deal.closeDate } : {}),
+        },
+        [...touches.values()],
+        {
+          model: mapping.attribution.model,
+          halfLifeDays: mapping.attribution.time_decay_half_life_days,
+          unknownSource: mapping.attribution.unknown_source,
+          ...(leadCreatedAt !== undefined ? { leadCreatedAt } : {}),
+        },
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,551 @@
+import type { Identity, System } from './mapping/schema.js';
+import { isBlank, type SourceRecord, type StoredLink } from './records.js';
+import { parseInstant } from './values/coerce.js';
+
+/**
+ * Identity resolution over a batch: which HubSpot record and which Salesforce record are one person (or
+ * company, or deal). Deterministic by construction: records are sorted first and every choice is made by
+ * a total order on content, so the answer does not depend on the order the connectors returned them.
+ *
+ * 1. Inside each system, records sharing a normalised email (primary or secondary; the domain for
+ *    companies) are one cluster; a converted Lead joins its `ConvertedContactId` Contact. One survivor per
+ *    cluster (see `compareSurvivors`); the rest are reported as duplicates and never synced.
+ * 2. Across systems, clusters are paired level by level in `match_on` order (link, cross-reference, email,
+ *    secondary email, domain). At each level candidates are taken best first and a cluster already
+ *    paired is never paired again; a cluster with several candidates at one level is a reported conflict.
+ *    Cross-references: a mutual reference beats a one-way one, and a one-way reference held in Salesforce
+ *    beats one held in HubSpot (HubSpot's own properties are overwritten by imports and forms).
+ */
+export type MatchKey = 'link' | 'cross_reference' | 'email' | 'secondary_email' | 'domain';
+export type EntityKind = 'person' | 'company' | 'deal';
+
+export interface DuplicateReport {
+  kind: EntityKind;
+  system: System;
+  survivorId: string;
+  duplicateIds: string[];
+  /** The normalised keys (emails, domains) the records share. */
+  sharedKeys: string[];
+  rule: Identity['duplicate_survivor'];
+}
+
+export interface IdentityConflict {
+  kind: EntityKind;
+  level: MatchKey;
+  message: string;
+  records: Array<{ system: System; id: string }>;
+  resolution: string;
+}
+
+export interface IdentityGroup {
+  key: string;
+  kind: EntityKind;
+  hubspot?: SourceRecord;
+  salesforce?: SourceRecord;
+  /** Leads converted into this person's Contact: read for Lead-only fields, never written. */
+  convertedLeads: SourceRecord[];
+  duplicates: DuplicateReport[];
+  conflicts: IdentityConflict[];
+  matchedBy?: MatchKey;
+  link?: StoredLink;
+  /** Ids a link or cross-reference names that are not in the batch (a create would duplicate them). */
+  unresolved: Array<{ system: System; id: string }>;
+}
+
+export interface IdentityInput {
+  kind: EntityKind;
+  hubspot: readonly SourceRecord[];
+  salesforce: readonly SourceRecord[];
+  links?: readonly StoredLink[];
+}
+
+/** Which fields hold the match keys; derived from the mapping by `identityFieldsFor`. */
+export interface IdentityFields {
+  hubspotKey?: string;
+  salesforceKey?: string;
+}
+
+export interface IdentityResult {
+  groups: IdentityGroup[];
+  duplicates: DuplicateReport[];
+  conflicts: IdentityConflict[];
+}
+
+export function normaliseEmail(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const email = value.trim().toLowerCase();
+  return email.includes('@') ? email : undefined;
+}
+
+export function normaliseDomain(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const domain = value
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/^www\./, '')
+    .replace(/[/?#:].*$/, '')
+    .replace(/\.$/, '');
+  return domain.includes('.') ? domain : undefined;
+}
+
+/** Salesforce ids come in 15- and 18-character forms; the first 15 characters identify the record. */
+export function salesforceIdKey(id: string): string {
+  const trimmed = id.trim();
+  return trimmed.length === 18 ? trimmed.slice(0, 15) : trimmed;
+}
+
+function splitList(value: unknown): string[] {
+  return typeof value === 'string' ? value.split(/[;,]/) : [];
+}
+
+const byId = (a: SourceRecord, b: SourceRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function completeness(record: SourceRecord): number {
+  let n = 0;
+  for (const v of Object.values(record.fields)) if (!isBlank(v)) n += 1;
+  return n;
+}
+
+/** Negative when `a` should survive over `b`: by the mapping's rule, ties broken by the lowest id. */
+export function compareSurvivors(
+  rule: Identity['duplicate_survivor'],
+  a: SourceRecord,
+  b: SourceRecord,
+): number {
+  let d: number;
+  if (rule === 'oldest') d = (parseInstant(a.createdAt) ?? 0) - (parseInstant(b.createdAt) ?? 0);
+  else if (rule === 'most_recently_modified')
+    d = (parseInstant(b.modifiedAt) ?? 0) - (parseInstant(a.modifiedAt) ?? 0);
+  else d = completeness(b) - completeness(a);
+  return d !== 0 ? d : byId(a, b);
+}
+
+interface Cluster {
+  system: System;
+  index: number;
+  members: SourceRecord[];
+  survivor: SourceRecord;
+  convertedLeads: SourceRecord[];
+  duplicates: SourceRecord[];
+  primaryKeys: Set<string>;
+  allKeys: Set<string>;
+  sharedKeys: string[];
+  link?: StoredLink;
+  partner?: Cluster;
+  matchedBy?: MatchKey;
+  conflicts: IdentityConflict[];
+  unresolved: Array<{ system: System; id: string }>;
+}
+
+class UnionFind {
+  private readonly parent: number[];
+  constructor(n: number) {
+    this.parent = Array.from({ length: n }, (_, i) => i);
+  }
+  find(i: number): number {
+    let root = i;
+    while (this.parent[root] !== root) root = this.parent[root] ?? root;
+    let cur = i;
+    while (this.parent[cur] !== root) {
+      const next = this.parent[cur] ?? root;
+      this.parent[cur] = root;
+      cur = next;
+    }
+    return root;
+  }
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+}
+
+interface Keys {
+  primary: string[];
+  secondary: string[];
+}
+
+function keysOf(
+  kind: EntityKind,
+  system: System,
+  record: SourceRecord,
+  identity: Identity,
+  fields: IdentityFields,
+): Keys {
+  const keyField = system === 'hubspot' ? fields.hubspotKey : fields.salesforceKey;
+  if (kind === 'deal' || keyField === undefined) return { primary: [], secondary: [] };
+  const normalise = kind === 'company' ? normaliseDomain : normaliseEmail;
+  const primary = normalise(record.fields[keyField]);
+  const secondaryFields =
+    kind === 'person'
+      ? system === 'hubspot'
+        ? identity.secondary_emails.hubspot === undefined
+          ? []
+          : [identity.secondary_emails.hubspot]
+        : (identity.secondary_emails.salesforce ?? [])
+      : [];
+  const secondary: string[] = [];
+  for (const f of secondaryFields) {
+    for (const part of splitList(record.fields[f])) {
+      const k = normalise(part);
+      if (k !== undefined && k !== primary) secondary.push(k);
+    }
+  }
+  return { primary: primary === undefined ? [] : [primary], secondary };
+}
+
+function isConvertedLead(record: SourceRecord): boolean {
+  return (
+    record.object === 'Lead' &&
+    (record.fields['IsConverted'] === true || record.fields['IsConverted'] === 'true')
+  );
+}
+
+function convertedContactId(record: SourceRecord): string | undefined {
+  const id = record.fields['ConvertedContactId'];
+  return isConvertedLead(record) && typeof id === 'string' && id !== '' ? salesforceIdKey(id) : undefined;
+}
+
+function buildClusters(
+  kind: EntityKind,
+  system: System,
+  records: SourceRecord[],
+  identity: Identity,
+  fields: IdentityFields,
+): Cluster[] {
+  const uf = new UnionFind(records.length);
+  const keys = records.map((r) => keysOf(kind, system, r, identity, fields));
+  const owner = new Map<string, number>();
+  const idIndex = new Map<string, number>();
+  records.forEach((r, i) => idIndex.set(system === 'salesforce' ? salesforceIdKey(r.id) : r.id, i));
+  records.forEach((_, i) => {
+    const k = keys[i];
+    if (!k) return;
+    for (const key of [...k.primary, ...k.secondary]) {
+      const first = owner.get(key);
+      if (first === undefined) owner.set(key, i);
+      else uf.union(first, i);
+    }
+  });
+  if (kind === 'person' && system === 'salesforce') {
+    records.forEach((r, i) => {
+      const contact = convertedContactId(r);
+      const j = contact === undefined ? undefined : idIndex.get(contact);
+      if (j !== undefined) uf.union(i, j);
+    });
+  }
+  const byRoot = new Map<number, number[]>();
+  records.forEach((_, i) => {
+    const root = uf.find(i);
+    const list = byRoot.get(root);
+    if (list) list.push(i);
+    else byRoot.set(root, [i]);
+  });
+  const clusters: Cluster[] = [];
+  for (const indexes of byRoot.values()) {
+    const members = indexes.map((i) => records[i]).filter((r): r is SourceRecord => r !== undefined);
+    const memberIds = new Set(members.map((m) => salesforceIdKey(m.id)));
+    const converted = members.filter((m) => {
+      const c = convertedContactId(m);
+      return c !== undefined && memberIds.has(c);
+    });
+    const eligible = members.filter((m) => !converted.includes(m));
+    let pool = eligible.filter((m) => !isConvertedLead(m));
+    if (pool.length === 0) pool = eligible.length > 0 ? eligible : members;
+    const preferred = pool.filter((m) => m.object === identity.prefer_salesforce_object);
+    if (preferred.length > 0 && system === 'salesforce') pool = preferred;
+    const survivor = [...pool].sort((a, b) => compareSurvivors(identity.duplicate_survivor, a, b))[0];
+    if (!survivor) continue;
+    const primaryKeys = new Set<string>();
+    const allKeys = new Set<string>();
+    const counts = new Map<string, number>();
+    for (const i of indexes) {
+      const k = keys[i];
+      if (!k) continue;
+      for (const key of k.primary) primaryKeys.add(key);
+      for (const key of [...k.primary, ...k.secondary]) {
+        allKeys.add(key);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    clusters.push({
+      system,
+      index: 0,
+      members: [...members].sort(byId),
+      survivor,
+      convertedLeads: [...converted].sort(byId),
+      duplicates: members.filter((m) => m !== survivor && !converted.includes(m)).sort(byId),
+      primaryKeys,
+      allKeys,
+      sharedKeys: [...counts]
+        .filter(([, n]) => n > 1)
+        .map(([k]) => k)
+        .sort(),
+      conflicts: [],
+      unresolved: [],
+    });
+  }
+  clusters.sort((a, b) => compareSurvivors(identity.duplicate_survivor, a.survivor, b.survivor));
+  clusters.forEach((c, i) => (c.index = i));
+  return clusters;
+}
+
+interface Candidate {
+  hs: Cluster;
+  sf: Cluster;
+  rank: number;
+}
+
+export interface CrossReferenceFields {
+  /** HubSpot properties holding Salesforce ids. */
+  hubspot: string[];
+  /** Salesforce field holding the HubSpot id. */
+  salesforce?: string;
+}
+
+function crossReferenceFields(kind: EntityKind, identity: Identity): CrossReferenceFields {
+  const x = identity.cross_reference;
+  const hubspot =
+    kind === 'person'
+      ? [x.hubspot_property_for_contact_id, x.hubspot_property_for_lead_id]
+      : kind === 'company'
+        ? [x.hubspot_property_for_account_id]
+        : [x.hubspot_property_for_opportunity_id];
+  return {
+    hubspot: hubspot.filter((f): f is string => f !== undefined),
+    ...(x.salesforce_field_for_hubspot_id !== undefined
+      ? { salesforce: x.salesforce_field_for_hubspot_id }
+      : {}),
+  };
+}
+
+function idValue(value: unknown): string | undefined {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+const describeCluster = (c: Cluster): string => `${c.survivor.object} ${c.survivor.id}`;
+
+export function resolveIdentity(
+  input: IdentityInput,
+  identity: Identity,
+  fields: IdentityFields = {},
+): IdentityResult {
+  const { kind } = input;
+  const live = (rs: readonly SourceRecord[]): SourceRecord[] => rs.filter((r) => !r.archived).sort(byId);
+  const hsClusters = buildClusters(kind, 'hubspot', live(input.hubspot), identity, fields);
+  const sfClusters = buildClusters(kind, 'salesforce', live(input.salesforce), identity, fields);
+  const hsById = new Map<string, Cluster>();
+  for (const c of hsClusters) for (const m of c.members) hsById.set(m.id, c);
+  const sfById = new Map<string, Cluster>();
+  for (const c of sfClusters) for (const m of c.members) sfById.set(salesforceIdKey(m.id), c);
+  const conflicts: IdentityConflict[] = [];
+  const conflict = (c: IdentityConflict, on: Cluster[]): void => {
+    conflicts.push(c);
+    for (const cluster of on) cluster.conflicts.push(c);
+  };
+
+  const accept = (candidates: Candidate[], level: MatchKey): void => {
+    candidates.sort((a, b) => a.rank - b.rank || a.hs.index - b.hs.index || a.sf.index - b.sf.index);
+    const options = new Map<Cluster, Set<Cluster>>();
+    for (const { hs, sf } of candidates) {
+      if (!options.has(hs)) options.set(hs, new Set());
+      if (!options.has(sf)) options.set(sf, new Set());
+      options.get(hs)?.add(sf);
+      options.get(sf)?.add(hs);
+    }
+    for (const { hs, sf } of candidates) {
+      if (hs.partner || sf.partner) continue;
+      if (hs.link && sf.link && hs.link.unifiedId !== sf.link.unifiedId) continue;
+      hs.partner = sf;
+      sf.partner = hs;
+      hs.matchedBy = level;
+      sf.matchedBy = level;
+    }
+    const seen = new Set<Cluster>();
+    for (const [cluster, others] of options) {
+      if (others.size < 2 || seen.has(cluster)) continue;
+      seen.add(cluster);
+      const names = [...others].sort((a, b) => a.index - b.index);
+      conflict(
+        {
+          kind,
+          level,
+          message: `${describeCluster(cluster)} matches ${names.map(describeCluster).join(' and ')} by ${level}`,
+          records: [cluster, ...names].map((c) => ({ system: c.system, id: c.survivor.id })),
+          resolution: cluster.partner
+            ? `matched to ${describeCluster(cluster.partner)} (${cluster.matchedBy ?? level})`
+            : 'left unmatched',
+        },
+        [cluster, ...names],
+      );
+    }
+  };
+
+  for (const level of identity.match_on) {
+    const candidates: Candidate[] = [];
+    if (level === 'link') {
+      const links = [...(input.links ?? [])].sort((a, b) =>
+        a.unifiedId < b.unifiedId ? -1 : a.unifiedId > b.unifiedId ? 1 : 0,
+      );
+      for (const link of links) {
+        const hs = link.hubspotId === undefined ? undefined : hsById.get(link.hubspotId);
+        const sfIds = [link.salesforceContactId, link.salesforceLeadId, link.salesforceId].filter(
+          (id): id is string => id !== undefined,
+        );
+        const sf = sfIds.map((id) => sfById.get(salesforceIdKey(id))).find((c) => c !== undefined);
+        const touched = [hs, sf].filter((c): c is Cluster => c !== undefined);
+        const taken = touched.find((c) => c.link && c.link.unifiedId !== link.unifiedId);
+        if (taken?.link) {
+          conflict(
+            {
+              kind,
+              level,
+              message: `links ${taken.link.unifiedId} and ${link.unifiedId} both name ${describeCluster(taken)}`,
+              records: touched.map((c) => ({ system: c.system, id: c.survivor.id })),
+              resolution: `kept ${taken.link.unifiedId} (the lower unified id)`,
+            },
+            touched,
+          );
+          continue;
+        }
+        for (const c of touched) c.link = link;
+        const missing: Array<{ system: System; id: string }> = [];
+        if (link.hubspotId !== undefined && !hs) missing.push({ system: 'hubspot', id: link.hubspotId });
+        if (sfIds.length > 0 && !sf) missing.push({ system: 'salesforce', id: sfIds[0] ?? '' });
+        for (const c of touched) c.unresolved.push(...missing);
+        if (hs && sf) candidates.push({ hs, sf, rank: 0 });
+      }
+    } else if (level === 'cross_reference') {
+      const x = crossReferenceFields(kind, identity);
+      const pairs = new Map<string, { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean }>();
+      const note = (hs: Cluster, sf: Cluster, side: 'fromHs' | 'fromSf'): void => {
+        const key = `${hs.index}:${sf.index}`;
+        const pair = pairs.get(key) ?? { hs, sf, fromHs: false, fromSf: false };
+        pair[side] = true;
+        pairs.set(key, pair);
+      };
+      for (const hs of hsClusters) {
+        for (const m of hs.members) {
+          for (const f of x.hubspot) {
+            const id = idValue(m.fields[f]);
+            if (id === undefined) continue;
+            const sf = sfById.get(salesforceIdKey(id));
+            if (sf) note(hs, sf, 'fromHs');
+            else if (m === hs.survivor) hs.unresolved.push({ system: 'salesforce', id });
+          }
+        }
+      }
+      if (x.salesforce !== undefined) {
+        for (const sf of sfClusters) {
+          for (const m of sf.members) {
+            const id = idValue(m.fields[x.salesforce]);
+            if (id === undefined) continue;
+            const hs = hsById.get(id);
+            if (hs) note(hs, sf, 'fromSf');
+            else if (m === sf.survivor) sf.unresolved.push({ system: 'hubspot', id });
+          }
+        }
+      }
+      for (const p of pairs.values())
+        candidates.push({ hs: p.hs, sf: p.sf, rank: p.fromHs && p.fromSf ? 0 : p.fromSf ? 1 : 2 });
+    } else {
+      const byKey = new Map<string, Cluster>();
+      const secondaryLevel = level === 'secondary_email';
+      for (const sf of sfClusters)
+        for (const k of secondaryLevel ? sf.allKeys : sf.primaryKeys) if (!byKey.has(k)) byKey.set(k, sf);
+      const wanted = level === 'domain' ? kind === 'company' : kind === 'person';
+      if (wanted) {
+        for (const hs of hsClusters) {
+          const seen = new Set<Cluster>();
+          for (const k of secondaryLevel ? hs.allKeys : hs.primaryKeys) {
+            const sf = byKey.get(k);
+            if (sf && !seen.has(sf)) {
+              seen.add(sf);
+              candidates.push({ hs, sf, rank: 0 });
+            }
+          }
+        }
+      }
+    }
+    accept(candidates, level);
+  }
+
+  for (const hs of hsClusters) {
+    const sf = hs.partner;
+    if (!sf) continue;
+    const x = crossReferenceFields(kind, identity);
+    const sfIds = new Set(sf.members.map((m) => salesforceIdKey(m.id)));
+    const disagreeing = x.hubspot
+      .map((f) => idValue(hs.survivor.fields[f]))
+      .filter(
+        (id): id is string =>
+          id !== undefined && !sfIds.has(salesforceIdKey(id)) && sfById.has(salesforceIdKey(id)),
+      );
+    const sfRef = x.salesforce === undefined ? undefined : idValue(sf.survivor.fields[x.salesforce]);
+    const hsIds = new Set(hs.members.map((m) => m.id));
+    if (disagreeing.length > 0 || (sfRef !== undefined && !hsIds.has(sfRef))) {
+      const already = hs.conflicts.some((c) => c.level === 'cross_reference');
+      if (!already) {
+        conflict(
+          {
+            kind,
+            level: 'cross_reference',
+            message: `${describeCluster(hs)} and ${describeCluster(sf)} are matched by ${hs.matchedBy ?? 'link'} but their cross-reference ids disagree`,
+            records: [
+              { system: 'hubspot', id: hs.survivor.id },
+              { system: 'salesforce', id: sf.survivor.id },
+            ],
+            resolution: `kept the ${hs.matchedBy ?? 'link'} match`,
+          },
+          [hs, sf],
+        );
+      }
+    }
+  }
+
+  const duplicates: DuplicateReport[] = [];
+  const report = (c: Cluster): DuplicateReport[] => {
+    if (c.duplicates.length === 0) return [];
+    const r: DuplicateReport = {
+      kind,
+      system: c.system,
+      survivorId: c.survivor.id,
+      duplicateIds: c.duplicates.map((d) => d.id),
+      sharedKeys: c.sharedKeys,
+      rule: identity.duplicate_survivor,
+    };
+    duplicates.push(r);
+    return [r];
+  };
+  const groups: IdentityGroup[] = [];
+  const build = (hs: Cluster | undefined, sf: Cluster | undefined): IdentityGroup => {
+    const link = hs?.link ?? sf?.link;
+    const key =
+      link?.unifiedId ??
+      (hs ? `${kind}:hubspot:${hs.survivor.id}` : `${kind}:salesforce:${sf?.survivor.id ?? ''}`);
+    const groupConflicts = [...new Set([...(hs?.conflicts ?? []), ...(sf?.conflicts ?? [])])];
+    const unresolved = [...(hs?.unresolved ?? []), ...(sf?.unresolved ?? [])].filter(
+      (u) => !(u.system === 'hubspot' ? hs : sf),
+    );
+    const matchedBy = hs?.matchedBy ?? sf?.matchedBy;
+    return {
+      key,
+      kind,
+      ...(hs ? { hubspot: hs.survivor } : {}),
+      ...(sf ? { salesforce: sf.survivor } : {}),
+      convertedLeads: sf?.convertedLeads ?? [],
+      duplicates: [...(hs ? report(hs) : []), ...(sf ? report(sf) : [])],
+      conflicts: groupConflicts,
+      ...(hs && sf && matchedBy ? { matchedBy } : {}),
+      ...(link ? { link } : {}),
+      unresolved,
+    };
+  };
+  for (const hs of hsClusters) groups.push(build(hs, hs.partner));
+  for (const sf of sfClusters) if (!sf.partner) groups.push(build(undefined, sf));
+  groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  duplicates.sort((a, b) => (a.survivorId < b.survivorId ? -1 : a.survivorId > b.survivorId ? 1 : 0));
+  return { groups, duplicates, conflicts };
+}

@@ -1,0 +1,129 @@
+import { LIFECYCLE_STAGES, type Lifecycle, type LifecycleStage, type StageRule } from './mapping/schema.js';
+import type { CompiledMapping } from './compiled.js';
+import { evaluate, type ConditionFacts } from './conditions.js';
+import { parseInstant, toIsoInstant } from './values/coerce.js';
+import { stageRank } from './stages.js';
+
+/** One step of a person's funnel history; `rule` names what moved it (`definitions.mql`, `recycle[0]`, …). */
+export interface StageEntry {
+  stage: LifecycleStage;
+  enteredAt: string;
+  reason: string;
+  rule: string;
+}
+
+export interface StageInput {
+  previous: LifecycleStage | null;
+  history: readonly StageEntry[];
+  /** Facts about the person; `stage` is set by the engine. */
+  facts: ConditionFacts;
+  now: string;
+  /** When the evidence for a stage happened, if known (e.g. the deal's creation for `opportunity`). */
+  evidenceAt?: Partial<Record<LifecycleStage, string>>;
+}
+
+export interface StageDecision {
+  stage: LifecycleStage | null;
+  changed: boolean;
+  /** The entries this decision adds to the history, oldest first. */
+  entries: StageEntry[];
+  /** Why the person is at `stage` (the latest entry's reason), when known. */
+  reason?: string;
+}
+
+/** The highest funnel stage whose definition holds, or null when none does. */
+export function candidateStage(
+  lifecycle: Lifecycle,
+  facts: ConditionFacts,
+  compiled: CompiledMapping,
+): LifecycleStage | null {
+  for (let i = LIFECYCLE_STAGES.length - 1; i >= 0; i -= 1) {
+    const stage = LIFECYCLE_STAGES[i];
+    if (stage === undefined) continue;
+    const condition = lifecycle.definitions[stage];
+    if (condition !== undefined && evaluate(condition, facts, compiled)) return stage;
+  }
+  return null;
+}
+
+function firstRule(
+  rules: ReadonlyArray<[string, StageRule]>,
+  facts: ConditionFacts,
+  current: LifecycleStage | null,
+  compiled: CompiledMapping,
+): [string, StageRule] | undefined {
+  return rules.find(([, rule]) => rule.to !== current && evaluate(rule.when, facts, compiled));
+}
+
+/**
+ * Decide the unified stage. The stage only moves forward (to the highest stage whose definition holds),
+ * except through a `disqualify` rule (checked first) or a `recycle` rule; rules are checked against the
+ * stage the person would otherwise have, so a recycled lead that still meets the MQL definition stays
+ * recycled instead of bouncing. `disqualified` is terminal until a rule moves it.
+ *
+ * A forward move records an entry for every stage it passes (the funnel needs each one): stages whose own
+ * definition holds say so, the others say they were skipped; all carry the time of the evidence for the
+ * stage reached (or `now`), never earlier than the last recorded entry nor later than `now`.
+ */
+export function decideStage(
+  lifecycle: Lifecycle,
+  input: StageInput,
+  compiled: CompiledMapping,
+): StageDecision {
+  const { previous, history } = input;
+  const facts: ConditionFacts = { ...input.facts, stage: previous };
+  const lastReason = history.at(-1)?.reason;
+  const unchanged = (): StageDecision => ({
+    stage: previous,
+    changed: false,
+    entries: [],
+    ...(lastReason !== undefined ? { reason: lastReason } : {}),
+  });
+
+  let forward: LifecycleStage | null = previous;
+  if (previous !== 'disqualified') {
+    const candidate = candidateStage(lifecycle, facts, compiled);
+    if (stageRank(candidate) > stageRank(previous)) forward = candidate;
+  }
+  const rules: Array<[string, StageRule]> = [
+    ...lifecycle.disqualify.map((r, i): [string, StageRule] => [`disqualify[${i}]`, r]),
+    ...lifecycle.recycle.map((r, i): [string, StageRule] => [`recycle[${i}]`, r]),
+  ];
+  const fired = firstRule(rules, { ...facts, stage: forward }, forward, compiled);
+  const final = fired ? fired[1].to : forward;
+  if (final === previous || final === null) return unchanged();
+
+  const nowMs = parseInstant(input.now) ?? 0;
+  const floorMs = parseInstant(history.at(-1)?.enteredAt) ?? Number.NEGATIVE_INFINITY;
+  const clamp = (ms: number): number => Math.min(nowMs, Math.max(floorMs, ms));
+  const evidence = (stage: LifecycleStage): number | undefined => parseInstant(input.evidenceAt?.[stage]);
+  const finalMs = clamp(evidence(final) ?? nowMs);
+
+  if (fired) {
+    const [rule, { reason }] = fired;
+    return {
+      stage: final,
+      changed: true,
+      entries: [{ stage: final, enteredAt: toIsoInstant(finalMs), reason, rule }],
+      reason,
+    };
+  }
+
+  const entries: StageEntry[] = [];
+  let at = Number.NEGATIVE_INFINITY;
+  for (let rank = stageRank(previous) + 1; rank <= stageRank(final); rank += 1) {
+    const stage = LIFECYCLE_STAGES[rank];
+    if (stage === undefined) continue;
+    at = Math.max(at, Math.min(finalMs, clamp(evidence(stage) ?? finalMs)));
+    const definition = lifecycle.definitions[stage];
+    const holds = stage === final || (definition !== undefined && evaluate(definition, facts, compiled));
+    entries.push({
+      stage,
+      enteredAt: toIsoInstant(at),
+      reason: holds ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
+      rule: holds ? `definitions.${stage}` : 'skipped',
+    });
+  }
+  const reason = entries.at(-1)?.reason;
+  return { stage: final, changed: true, entries, ...(reason !== undefined ? { reason } : {}) };
+}

@@ -1,0 +1,212 @@
+import type { ConflictRule, System } from './mapping/schema.js';
+import type { FieldProblem, Warning } from './problems.js';
+import { fieldChangedAt, isBlank, type ObjectName, type RawValue, type SourceRecord } from './records.js';
+import { valueHash } from './hash.js';
+import { readValue, type CompiledField } from './values/field-codec.js';
+import { parseInstant, type UnifiedValue } from './values/coerce.js';
+
+export { valueHash } from './hash.js';
+
+/** Where a unified value came from, and which rule chose it. */
+export interface Provenance {
+  system: System;
+  object: ObjectName;
+  recordId: string;
+  field: string;
+  changedAt: string;
+  rule: ConflictRule;
+  /** The value is one Tandem wrote itself (it carries no change of its own). */
+  echo?: boolean;
+}
+
+export interface UnifiedField {
+  value: UnifiedValue;
+  /** Absent when no system holds the field for this entity. */
+  provenance?: Provenance;
+}
+
+/** `${system}:${recordId}:${field}` → hash of the rendered value Tandem last wrote there. */
+export type LastWritten = ReadonlyMap<string, string>;
+
+export function writtenKey(system: System, recordId: string, field: string): string {
+  return `${system}:${recordId}:${field}`;
+}
+
+/** The records one entity has: the record of record per system, plus a read-only converted Lead. */
+export interface MergeSides {
+  hubspot?: SourceRecord;
+  salesforce?: SourceRecord;
+  /** A converted Lead behind the Salesforce Contact: read for Lead-only fields, never written. */
+  convertedLead?: SourceRecord;
+}
+
+/** One system's reading of a field. */
+export interface SideValue {
+  system: System;
+  record: SourceRecord;
+  field: string;
+  raw: RawValue;
+  value: UnifiedValue;
+  changedAt: string;
+  echo: boolean;
+}
+
+export interface FieldMerge {
+  unified: UnifiedField;
+  hubspot?: SideValue;
+  salesforce?: SideValue;
+  /** `on_unmapped_value: skip_field` applied: leave the field alone everywhere. */
+  skipped: boolean;
+}
+
+export interface MergeResult {
+  fields: Record<string, UnifiedField>;
+  merges: Map<string, FieldMerge>;
+  changedAt: Record<string, string | undefined>;
+  problems: FieldProblem[];
+  warnings: Warning[];
+}
+
+function readSide(
+  field: CompiledField,
+  system: System,
+  record: SourceRecord,
+  name: string,
+  lastWritten: LastWritten,
+  out: { problems: FieldProblem[]; warnings: Warning[] },
+): SideValue | 'skip' | 'fail' {
+  const raw = record.fields[name] ?? null;
+  const read = readValue(field, system, raw);
+  if (!read.ok) {
+    const where = { system, object: record.object, recordId: record.id, field: name };
+    if (read.code === 'unmapped_value' && field.mapping.on_unmapped_value === 'skip_field') {
+      out.warnings.push({
+        code: 'unmapped_value_skipped',
+        message: `${record.object} ${record.id}: ${read.message}; field left alone (known: ${(read.knownValues ?? []).join(', ')})`,
+        ...where,
+      });
+      return 'skip';
+    }
+    out.problems.push({
+      code: read.code,
+      message: `${record.object} ${record.id}: ${read.message}`,
+      ...where,
+      value: raw,
+      ...(read.knownValues ? { knownValues: read.knownValues } : {}),
+    });
+    return 'fail';
+  }
+  const key = writtenKey(system, record.id, name);
+  const written = lastWritten.size === 0 ? undefined : lastWritten.get(key);
+  return {
+    system,
+    record,
+    field: name,
+    raw,
+    value: read.value,
+    changedAt: fieldChangedAt(record, name),
+    echo: written !== undefined && written === valueHash(raw),
+  };
+}
+
+/**
+ * `newest`: the later change wins. A value Tandem wrote itself (an echo) carries no change of its own, so
+ * it loses to a real value on the other side whatever its timestamp. Ties go to the non-blank value, then
+ * to HubSpot.
+ */
+function newer(h: SideValue, s: SideValue): SideValue {
+  if (h.echo !== s.echo) return h.echo ? s : h;
+  const th = parseInstant(h.changedAt) ?? 0;
+  const ts = parseInstant(s.changedAt) ?? 0;
+  if (th !== ts) return th > ts ? h : s;
+  if (isBlank(h.value) !== isBlank(s.value)) return isBlank(h.value) ? s : h;
+  return h;
+}
+
+export function chooseValue(
+  rule: ConflictRule,
+  h: SideValue | undefined,
+  s: SideValue | undefined,
+): SideValue | undefined {
+  if (h === undefined || s === undefined) return h ?? s;
+  switch (rule) {
+    case 'hubspot':
+      return h;
+    case 'salesforce':
+      return s;
+    case 'prefer_nonblank_hubspot':
+      return !isBlank(h.value) ? h : !isBlank(s.value) ? s : h;
+    case 'prefer_nonblank_salesforce':
+      return !isBlank(s.value) ? s : !isBlank(h.value) ? h : s;
+    case 'newest':
+      return newer(h, s);
+  }
+}
+
+function salesforceSource(
+  field: CompiledField,
+  sides: MergeSides,
+): { record: SourceRecord; name: string } | undefined {
+  const sf = sides.salesforce;
+  if (sf) {
+    const name = field.fieldIn('salesforce', sf.object);
+    if (name !== undefined) return { record: sf, name };
+  }
+  const lead = sides.convertedLead;
+  if (lead) {
+    const name = field.fieldIn('salesforce', lead.object);
+    if (name !== undefined) return { record: lead, name };
+  }
+  return undefined;
+}
+
+/** Decide every unified field by its mapping rule, keeping where each value came from. */
+export function mergeFields(
+  fields: readonly CompiledField[],
+  sides: MergeSides,
+  lastWritten: LastWritten,
+): MergeResult {
+  const out: MergeResult = { fields: {}, merges: new Map(), changedAt: {}, problems: [], warnings: [] };
+  for (const field of fields) {
+    let skipped = false;
+    let h: SideValue | undefined;
+    let s: SideValue | undefined;
+    const hsName = sides.hubspot ? field.fieldIn('hubspot', sides.hubspot.object) : undefined;
+    if (sides.hubspot && hsName !== undefined) {
+      const r = readSide(field, 'hubspot', sides.hubspot, hsName, lastWritten, out);
+      if (r === 'skip') skipped = true;
+      else if (r !== 'fail') h = r;
+    }
+    const sfSource = salesforceSource(field, sides);
+    if (sfSource) {
+      const r = readSide(field, 'salesforce', sfSource.record, sfSource.name, lastWritten, out);
+      if (r === 'skip') skipped = true;
+      else if (r !== 'fail') s = r;
+    }
+    const rule = field.mapping.conflict;
+    const winner = chooseValue(rule, h, s);
+    const unified: UnifiedField = winner
+      ? {
+          value: winner.value,
+          provenance: {
+            system: winner.system,
+            object: winner.record.object,
+            recordId: winner.record.id,
+            field: winner.field,
+            changedAt: winner.changedAt,
+            rule,
+            ...(winner.echo ? { echo: true } : {}),
+          },
+        }
+      : { value: null };
+    out.fields[field.name] = unified;
+    out.changedAt[field.name] = winner?.changedAt;
+    out.merges.set(field.name, {
+      unified,
+      ...(h ? { hubspot: h } : {}),
+      ...(s ? { salesforce: s } : {}),
+      skipped,
+    });
+  }
+  return out;
+}

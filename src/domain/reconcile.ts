@@ -1,0 +1,589 @@
+import type { LifecycleStage, Mapping, System } from './mapping/schema.js';
+import { compileMapping, type CompiledMapping } from './compiled.js';
+import { evaluate, type ConditionFacts } from './conditions.js';
+import {
+  planExtras,
+  planFieldsForCreate,
+  planFieldUpdates,
+  resolveSalesforceRef,
+  type ExtraValue,
+  type Sink,
+  type TargetSchemaHints,
+} from './field-sync.js';
+import { salesforceIdKey, type IdentityGroup } from './identity.js';
+import { decideStage, type StageEntry } from './lifecycle.js';
+import { mergeFields, type LastWritten, type MergeResult, type UnifiedField } from './merge.js';
+import type { FieldProblem, Warning } from './problems.js';
+import {
+  type CampaignMembership,
+  type DealFact,
+  type DealOutcome,
+  type ObjectName,
+  type SourceRecord,
+} from './records.js';
+import { scorePerson, type LeadScore } from './score.js';
+import { collectTouchpoints, latestSource, originalSource, type Touchpoint } from './attribution.js';
+import { parseInstant } from './values/coerce.js';
+import type { CompiledField } from './values/field-codec.js';
+import type { FieldWrite, RecordWrite, WritePlan } from './write-plan.js';
+
+/** What every reconcile needs besides the records: the time, Tandem's own last writes, target limits. */
+export interface ReconcileContext {
+  now: string;
+  lastWritten?: LastWritten;
+  targetHints?: TargetSchemaHints;
+}
+
+export interface StageState {
+  stage: LifecycleStage | null;
+  history: readonly StageEntry[];
+}
+
+export interface PersonContext extends ReconcileContext {
+  previousStage?: StageState;
+  /** Deals the person is on (filtered here by the person's record ids). */
+  deals?: readonly DealFact[];
+  /** Campaign memberships (filtered here by the person's Salesforce ids). */
+  campaignMemberships?: readonly CampaignMembership[];
+}
+
+/** The records of one entity, as identity resolution grouped them. */
+export type EntityRecords = Pick<IdentityGroup, 'key' | 'hubspot' | 'salesforce' | 'convertedLeads'> &
+  Partial<Pick<IdentityGroup, 'unresolved'>>;
+
+export interface UnifiedRecord {
+  key: string;
+  fields: Record<string, UnifiedField>;
+  mappingVersion: string;
+  records: { hubspot?: string; salesforce?: { object: ObjectName; id: string } };
+}
+
+export interface UnifiedPerson extends UnifiedRecord {
+  stage: LifecycleStage | null;
+  stageReason?: string;
+  /** Entries this reconcile adds to the stage history. */
+  stageEntries: StageEntry[];
+  score: LeadScore;
+  touchpoints: Touchpoint[];
+  originalSource?: Touchpoint;
+  latestSource?: Touchpoint;
+  converted: boolean;
+  hasOpenDeal: boolean;
+  hasWonDeal: boolean;
+}
+
+export interface UnifiedDeal extends UnifiedRecord {
+  outcome?: DealOutcome;
+}
+
+export interface ReconcileResult<U extends UnifiedRecord> {
+  unified: U;
+  plan: WritePlan;
+  problems: FieldProblem[];
+  warnings: Warning[];
+}
+
+const NO_WRITES: LastWritten = new Map();
+
+const HUBSPOT_LIFECYCLE_ORDER = [
+  'subscriber',
+  'lead',
+  'marketingqualifiedlead',
+  'salesqualifiedlead',
+  'opportunity',
+  'customer',
+  'evangelist',
+  'other',
+];
+
+function isConvertedLead(record: SourceRecord | undefined): boolean {
+  return (
+    record !== undefined &&
+    record.object === 'Lead' &&
+    (record.fields['IsConverted'] === true || record.fields['IsConverted'] === 'true')
+  );
+}
+
+function unifiedValues(merge: MergeResult): Record<string, UnifiedField['value']> {
+  const out: Record<string, UnifiedField['value']> = {};
+  for (const [k, v] of Object.entries(merge.fields)) out[k] = v.value;
+  return out;
+}
+
+function recordsOf(group: EntityRecords): UnifiedRecord['records'] {
+  return {
+    ...(group.hubspot ? { hubspot: group.hubspot.id } : {}),
+    ...(group.salesforce ? { salesforce: { object: group.salesforce.object, id: group.salesforce.id } } : {}),
+  };
+}
+
+interface CreateSpec {
+  system: System;
+  object: ObjectName;
+  allowed: boolean;
+}
+
+interface PlanInput {
+  group: EntityRecords;
+  fields: readonly CompiledField[];
+  merge: MergeResult;
+  context: ReconcileContext;
+  sink: Sink;
+  /** Tandem's own values per target (system, object) — stage, score, sources, cross-references. */
+  extras: (system: System, object: ObjectName, counterpart: SourceRecord | undefined) => ExtraValue[];
+  creates: CreateSpec[];
+}
+
+/** Updates for the records that exist, creates for the side that is missing (when policy allows). */
+function buildPlan(input: PlanInput): WritePlan {
+  const { group, fields, merge, context, sink } = input;
+  const writes: RecordWrite[] = [];
+  const hints = context.targetHints;
+  const targets: SourceRecord[] = [];
+  if (group.hubspot) targets.push(group.hubspot);
+  if (group.salesforce) {
+    if (isConvertedLead(group.salesforce)) {
+      sink.warnings.push({
+        code: 'converted_lead_not_written',
+        message: `Lead ${group.salesforce.id} is converted and cannot be updated; its Contact is not in this batch`,
+        system: 'salesforce',
+        object: 'Lead',
+        recordId: group.salesforce.id,
+      });
+    } else targets.push(group.salesforce);
+  }
+  for (const target of targets) {
+    const other = target.system === 'hubspot' ? group.salesforce : group.hubspot;
+    const fieldWrites: FieldWrite[] = [
+      ...planFieldUpdates(fields, merge, target, hints, sink),
+      ...planExtras(target.system, target, input.extras(target.system, target.object, other)),
+    ];
+    if (fieldWrites.length > 0) {
+      writes.push({
+        action: 'update',
+        system: target.system,
+        object: target.object,
+        recordId: target.id,
+        entityKey: group.key,
+        fields: fieldWrites,
+      });
+    }
+  }
+  for (const create of input.creates) {
+    if (!create.allowed) continue;
+    const existing = create.system === 'hubspot' ? group.hubspot : group.salesforce;
+    if (existing) continue;
+    const counterpart = create.system === 'hubspot' ? group.salesforce : group.hubspot;
+    if (!counterpart) continue;
+    if ((group.unresolved ?? []).some((u) => u.system === create.system)) {
+      sink.warnings.push({
+        code: 'create_skipped',
+        message: `${group.key}: not created in ${create.system}: a link or cross-reference names a record not in this batch`,
+        system: create.system,
+      });
+      continue;
+    }
+    const mapped = planFieldsForCreate(fields, merge, create.system, create.object, group.key, hints, sink);
+    if (!mapped) continue;
+    const extra = planExtras(
+      create.system,
+      undefined,
+      input.extras(create.system, create.object, counterpart),
+    );
+    writes.push({
+      action: 'create',
+      system: create.system,
+      object: create.object,
+      entityKey: group.key,
+      counterpart: { system: counterpart.system, object: counterpart.object, id: counterpart.id },
+      fields: [...mapped, ...extra],
+    });
+  }
+  return { writes };
+}
+
+function crossReferenceExtras(
+  mapping: Mapping,
+  kind: 'person' | 'company' | 'deal',
+  system: System,
+  counterpart: SourceRecord | undefined,
+): ExtraValue[] {
+  if (!counterpart) return [];
+  const objectMapping = mapping.objects[kind];
+  if (!objectMapping) return [];
+  const x = objectMapping.identity.cross_reference;
+  if (system === 'salesforce') {
+    const f = x.salesforce_field_for_hubspot_id;
+    return f === undefined
+      ? []
+      : [{ field: f, value: counterpart.id, reason: `cross-reference: HubSpot id of ${group(kind)}` }];
+  }
+  const prop =
+    kind === 'company'
+      ? x.hubspot_property_for_account_id
+      : kind === 'deal'
+        ? x.hubspot_property_for_opportunity_id
+        : counterpart.object === 'Lead'
+          ? x.hubspot_property_for_lead_id
+          : x.hubspot_property_for_contact_id;
+  return prop === undefined
+    ? []
+    : [
+        {
+          field: prop,
+          value: counterpart.id,
+          reason: `cross-reference: Salesforce ${counterpart.object} id`,
+          salesforceId: true,
+        },
+      ];
+}
+
+const group = (kind: string): string => (kind === 'person' ? 'the contact' : `the ${kind}`);
+
+function failed<U extends UnifiedRecord>(unified: U, sink: Sink): ReconcileResult<U> {
+  return { unified, plan: { writes: [] }, problems: sink.problems, warnings: sink.warnings };
+}
+
+function personDeals(
+  records: readonly SourceRecord[],
+  hubspot: SourceRecord | undefined,
+  deals: readonly DealFact[],
+): DealFact[] {
+  const sfIds = new Set(records.map((r) => salesforceIdKey(r.id)));
+  return deals.filter(
+    (d) =>
+      (hubspot !== undefined && (d.contactIds.hubspot ?? []).includes(hubspot.id)) ||
+      (d.contactIds.salesforce ?? []).some((id) => sfIds.has(salesforceIdKey(id))),
+  );
+}
+
+function earliest(values: ReadonlyArray<string | undefined>): string | undefined {
+  let best: string | undefined;
+  let bestMs = Number.POSITIVE_INFINITY;
+  for (const v of values) {
+    const ms = parseInstant(v);
+    if (ms !== undefined && ms < bestMs) {
+      bestMs = ms;
+      best = v;
+    }
+  }
+  return best;
+}
+
+/**
+ * One person: merge fields, score, decide the stage, collect touchpoints, and plan the writes that make
+ * both systems show the result. A record with a problem (e.g. an unmapped picklist value) fails alone:
+ * its plan is empty and the problems say why.
+ */
+export function reconcilePerson(
+  records: EntityRecords,
+  mapping: Mapping,
+  context: PersonContext,
+): ReconcileResult<UnifiedPerson> {
+  const compiled = compileMapping(mapping);
+  const lastWritten = context.lastWritten ?? NO_WRITES;
+  const convertedLead = records.convertedLeads[0];
+  const merge = mergeFields(
+    compiled.person,
+    {
+      ...(records.hubspot ? { hubspot: records.hubspot } : {}),
+      ...(records.salesforce ? { salesforce: records.salesforce } : {}),
+      ...(convertedLead ? { convertedLead } : {}),
+    },
+    lastWritten,
+  );
+  const sink: Sink = { problems: merge.problems, warnings: merge.warnings };
+  const sfRecords = [...(records.salesforce ? [records.salesforce] : []), ...records.convertedLeads];
+  const converted = sfRecords.some(isConvertedLead);
+  const deals = personDeals(sfRecords, records.hubspot, context.deals ?? []);
+  const openDeals = deals.filter((d) => d.outcome === 'open');
+  const wonDeals = deals.filter((d) => d.outcome === 'won');
+  const nowMs = parseInstant(context.now);
+  const facts: ConditionFacts = {
+    fields: unifiedValues(merge),
+    changedAt: merge.changedAt,
+    converted,
+    hasOpenDeal: openDeals.length > 0,
+    hasWonDeal: wonDeals.length > 0,
+    ...(nowMs !== undefined ? { now: nowMs } : {}),
+  };
+  const score = scorePerson(mapping.score, facts, compiled);
+  const scored: ConditionFacts = { ...facts, score };
+  const previous = context.previousStage ?? { stage: null, history: [] };
+  const convertedAt = earliest(
+    sfRecords.map((r) =>
+      typeof r.fields['ConvertedDate'] === 'string' ? r.fields['ConvertedDate'] : undefined,
+    ),
+  );
+  const opportunityAt = earliest(deals.map((d) => d.createdAt));
+  const customerAt = earliest(wonDeals.map((d) => d.closeDate ?? d.createdAt));
+  const decision = decideStage(
+    mapping.lifecycle,
+    {
+      previous: previous.stage,
+      history: previous.history,
+      facts: scored,
+      now: context.now,
+      evidenceAt: {
+        ...(convertedAt !== undefined ? { sql: convertedAt } : {}),
+        ...(opportunityAt !== undefined ? { opportunity: opportunityAt } : {}),
+        ...(customerAt !== undefined ? { customer: customerAt } : {}),
+      },
+    },
+    compiled,
+  );
+  const memberIds = new Set(sfRecords.map((r) => salesforceIdKey(r.id)));
+  const memberships = (context.campaignMemberships ?? []).filter((m) =>
+    memberIds.has(salesforceIdKey(m.personId)),
+  );
+  const touchpoints = collectTouchpoints(
+    {
+      ...(records.hubspot ? { hubspot: records.hubspot } : {}),
+      salesforce: sfRecords,
+      campaignMemberships: memberships,
+    },
+    compiled,
+  );
+  const first = originalSource(touchpoints);
+  const latest = latestSource(touchpoints);
+  const unified: UnifiedPerson = {
+    key: records.key,
+    fields: merge.fields,
+    mappingVersion: mapping.version,
+    records: recordsOf(records),
+    stage: decision.stage,
+    ...(decision.reason !== undefined ? { stageReason: decision.reason } : {}),
+    stageEntries: decision.entries,
+    score,
+    touchpoints,
+    ...(first ? { originalSource: first } : {}),
+    ...(latest ? { latestSource: latest } : {}),
+    converted,
+    hasOpenDeal: openDeals.length > 0,
+    hasWonDeal: wonDeals.length > 0,
+  };
+  if (sink.problems.length > 0) return failed(unified, sink);
+
+  const lastEntry = decision.entries.at(-1) ?? previous.history.at(-1);
+  const movedBackByRule = lastEntry !== undefined && /^(recycle|disqualify)\[/.test(lastEntry.rule);
+  const extras = (system: System, object: ObjectName, counterpart: SourceRecord | undefined): ExtraValue[] =>
+    personExtras(mapping, unified, system, object, counterpart, movedBackByRule, records.hubspot, sink);
+
+  const createPolicy = mapping.objects.person.create;
+  const stageFacts: ConditionFacts = { ...scored, stage: decision.stage };
+  const createAllowed =
+    createPolicy.only_when === undefined || evaluate(createPolicy.only_when, stageFacts, compiled);
+  const sfObject: ObjectName = createPolicy.in_salesforce === 'Contact' ? 'Contact' : 'Lead';
+  const plan = buildPlan({
+    group: records,
+    fields: compiled.person,
+    merge,
+    context,
+    sink,
+    extras,
+    creates: [
+      { system: 'hubspot', object: 'contacts', allowed: createPolicy.in_hubspot && createAllowed },
+      {
+        system: 'salesforce',
+        object: sfObject,
+        allowed: createPolicy.in_salesforce !== false && createAllowed,
+      },
+    ],
+  });
+  if (sink.problems.length > 0) return failed(unified, sink);
+  return { unified, plan, problems: sink.problems, warnings: sink.warnings };
+}
+
+function personExtras(
+  mapping: Mapping,
+  person: UnifiedPerson,
+  system: System,
+  object: ObjectName,
+  counterpart: SourceRecord | undefined,
+  movedBackByRule: boolean,
+  hubspot: SourceRecord | undefined,
+  sink: Sink,
+): ExtraValue[] {
+  const out: ExtraValue[] = [];
+  const lw = mapping.lifecycle.writeback;
+  const field = (
+    ref: Parameters<typeof resolveSalesforceRef>[0],
+    hsProp: string | undefined,
+  ): string | undefined => (system === 'hubspot' ? hsProp : resolveSalesforceRef(ref, object));
+  const stage = person.stage;
+  if (stage !== null) {
+    const f = field(lw.salesforce_field, lw.hubspot_property);
+    if (f !== undefined)
+      out.push({ field: f, value: stage, reason: `lifecycle stage: ${person.stageReason ?? stage}` });
+    const r = field(lw.reason_salesforce_field, lw.reason_hubspot_property);
+    if (r !== undefined && person.stageReason !== undefined) {
+      out.push({ field: r, value: person.stageReason, reason: `reason for stage ${stage}` });
+    }
+    const hsStage = lw.hubspot_lifecyclestage?.[stage];
+    if (system === 'hubspot' && hsStage !== undefined) {
+      const current = hubspot?.fields['lifecyclestage'];
+      const from = typeof current === 'string' ? HUBSPOT_LIFECYCLE_ORDER.indexOf(current) : -1;
+      const to = HUBSPOT_LIFECYCLE_ORDER.indexOf(hsStage);
+      const backwards = from >= 0 && to >= 0 && to < from;
+      if (!backwards || movedBackByRule) {
+        out.push({
+          field: 'lifecyclestage',
+          value: hsStage,
+          reason: `lifecycle stage ${stage}${backwards ? ' (moved back by rule: clear, then set)' : ''}`,
+          ...(backwards ? { clearFirst: true } : {}),
+        });
+        if (backwards && current !== hsStage) {
+          sink.warnings.push({
+            code: 'lifecyclestage_clear_first',
+            message: `HubSpot contact ${hubspot?.id ?? ''}: lifecyclestage moves back from ${String(current)} to ${hsStage}; cleared first`,
+            system: 'hubspot',
+            object: 'contacts',
+            ...(hubspot ? { recordId: hubspot.id } : {}),
+            field: 'lifecyclestage',
+          });
+        }
+      }
+    }
+  }
+  const sw = mapping.score.writeback;
+  const sf = field(sw.salesforce_field, sw.hubspot_property);
+  if (sf !== undefined)
+    out.push({
+      field: sf,
+      value: person.score.total,
+      reason: `lead score ${person.score.fit} fit + ${person.score.engagement} engagement`,
+    });
+  const aw = mapping.attribution.writeback;
+  const o = field(aw.salesforce_original_source, aw.hubspot_original_source);
+  if (o !== undefined && person.originalSource) {
+    out.push({
+      field: o,
+      value: person.originalSource.source,
+      reason: `original source: earliest touchpoint ${person.originalSource.id}`,
+    });
+  }
+  const l = field(aw.salesforce_latest_source, aw.hubspot_latest_source);
+  if (l !== undefined && person.latestSource) {
+    out.push({
+      field: l,
+      value: person.latestSource.source,
+      reason: `latest source: last touchpoint ${person.latestSource.id}`,
+    });
+  }
+  out.push(...crossReferenceExtras(mapping, 'person', system, counterpart));
+  return out;
+}
+
+function reconcileRecord(
+  kind: 'company' | 'deal',
+  records: EntityRecords,
+  mapping: Mapping,
+  context: ReconcileContext,
+  compiled: CompiledMapping,
+  fields: readonly CompiledField[],
+  hsObject: ObjectName,
+  sfObject: ObjectName,
+): { merge: MergeResult; result: ReconcileResult<UnifiedRecord> } {
+  const merge = mergeFields(
+    fields,
+    {
+      ...(records.hubspot ? { hubspot: records.hubspot } : {}),
+      ...(records.salesforce ? { salesforce: records.salesforce } : {}),
+    },
+    context.lastWritten ?? NO_WRITES,
+  );
+  const sink: Sink = { problems: merge.problems, warnings: merge.warnings };
+  const unified: UnifiedRecord = {
+    key: records.key,
+    fields: merge.fields,
+    mappingVersion: mapping.version,
+    records: recordsOf(records),
+  };
+  if (sink.problems.length > 0) return { merge, result: failed(unified, sink) };
+  const objectMapping = mapping.objects[kind];
+  const policy = objectMapping?.create;
+  const facts: ConditionFacts = { fields: unifiedValues(merge) };
+  const allowed =
+    policy !== undefined && (policy.only_when === undefined || evaluate(policy.only_when, facts, compiled));
+  const extrasFor = (
+    system: System,
+    _object: ObjectName,
+    counterpart: SourceRecord | undefined,
+  ): ExtraValue[] => [
+    ...crossReferenceExtras(mapping, kind, system, counterpart),
+    ...(kind === 'deal' ? dealExtras(mapping, system, merge, records.hubspot === undefined) : []),
+  ];
+  const plan = buildPlan({
+    group: records,
+    fields,
+    merge,
+    context,
+    sink,
+    extras: extrasFor,
+    creates: [
+      { system: 'hubspot', object: hsObject, allowed: allowed && (policy?.in_hubspot ?? false) },
+      { system: 'salesforce', object: sfObject, allowed: allowed && policy?.in_salesforce !== false },
+    ],
+  });
+  if (sink.problems.length > 0) return { merge, result: failed(unified, sink) };
+  return { merge, result: { unified, plan, problems: sink.problems, warnings: sink.warnings } };
+}
+
+/** A new HubSpot deal needs its pipeline: the one whose stages include the unified stage. */
+function dealExtras(
+  mapping: Mapping,
+  system: System,
+  merge: MergeResult,
+  creatingInHubspot: boolean,
+): ExtraValue[] {
+  if (system !== 'hubspot' || !creatingInHubspot) return [];
+  const stageField = mapping.objects.deal?.fields.find((f) => f.hubspot === 'dealstage');
+  const stage = stageField ? merge.fields[stageField.name]?.value : undefined;
+  const pipeline = mapping.objects.deal?.pipelines.find((p) => p.stages.some((s) => s.hubspot === stage));
+  return pipeline
+    ? [{ field: 'pipeline', value: pipeline.hubspot_pipeline, reason: 'deal pipeline for its stage' }]
+    : [];
+}
+
+export function reconcileCompany(
+  records: EntityRecords,
+  mapping: Mapping,
+  context: ReconcileContext,
+): ReconcileResult<UnifiedRecord> {
+  const compiled = compileMapping(mapping);
+  return reconcileRecord(
+    'company',
+    records,
+    mapping,
+    context,
+    compiled,
+    compiled.company,
+    'companies',
+    'Account',
+  ).result;
+}
+
+/** Deal stage ⇄ StageName through the pipeline map; the outcome (open, won, lost) follows the stage. */
+export function reconcileDeal(
+  records: EntityRecords,
+  mapping: Mapping,
+  context: ReconcileContext,
+): ReconcileResult<UnifiedDeal> {
+  const compiled = compileMapping(mapping);
+  const { merge, result } = reconcileRecord(
+    'deal',
+    records,
+    mapping,
+    context,
+    compiled,
+    compiled.deal,
+    'deals',
+    'Opportunity',
+  );
+  const stageField = mapping.objects.deal?.fields.find(
+    (f) => f.hubspot === 'dealstage' || f.salesforce === 'StageName',
+  );
+  const stage = stageField ? merge.fields[stageField.name]?.value : undefined;
+  const outcome = typeof stage === 'string' ? compiled.dealOutcome(stage) : undefined;
+  return { ...result, unified: { ...result.unified, ...(outcome ? { outcome } : {}) } };
+}

@@ -1,0 +1,64 @@
+/**
+ * A small E.164 normaliser for the formats people actually type: `+44 20 7946 0958`, `(415) 555-0100`,
+ * `0044 20…`, `020 7946 0958` with a default country. Not a full numbering-plan validator: a number it
+ * cannot read is returned unchanged (trimmed) rather than guessed at.
+ */
+const COUNTRY_CALLING_CODES: Readonly<Record<string, string>> = {
+  US: '1',
+  CA: '1',
+  GB: '44',
+  IE: '353',
+  DE: '49',
+  FR: '33',
+  ES: '34',
+  IT: '39',
+  NL: '31',
+  BE: '32',
+  CH: '41',
+  AT: '43',
+  SE: '46',
+  NO: '47',
+  DK: '45',
+  FI: '358',
+  PL: '48',
+  PT: '351',
+  AU: '61',
+  NZ: '64',
+  IN: '91',
+  SG: '65',
+  JP: '81',
+  BR: '55',
+  MX: '52',
+  ZA: '27',
+};
+
+const EXTENSION = /\s*(?:#|x|ext\.?|extension)\s*\d+\s*$/i;
+
+export function callingCode(country: string): string | undefined {
+  return COUNTRY_CALLING_CODES[country.toUpperCase()];
+}
+
+export function toE164(input: string, defaultCountry = 'US'): string {
+  const text = input.trim();
+  if (text === '') return text;
+  const withoutExtension = text.replace(EXTENSION, '');
+  if (/[^\d\s+().\-/]/.test(withoutExtension)) return text;
+  const digits = withoutExtension.replace(/\D/g, '');
+  let international: string | undefined;
+  if (withoutExtension.startsWith('+')) international = digits;
+  else if (digits.startsWith('00')) international = digits.slice(2);
+  else {
+    const code = callingCode(defaultCountry);
+    if (code === undefined) return text;
+    if (code === '1') {
+      if (digits.length === 10) international = `1${digits}`;
+      else if (digits.length === 11 && digits.startsWith('1')) international = digits;
+    } else {
+      const national = digits.startsWith('0') ? digits.slice(1) : digits;
+      international = `${code}${national}`;
+    }
+  }
+  if (international === undefined || international.length < 8 || international.length > 15) return text;
+  if (international.startsWith('0')) return text;
+  return `+${international}`;
+}
