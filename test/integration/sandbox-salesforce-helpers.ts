@@ -57,7 +57,7 @@ export async function startSalesforceSandbox(
 
 /** The error a jsforce call rejects with (fails the test when it resolves). */
 export async function rejection(
-  promise: Promise<unknown>,
+  promise: PromiseLike<unknown>,
 ): Promise<Error & { errorCode?: string; data?: unknown }> {
   try {
     await promise;
