@@ -404,7 +404,11 @@ function plantDeletions(builder: WorldBuilder, pool: PersonPool, cases: number):
   const campaignLeads = new Set(builder.salesforce.CampaignMember.map((member) => member.LeadId));
   const leads = pool.take(
     cases,
-    (p) => p.presence === 'salesforce' && p.salesforceAs === 'lead' && !campaignLeads.has(p.lead?.Id) && recentlyQuiet(p),
+    (p) =>
+      p.presence === 'salesforce' &&
+      p.salesforceAs === 'lead' &&
+      !campaignLeads.has(p.lead?.Id) &&
+      recentlyQuiet(p),
   );
   const deletedIds = new Set<string>();
   for (const person of leads) {

@@ -128,7 +128,13 @@ export const SalesforceWorldSchema = z.object({
     }),
   /** Deleted rows (IsDeleted = true), visible to queryAll and /deleted until purged. */
   deleted: z
-    .array(z.object({ object: SalesforceObjectNameSchema, record: SalesforceRecordSchema, deletedDate: isoDateTime }))
+    .array(
+      z.object({
+        object: SalesforceObjectNameSchema,
+        record: SalesforceRecordSchema,
+        deletedDate: isoDateTime,
+      }),
+    )
     .default([]),
   /** Next id sequence number per key prefix. */
   nextSequence: z.number().int().positive().optional(),
