@@ -1,13 +1,20 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { generateWorld, generateWorldWithManifest, type GeneratedWorld } from '../../src/sandbox/world/generate.js';
+import {
+  generateWorld,
+  generateWorldWithManifest,
+  type GeneratedWorld,
+} from '../../src/sandbox/world/generate.js';
 import { isSalesforceId, SALESFORCE_KEY_PREFIXES } from '../../src/sandbox/world/salesforce-id.js';
 import { WorldSchema, type SalesforceObjectName, type World } from '../../src/sandbox/world/schema.js';
 
 const PERSONS = 2_000;
 const sha256 = (world: World): string => createHash('sha256').update(JSON.stringify(world)).digest('hex');
-const normalisedEmail = (email: unknown): string => String(email ?? '').trim().toLowerCase();
+const normalisedEmail = (email: unknown): string =>
+  String(email ?? '')
+    .trim()
+    .toLowerCase();
 
 let generated: GeneratedWorld;
 let world: World;
@@ -29,7 +36,10 @@ describe('determinism', () => {
 
   it('uses the fixed epoch, not the clock, when no now is given', () => {
     expect(generated.manifest.now).toBe('2026-11-01T00:00:00.000Z');
-    const latest = world.hubspot.contacts.map((c) => c.updatedAt).sort().at(-1);
+    const latest = world.hubspot.contacts
+      .map((c) => c.updatedAt)
+      .sort()
+      .at(-1);
     expect(latest! < '2026-11-01T00:00:00.000Z').toBe(true);
   });
 
@@ -74,13 +84,17 @@ describe('shape', () => {
   it('gives every Salesforce row a valid 18-character id with its object key prefix', () => {
     for (const [object, rows] of Object.entries(world.salesforce.records)) {
       const prefix = SALESFORCE_KEY_PREFIXES[object as SalesforceObjectName];
-      const invalid = rows.filter((row) => !isSalesforceId(row.Id) || row.Id.length !== 18 || !row.Id.startsWith(prefix));
+      const invalid = rows.filter(
+        (row) => !isSalesforceId(row.Id) || row.Id.length !== 18 || !row.Id.startsWith(prefix),
+      );
       expect(invalid).toEqual([]);
     }
   });
 
   it('never reuses an id, and hands the sandboxes counters beyond them', () => {
-    const hubspotIds = [...world.hubspot.contacts, ...world.hubspot.companies, ...world.hubspot.deals].map((r) => r.id);
+    const hubspotIds = [...world.hubspot.contacts, ...world.hubspot.companies, ...world.hubspot.deals].map(
+      (r) => r.id,
+    );
     expect(new Set(hubspotIds).size).toBe(hubspotIds.length);
     expect(Math.max(...hubspotIds.map(Number))).toBeLessThan(world.hubspot.nextId!);
     const salesforceIds = [
@@ -92,7 +106,9 @@ describe('shape', () => {
 
   it('keeps every HubSpot property value a string', () => {
     const records = [...world.hubspot.contacts, ...world.hubspot.companies, ...world.hubspot.deals];
-    const offenders = records.filter((r) => Object.values(r.properties).some((value) => typeof value !== 'string'));
+    const offenders = records.filter((r) =>
+      Object.values(r.properties).some((value) => typeof value !== 'string'),
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -103,11 +119,14 @@ describe('shape', () => {
         const stamps = history.map((h) => h.timestamp);
         const ordered = stamps.join() === [...stamps].sort().reverse().join();
         const current = history[0]?.value === contact.properties[property];
-        if (!ordered || !current || stamps[0]! > contact.updatedAt) offenders.push(`${contact.id}.${property}`);
+        if (!ordered || !current || stamps[0]! > contact.updatedAt)
+          offenders.push(`${contact.id}.${property}`);
       }
     }
     expect(offenders).toEqual([]);
-    expect(world.hubspot.contacts.filter((c) => c.propertiesWithHistory?.lifecyclestage).length).toBeGreaterThan(1000);
+    expect(
+      world.hubspot.contacts.filter((c) => c.propertiesWithHistory?.lifecyclestage).length,
+    ).toBeGreaterThan(1000);
   });
 
   it('gives no two HubSpot contacts the same primary email', () => {
@@ -160,7 +179,14 @@ describe('proportions for 2,000 persons', () => {
     const sources = new Set(world.hubspot.contacts.map((c) => c.properties.hs_analytics_source));
     expect(sources.size).toBe(9);
     const stages = new Set(world.hubspot.contacts.map((c) => c.properties.lifecyclestage));
-    for (const stage of ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer']) {
+    for (const stage of [
+      'subscriber',
+      'lead',
+      'marketingqualifiedlead',
+      'salesqualifiedlead',
+      'opportunity',
+      'customer',
+    ]) {
       expect(stages).toContain(stage);
     }
   });
@@ -180,7 +206,11 @@ describe('references', () => {
       companies: new Set(world.hubspot.companies.map((r) => r.id)),
       deals: new Set(world.hubspot.deals.map((r) => r.id)),
     };
-    const typeIds: Record<string, number> = { 'contacts→companies': 279, 'deals→contacts': 3, 'deals→companies': 341 };
+    const typeIds: Record<string, number> = {
+      'contacts→companies': 279,
+      'deals→contacts': 3,
+      'deals→companies': 341,
+    };
     const dangling = world.hubspot.associations.filter(
       (a) =>
         !ids[a.fromType].has(a.fromId) ||
@@ -207,7 +237,9 @@ describe('references', () => {
       ),
     ).toEqual([]);
     const badMembers = records.CampaignMember.filter((member) => {
-      const target = member.LeadId ? leads.has(String(member.LeadId)) : contacts.has(String(member.ContactId));
+      const target = member.LeadId
+        ? leads.has(String(member.LeadId))
+        : contacts.has(String(member.ContactId));
       return (
         !campaigns.has(String(member.CampaignId)) ||
         !target ||
@@ -221,7 +253,8 @@ describe('references', () => {
   it('derives IsClosed, IsWon and Probability from the stage', () => {
     const badOpportunities = world.salesforce.records.Opportunity.filter((opportunity) => {
       const stage = String(opportunity.StageName);
-      const probability = stage === 'Closed Won' ? 100 : stage === 'Closed Lost' ? 0 : opportunity.Probability;
+      const probability =
+        stage === 'Closed Won' ? 100 : stage === 'Closed Lost' ? 0 : opportunity.Probability;
       return (
         opportunity.IsClosed !== stage.startsWith('Closed') ||
         opportunity.IsWon !== (stage === 'Closed Won') ||
@@ -239,7 +272,11 @@ describe('references', () => {
 
   it('links converted Leads to real Account, Contact and Opportunity rows', () => {
     const { records } = world.salesforce;
-    const byId = new Map(Object.values(records).flat().map((r) => [r.Id, r]));
+    const byId = new Map(
+      Object.values(records)
+        .flat()
+        .map((r) => [r.Id, r]),
+    );
     const converted = records.Lead.filter((lead) => lead.IsConverted);
     expect(converted.length).toBeGreaterThan(50);
     expect(converted.some((lead) => lead.ConvertedOpportunityId)).toBe(true);
@@ -256,12 +293,16 @@ describe('references', () => {
       }
     }
     const unconverted = records.Lead.filter((lead) => !lead.IsConverted);
-    expect(unconverted.every((lead) => lead.ConvertedContactId === null && lead.Status !== 'Closed - Converted')).toBe(true);
+    expect(
+      unconverted.every((lead) => lead.ConvertedContactId === null && lead.Status !== 'Closed - Converted'),
+    ).toBe(true);
   });
 
   it('keeps HubSpot_Contact_ID__c unique per object, as an external id must be', () => {
     for (const object of ['Lead', 'Contact'] as const) {
-      const values = world.salesforce.records[object].map((r) => r.HubSpot_Contact_ID__c).filter((v) => v !== null);
+      const values = world.salesforce.records[object]
+        .map((r) => r.HubSpot_Contact_ID__c)
+        .filter((v) => v !== null);
       expect(values.length).toBeGreaterThan(0);
       expect(new Set(values).size).toBe(values.length);
     }

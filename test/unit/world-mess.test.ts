@@ -4,7 +4,10 @@ import type { SalesforceRef } from '../../src/sandbox/world/manifest.js';
 import type { HubSpotRecord, SalesforceRecord } from '../../src/sandbox/world/schema.js';
 import { INDUSTRIES, LEAD_SOURCES } from '../../src/sandbox/world/vocabulary.js';
 
-const normalised = (email: unknown): string => String(email ?? '').trim().toLowerCase();
+const normalised = (email: unknown): string =>
+  String(email ?? '')
+    .trim()
+    .toLowerCase();
 
 let generated: GeneratedWorld;
 let contacts: Map<string, HubSpotRecord>;
@@ -26,7 +29,11 @@ beforeAll(() => {
   generated = generateWorldWithManifest({ seed: 'mess-tests', persons: 2_000 });
   const { world } = generated;
   contacts = new Map(world.hubspot.contacts.map((c) => [c.id, c]));
-  rows = new Map(Object.values(world.salesforce.records).flat().map((r) => [r.Id, r]));
+  rows = new Map(
+    Object.values(world.salesforce.records)
+      .flat()
+      .map((r) => [r.Id, r]),
+  );
 });
 
 describe('planted mess for 2,000 persons', () => {
@@ -124,7 +131,10 @@ describe('planted mess for 2,000 persons', () => {
   });
 
   it('uses picklist values the standard lists do not have', () => {
-    const known = new Set([...LEAD_SOURCES, ...INDUSTRIES.flatMap((i) => [i.label, i.hubspot, i.salesforce])]);
+    const known = new Set([
+      ...LEAD_SOURCES,
+      ...INDUSTRIES.flatMap((i) => [i.label, i.hubspot, i.salesforce]),
+    ]);
     const systems = new Set<string>();
     for (const entry of generated.manifest.mess.unmappedPicklistValues) {
       const record = entry.system === 'hubspot' ? contact(entry.id).properties : row(entry.id);
@@ -133,7 +143,9 @@ describe('planted mess for 2,000 persons', () => {
       systems.add(`${entry.object}.${entry.field}`);
     }
     expect(systems).toEqual(new Set(['Lead.LeadSource', 'contacts.industry', 'Account.Industry']));
-    expect(generated.manifest.mess.unmappedPicklistValues.some((e) => e.value === 'Trade Show 2019')).toBe(true);
+    expect(generated.manifest.mess.unmappedPicklistValues.some((e) => e.value === 'Trade Show 2019')).toBe(
+      true,
+    );
   });
 
   it('lists every converted Lead, with one HubSpot contact that knows only the Lead id', () => {
@@ -159,14 +171,18 @@ describe('planted mess for 2,000 persons', () => {
 
   it('stores cross-reference ids where the manifest says', () => {
     const { crossReferences } = generated.manifest.mess;
-    expect(new Set(crossReferences.map((c) => c.storedOn))).toEqual(new Set(['hubspot', 'salesforce', 'both']));
+    expect(new Set(crossReferences.map((c) => c.storedOn))).toEqual(
+      new Set(['hubspot', 'salesforce', 'both']),
+    );
     for (const reference of crossReferences) {
       const hubspot = contact(reference.hubspotContactId);
       const salesforce = row(reference.salesforce);
       const hubspotKnows = [hubspot.properties.salesforce_lead_id, hubspot.properties.salesforce_contact_id]
         .filter(Boolean)
         .every((id) => rows.has(String(id)));
-      const hubspotHas = Boolean(hubspot.properties.salesforce_lead_id || hubspot.properties.salesforce_contact_id);
+      const hubspotHas = Boolean(
+        hubspot.properties.salesforce_lead_id || hubspot.properties.salesforce_contact_id,
+      );
       expect(hubspotKnows).toBe(true);
       expect(hubspotHas).toBe(reference.storedOn !== 'salesforce');
       expect(salesforce.HubSpot_Contact_ID__c === hubspot.id).toBe(reference.storedOn !== 'hubspot');
@@ -206,7 +222,10 @@ describe('planted mess for 2,000 persons', () => {
     expect(massImport.hubspotContactIds.length).toBeGreaterThan(20);
     expect(massImport.salesforce.length).toBeGreaterThan(10);
     for (const id of massImport.hubspotContactIds) {
-      expect([contact(id).updatedAt, contact(id).properties.lastmodifieddate]).toEqual([massImport.at, massImport.at]);
+      expect([contact(id).updatedAt, contact(id).properties.lastmodifieddate]).toEqual([
+        massImport.at,
+        massImport.at,
+      ]);
     }
     const salesforceAt = massImport.at.replace('Z', '+0000');
     for (const ref of massImport.salesforce) expect(row(ref).SystemModstamp).toBe(salesforceAt);
@@ -216,7 +235,8 @@ describe('planted mess for 2,000 persons', () => {
 
   it('lists names with markup, as stored', () => {
     for (const entry of generated.manifest.mess.markupInNames) {
-      const name = entry.system === 'hubspot' ? contact(entry.id).properties.firstname : row(entry.id).FirstName;
+      const name =
+        entry.system === 'hubspot' ? contact(entry.id).properties.firstname : row(entry.id).FirstName;
       expect(name).toBe(entry.name);
       expect(entry.name).toMatch(/<[a-z/]/i);
     }
