@@ -96,7 +96,7 @@ export interface RecordLink {
 export interface DuplicateReport {
   system: SystemName;
   object: string;
-  recordIds: string[];
+  recordIds: readonly string[];
   survivorRecordId: string;
   unifiedId?: string | null;
   /** What the records share: `email`, `secondary_email`, `domain`… */

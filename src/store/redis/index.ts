@@ -1,0 +1,4 @@
+export { CheckpointStore, CorruptCheckpointError } from './checkpoints.js';
+export { RedisKeys } from './keys.js';
+export { LastWrittenStore, type WrittenField, type WrittenValue } from './last-written.js';
+export { LeaseLocks, LockBusyError, LockLostError, type Lease } from './locks.js';

@@ -1,0 +1,46 @@
+/**
+ * Every Redis key Tandem uses, built from one configurable prefix. Each concern carries its own
+ * Redis-Cluster hash tag (`{checkpoint}`, `{lw}`, `{lock}`, …) so a multi-key command or pipeline within
+ * one concern always lands in one slot. The layout is documented in docs/CUSTOMER-VIEW.md.
+ *
+ * @example
+ * new RedisKeys('tandem').checkpoint('hubspot', 'contacts') // 'tandem:{checkpoint}:hubspot:contacts'
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(prefix) || prefix.endsWith(':')) {
+      throw new Error(
+        `Redis key prefix "${prefix}" must be letters, digits, _ . : - (no braces, not ending in ':')`,
+      );
+    }
+  }
+
+  /** Incremental-sync position per (system, object). */
+  checkpoint(system: string, object: string): string {
+    return `${this.prefix}:{checkpoint}:${system}:${object}`;
+  }
+
+  /** Hash of field → hash of the value Tandem last wrote to one CRM record (echo suppression). */
+  lastWritten(system: string, recordId: string): string {
+    return `${this.prefix}:{lw}:${system}:${recordId}`;
+  }
+
+  /** A lease lock; `personLock` is the one reconcile takes. */
+  lock(name: string): string {
+    return `${this.prefix}:{lock}:${name}`;
+  }
+
+  personLock(unifiedId: string): string {
+    return this.lock(`person:${unifiedId}`);
+  }
+
+  /** API call budget per system (rate limiting and daily quota). */
+  budget(system: string, window: string): string {
+    return `${this.prefix}:{budget}:${system}:${window}`;
+  }
+
+  /** Prefix to hand to BullMQ (`new Queue(name, { prefix })`): every queue key shares the `{queue}` tag. */
+  queuePrefix(): string {
+    return `${this.prefix}:{queue}`;
+  }
+}
