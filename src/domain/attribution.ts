@@ -25,7 +25,7 @@ export interface TouchpointInput {
 }
 
 /** Two touches with one source within this window are the same touch seen by both systems. */
-export const SAME_TOUCH_WINDOW_MS = 60 * 60 * 1000;
+export const SAME_TOUCH_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 function text(value: unknown): string | undefined {
   if (isBlank(value)) return undefined;

@@ -325,7 +325,8 @@ function idValue(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-const describeCluster = (c: Cluster): string => `${c.survivor.object} ${c.survivor.id}`;
+const describeCluster = (c: Cluster): string =>
+  `${c.system === 'hubspot' ? 'HubSpot' : 'Salesforce'} ${c.survivor.object} ${c.survivor.id}`;
 
 export function resolveIdentity(
   input: IdentityInput,

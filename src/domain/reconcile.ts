@@ -132,6 +132,8 @@ interface PlanInput {
   /** Tandem's own values per target (system, object) — stage, score, sources, cross-references. */
   extras: (system: System, object: ObjectName, counterpart: SourceRecord | undefined) => ExtraValue[];
   creates: CreateSpec[];
+  /** The counterpart's cross-reference field for a record created in (system, object). */
+  linkBack: (system: System, object: ObjectName) => string | undefined;
 }
 
 /** Updates for the records that exist, creates for the side that is missing (when policy allows). */
@@ -196,10 +198,25 @@ function buildPlan(input: PlanInput): WritePlan {
       object: create.object,
       entityKey: group.key,
       counterpart: { system: counterpart.system, object: counterpart.object, id: counterpart.id },
+      ...(linkBack !== undefined ? { linkBack: { field: linkBack } } : {}),
       fields: [...mapped, ...extra],
     });
   }
   return { writes };
+}
+
+function linkBackField(
+  mapping: Mapping,
+  kind: 'person' | 'company' | 'deal',
+  system: System,
+  object: ObjectName,
+): string | undefined {
+  const x = mapping.objects[kind]?.identity.cross_reference;
+  if (!x) return undefined;
+  if (system === 'hubspot') return x.salesforce_field_for_hubspot_id;
+  if (kind === 'company') return x.hubspot_property_for_account_id;
+  if (kind === 'deal') return x.hubspot_property_for_opportunity_id;
+  return object === 'Lead' ? x.hubspot_property_for_lead_id : x.hubspot_property_for_contact_id;
 }
 
 function crossReferenceExtras(
@@ -381,6 +398,7 @@ export function reconcilePerson(
     context,
     sink,
     extras,
+    linkBack: (system, object) => linkBackField(mapping, 'person', system, object),
     creates: [
       { system: 'hubspot', object: 'contacts', allowed: createPolicy.in_hubspot && createAllowed },
       {
@@ -520,6 +538,7 @@ function reconcileRecord(
     context,
     sink,
     extras: extrasFor,
+    linkBack: (system, object) => linkBackField(mapping, kind, system, object),
     creates: [
       { system: 'hubspot', object: hsObject, allowed: allowed && (policy?.in_hubspot ?? false) },
       { system: 'salesforce', object: sfObject, allowed: allowed && policy?.in_salesforce !== false },

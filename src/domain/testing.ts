@@ -1,5 +1,5 @@
 import type { SourceRecord, StoredLink } from './records.js';
-import { writtenKey } from './merge.js';
+import { valueHash, writtenKey } from './merge.js';
 import type { RecordWrite, WritePlan } from './write-plan.js';
 
 /**
@@ -70,6 +70,13 @@ export function applyPlan(
       };
       if (existing) Object.assign(existing, sides);
       else links.push({ unifiedId: write.entityKey, ...sides });
+      const other = write.counterpart ? byKey.get(`${write.counterpart.system}:${write.counterpart.id}`) : undefined;
+      if (other && write.linkBack) {
+        other.fields[write.linkBack.field] = id;
+        other.fieldChangedAt = { ...(other.fieldChangedAt ?? {}), [write.linkBack.field]: now };
+        other.modifiedAt = now;
+        lastWritten.set(writtenKey(other.system, other.id, write.linkBack.field), valueHash(id));
+      }
     }
     const changed = { ...(record.fieldChangedAt ?? {}) };
     for (const f of write.fields) {

@@ -35,6 +35,8 @@ export interface RecordWrite {
   entityKey: string;
   /** On create: the record in the other system the new one belongs with (link them once created). */
   counterpart?: { system: System; object: ObjectName; id: string };
+  /** On create: once created, write the new record's id into this field of the counterpart. */
+  linkBack?: { field: string };
   fields: FieldWrite[];
 }
 

@@ -50,8 +50,16 @@ function mapEnum(field: CompiledField, system: System, text: string): ReadResult
   };
 }
 
-/** A system value → unified: transforms (strings only), coercion to the field type, then the value map. */
+/**
+ * A system value → unified: transforms (strings only), coercion to the field type, then the value map.
+ * The field's `default_on_create` placeholder reads as blank.
+ */
 export function readValue(field: CompiledField, system: System, raw: RawValue | undefined): ReadResult {
+  const placeholder = field.mapping.default_on_create?.[system];
+  // The create placeholder (e.g. Lead.Company "[not provided]") means "unknown": it never flows back.
+  if (placeholder !== undefined && typeof raw === 'string' && raw.trim() === placeholder.trim()) {
+    return { ok: true, value: null };
+  }
   const transformed = typeof raw === 'string' ? field.transform(raw) : raw;
   const coerced = coerce(transformed, field.mapping.type);
   if (!coerced.ok) return { ok: false, code: 'invalid_value', message: coerced.message };
