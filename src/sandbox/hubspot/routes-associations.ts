@@ -169,13 +169,13 @@ export function registerAssociationRoutes(app: FastifyInstance, { portal, stats,
       const record = portal.stores[from].getLive(id);
       const associated = record === undefined ? [] : associatedLive(portal, from, record.id, to);
       if (associated.length === 0) {
-        const error = batchError(
-          'OBJECT_NOT_FOUND',
-          `No ${OBJECT_TYPE_INFO[to].singular} is associated with ${OBJECT_TYPE_INFO[from].singular} ${id}.`,
-          { fromObjectId: [id] },
+        errors.push(
+          batchError(
+            'OBJECT_NOT_FOUND',
+            `No ${OBJECT_TYPE_INFO[to].singular} is associated with ${OBJECT_TYPE_INFO[from].singular} ${id}.`,
+            { fromObjectId: [id] },
+          ),
         );
-        error.subCategory = 'crm.associations.NO_ASSOCIATIONS_FOUND';
-        errors.push(error);
         return;
       }
       stats.recordsRead += associated.length;
