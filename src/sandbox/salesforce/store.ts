@@ -49,6 +49,8 @@ export class SalesforceStore implements QuerySource {
   /** `Object.Field` → lower-cased value → ids: unique fields and duplicate-rule emails. */
   private readonly valueIndex = new Map<string, Map<string, Set<string>>>();
   private nextSequence = 1;
+  /** While a world loads, index rows by appending and sort once at the end. */
+  private bulkLoading = false;
 
   constructor(private readonly options: SalesforceStoreOptions) {
     this.reset();
@@ -119,10 +121,16 @@ export class SalesforceStore implements QuerySource {
       this.put(objectName, row);
       maxSequence = Math.max(maxSequence, sequenceOf(row['Id'] as string));
     };
-    for (const objectName of SalesforceObjectNameSchema.options) {
-      for (const record of world.records[objectName]) load(objectName, record, null);
+    this.bulkLoading = true;
+    try {
+      for (const objectName of SalesforceObjectNameSchema.options) {
+        for (const record of world.records[objectName]) load(objectName, record, null);
+      }
+      for (const { object, record, deletedDate } of world.deleted) load(object, record, deletedDate);
+    } finally {
+      this.bulkLoading = false;
+      for (const sorted of this.modstampIndex.values()) sorted.sort(compareModstamp);
     }
-    for (const { object, record, deletedDate } of world.deleted) load(object, record, deletedDate);
     this.nextSequence = Math.max(world.nextSequence ?? 1, maxSequence + 1);
   }
 
@@ -559,7 +567,8 @@ export class SalesforceStore implements QuerySource {
 
   private index(objectName: string, row: SalesforceRow): void {
     const sorted = this.modstampIndex.get(objectName) as SalesforceRow[];
-    sorted.splice(modstampPosition(sorted, row), 0, row);
+    if (this.bulkLoading) sorted.push(row);
+    else sorted.splice(modstampPosition(sorted, row), 0, row);
     for (const name of this.indexedFields(objectName)) {
       const value = row[name];
       if (typeof value !== 'string') continue;
@@ -575,9 +584,14 @@ export class SalesforceStore implements QuerySource {
 
   private unindex(objectName: string, row: SalesforceRow): void {
     const sorted = this.modstampIndex.get(objectName) as SalesforceRow[];
-    const at = modstampPosition(sorted, row);
-    if (sorted[at] === row) sorted.splice(at, 1);
-    else {
+    if (this.bulkLoading) {
+      // A world with the same id twice: the later row wins; drop the earlier one from the unsorted index.
+      const earlier = sorted.lastIndexOf(row);
+      if (earlier >= 0) sorted.splice(earlier, 1);
+    }
+    const at = this.bulkLoading ? -1 : modstampPosition(sorted, row);
+    if (at >= 0 && sorted[at] === row) sorted.splice(at, 1);
+    else if (!this.bulkLoading) {
       const fallback = sorted.indexOf(row);
       if (fallback >= 0) sorted.splice(fallback, 1);
     }
@@ -590,6 +604,13 @@ export class SalesforceStore implements QuerySource {
         ?.delete(row['Id'] as string);
     }
   }
+}
+
+function compareModstamp(a: SalesforceRow, b: SalesforceRow): number {
+  const x = String(a['SystemModstamp']);
+  const y = String(b['SystemModstamp']);
+  if (x !== y) return x < y ? -1 : 1;
+  return String(a['Id']) < String(b['Id']) ? -1 : String(a['Id']) > String(b['Id']) ? 1 : 0;
 }
 
 /** First position whose (SystemModstamp, Id) is not below the row's. */
