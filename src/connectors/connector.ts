@@ -11,7 +11,11 @@ export type ConnectorObject<S extends System> = S extends 'hubspot'
   ? HubSpotObjectName
   : SalesforceObjectName;
 
-const isoTimestamp = z.iso.datetime({ offset: true });
+// Salesforce writes offsets without a colon (`+0000`), which z.iso.datetime rejects.
+const isoTimestamp = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T/, 'expected an ISO date-time')
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO date-time');
 
 /**
  * Back-fill: the first full read (HubSpot list endpoint, Salesforce SOQL without a window). `after` is the
