@@ -8,8 +8,8 @@ import {
 } from '../../../src/runtime/ensure-redis.js';
 
 interface World {
-  answering: string[];
-  onPath: string[];
+  answering: readonly string[];
+  onPath: readonly string[];
   root: boolean;
   installFails?: boolean;
 }
@@ -154,7 +154,7 @@ describe('ensureRedis', () => {
       'or set REDIS_URL to a Redis you already run.',
     ].join('\n');
 
-  it.each([
+  it.each<[string, World, boolean, string]>([
     ['not root', { ...NONE, onPath: ['apt-get'] }, true, 'not running as root'],
     ['no apt-get (macOS)', { ...NONE, root: true }, true, 'apt-get is not available'],
     [
@@ -163,7 +163,7 @@ describe('ensureRedis', () => {
       false,
       'installing it was not allowed',
     ],
-  ] as const)('prints what to run when %s', async (_name, world, allowInstall, why) => {
+  ])('prints what to run when %s', async (_name, world, allowInstall, why) => {
     const { steps, calls } = fakeSteps(world);
     await expect(ensureRedis({ dataDir: '/d', log: () => {}, allowInstall, steps })).rejects.toThrow(
       new RedisUnavailableError(instructions(why)),
