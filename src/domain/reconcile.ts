@@ -192,6 +192,7 @@ function buildPlan(input: PlanInput): WritePlan {
       undefined,
       input.extras(create.system, create.object, counterpart),
     );
+    const linkBack = input.linkBack(create.system, create.object);
     writes.push({
       action: 'create',
       system: create.system,

@@ -15,12 +15,12 @@ const person = (fields: ConditionFacts['fields'], extra: Partial<ConditionFacts>
   ...extra,
 });
 const hot = { score: { fit: 30, engagement: 30, total: 60 } };
-const entry = (stage: LifecycleStage, enteredAt: string, rule: string): StageEntry => ({
+const entry = (stage: LifecycleStage, enteredAt: string, rule: string): unknown => ({
   stage,
   enteredAt,
   rule,
   reason: rule === 'skipped' ? expect.stringContaining('Skipped') : expect.any(String),
-} as StageEntry);
+});
 
 describe('lifecycle progression', () => {
   it.each<[string, LifecycleStage | null, ConditionFacts, LifecycleStage | null, Array<[LifecycleStage, string]>]>([
