@@ -284,6 +284,12 @@ function classifyHubSpotResponse(
   context: ClassifyContext,
 ): Classification {
   if (isRecord(body)) return classifyHubSpotBody(status, body, headers, context);
+  if (status === 404) {
+    return permanent(
+      'HUBSPOT_OBJECT_NOT_FOUND',
+      `HubSpot could not find the ${context.object ?? 'record'} (deleted or merged?)`,
+    );
+  }
   const text = typeof body === 'string' && body.trim() !== '' ? `: ${body.trim().slice(0, 200)}` : '';
   return httpStatus(
     status,
@@ -326,7 +332,7 @@ function classifyHubSpotBody(
   }
   if (category === 'CONFLICT' || status === 409) {
     const existingId = /Existing ID:\s*(\d+)/i.exec(message)?.[1];
-    return permanent('HUBSPOT_CONFLICT', `HubSpot already has this ${object}: ${message}`, {
+    return permanent('HUBSPOT_CONFLICT', `HubSpot refused a duplicate: ${message || 'conflict'}`, {
       ...(existingId !== undefined ? { existingId } : {}),
     });
   }
@@ -334,7 +340,7 @@ function classifyHubSpotBody(
     const ids = isRecord(body['context']) ? stringArray(body['context']['ids']) : [];
     return permanent(
       'HUBSPOT_OBJECT_NOT_FOUND',
-      `HubSpot has no such ${object} (it may have been deleted or merged): ${message || 'not found'}`,
+      `HubSpot could not find the ${object} (deleted or merged?): ${message || 'not found'}`,
       {
         ...(ids[0] !== undefined ? { recordId: ids[0] } : {}),
       },

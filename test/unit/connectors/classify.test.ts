@@ -282,8 +282,13 @@ const hubspotCases: Case[] = [
   [
     'HubSpot 404 OBJECT_NOT_FOUND (body is empty for GET by id)',
     () => hubspot(404, ''),
-    { kind: 'permanent', code: 'HUBSPOT_HTTP_404', reason: 'HubSpot answered HTTP 404', recordId: '901' },
-    { recordId: '901' },
+    {
+      kind: 'permanent',
+      code: 'HUBSPOT_OBJECT_NOT_FOUND',
+      reason: 'HubSpot could not find the deal (deleted or merged?)',
+      recordId: '901',
+    },
+    { recordId: '901', object: 'deal' },
   ],
   [
     'HubSpot 409 CONFLICT gives the existing id',
@@ -298,7 +303,7 @@ const hubspotCases: Case[] = [
       kind: 'permanent',
       code: 'HUBSPOT_CONFLICT',
       existingId: '37765128953',
-      reason: 'HubSpot already has this contacts: Contact already exists. Existing ID: 37765128953',
+      reason: 'HubSpot refused a duplicate: Contact already exists. Existing ID: 37765128953',
     },
     { object: 'contacts' },
   ],
@@ -342,9 +347,9 @@ const hubspotCases: Case[] = [
       code: 'HUBSPOT_OBJECT_NOT_FOUND',
       recordId: '5123',
       reason:
-        'HubSpot has no such contacts (it may have been deleted or merged): Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+        'HubSpot could not find the contact (deleted or merged?): Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
     },
-    { object: 'contacts' },
+    { object: 'contact' },
   ],
   [
     'HubSpot 207 per-record error: VALIDATION_ERROR INVALID_OPTION',
