@@ -206,11 +206,9 @@ export class HubSpotPortal {
       for (const definition of world.customProperties[type]) {
         if (this.schema.get(type, definition.name) === undefined) this.schema.importCustom(type, definition);
       }
-      for (const raw of world[type]) {
-        const record = fromWorldRecord(type, raw);
-        maxId = Math.max(maxId, record.idNum);
-        this.stores[type].insert(record);
-      }
+      const records = world[type].map((raw) => fromWorldRecord(type, raw));
+      for (const record of records) maxId = Math.max(maxId, record.idNum);
+      this.stores[type].insertMany(records);
     }
     for (const a of world.associations)
       this.associations.add(a.fromType, a.fromId, a.toType, a.toId, a.typeId);

@@ -24,8 +24,14 @@ export interface StoredRecord {
   mergedObjectIds: string[];
 }
 
-function compareModified(a: StoredRecord, b: StoredRecord): number {
-  return a.updatedAt - b.updatedAt || a.idNum - b.idNum;
+/** A place in the (modified, id) index; stale once its record changes again (lazy deletion). */
+interface ModifiedEntry {
+  record: StoredRecord;
+  at: number;
+}
+
+function compareEntries(a: ModifiedEntry, b: ModifiedEntry): number {
+  return a.at - b.at || a.record.idNum - b.record.idNum;
 }
 
 /** First index in `sorted` whose element is not less than `probe` by `compare`. */
@@ -44,8 +50,13 @@ export class RecordStore {
   private readonly records = new Map<string, StoredRecord>();
   /** All ids (live and archived), ascending. */
   private readonly idOrder: number[] = [];
-  /** Live records by (updatedAt, id) ascending. */
-  private readonly modified: StoredRecord[] = [];
+  /**
+   * Live records by (updatedAt, id) ascending. A change appends a new entry (usually at the end) and
+   * leaves the old one stale instead of splicing it out of the middle; stale entries are skipped and
+   * compacted away once they outnumber the live ones.
+   */
+  private modified: ModifiedEntry[] = [];
+  private readonly currentEntry = new Map<string, ModifiedEntry>();
   /** property → normalised value → record id, for live records. */
   private readonly unique = new Map<string, Map<string, string>>();
   /** Ids merged away → the id of the record that survived. */
@@ -60,7 +71,8 @@ export class RecordStore {
   clear(): void {
     this.records.clear();
     this.idOrder.length = 0;
-    this.modified.length = 0;
+    this.modified = [];
+    this.currentEntry.clear();
     this.unique.clear();
     this.mergedInto.clear();
   }
@@ -92,6 +104,22 @@ export class RecordStore {
       this.indexModified(record);
       this.indexUnique(record);
     }
+  }
+
+  /** Loads many records at once (a World), sorting the indexes once instead of per record. */
+  insertMany(records: readonly StoredRecord[]): void {
+    for (const record of records) {
+      this.records.set(record.id, record);
+      this.idOrder.push(record.idNum);
+      if (!record.archived) {
+        const entry = { record, at: record.updatedAt };
+        this.currentEntry.set(record.id, entry);
+        this.modified.push(entry);
+        this.indexUnique(record);
+      }
+    }
+    this.idOrder.sort((a, b) => a - b);
+    this.modified.sort(compareEntries);
   }
 
   /** Call before changing a live record's values or timestamps; then `afterChange`. */
@@ -139,9 +167,13 @@ export class RecordStore {
     return { records };
   }
 
-  /** Live records in (updatedAt, id) order; do not mutate. */
-  byModified(): readonly StoredRecord[] {
-    return this.modified;
+  /** Live records in (updatedAt, id) order, starting at the first with updatedAt ≥ `fromMs`. */
+  *byModified(fromMs = Number.NEGATIVE_INFINITY): IterableIterator<StoredRecord> {
+    const entries = this.modified;
+    for (let i = lowerBound(entries, (e) => e.at - fromMs); i < entries.length; i += 1) {
+      const entry = entries[i] as ModifiedEntry;
+      if (this.currentEntry.get(entry.record.id) === entry) yield entry.record;
+    }
   }
 
   *all(): IterableIterator<StoredRecord> {
@@ -149,16 +181,23 @@ export class RecordStore {
   }
 
   private indexModified(record: StoredRecord): void {
-    this.modified.splice(
-      lowerBound(this.modified, (r) => compareModified(r, record)),
-      0,
-      record,
-    );
+    const entry = { record, at: record.updatedAt };
+    this.currentEntry.set(record.id, entry);
+    const last = this.modified[this.modified.length - 1];
+    if (last === undefined || compareEntries(last, entry) <= 0) this.modified.push(entry);
+    else
+      this.modified.splice(
+        lowerBound(this.modified, (e) => compareEntries(e, entry)),
+        0,
+        entry,
+      );
   }
 
   private unindexModified(record: StoredRecord): void {
-    const at = lowerBound(this.modified, (r) => compareModified(r, record));
-    if (this.modified[at] === record) this.modified.splice(at, 1);
+    this.currentEntry.delete(record.id);
+    if (this.modified.length > 1024 && this.modified.length > 2 * this.currentEntry.size) {
+      this.modified = this.modified.filter((e) => this.currentEntry.get(e.record.id) === e);
+    }
   }
 
   private uniqueValues(record: StoredRecord): [string, string][] {

@@ -3,7 +3,7 @@ import { validationError } from './errors.js';
 import { OBJECT_TYPE_INFO } from './object-types.js';
 import type { HubSpotPortal } from './portal.js';
 import { parseTimestamp, type PropertyDefinition } from './property-schema.js';
-import { lowerBound, type StoredRecord } from './record-store.js';
+import type { StoredRecord } from './record-store.js';
 
 export const SEARCH_LIMITS = {
   maxLimit: 200,
@@ -123,7 +123,13 @@ function compileFilter(
     }
     return key;
   };
-  const current = (record: StoredRecord) => keyOf(kind, record.properties[name]);
+  const modifiedProperty = OBJECT_TYPE_INFO[type].modifiedProperty;
+  const current = (record: StoredRecord) => {
+    // The store keeps these two as numbers already; skip re-parsing the ISO string.
+    if (name === modifiedProperty) return record.updatedAt;
+    if (name === 'createdate') return record.createdAt;
+    return keyOf(kind, record.properties[name]);
+  };
   const listKeys = () => {
     if (!Array.isArray(filter.values))
       throw validationError(`${where}: operator ${filter.operator} needs "values"`);
@@ -309,18 +315,15 @@ export function search(
   };
 
   const modifiedProperty = OBJECT_TYPE_INFO[type].modifiedProperty;
-  const live = portal.stores[type].byModified();
-  let ordered: StoredRecord[];
+  const store = portal.stores[type];
+  let ordered: StoredRecord[] = [];
   if (sort !== undefined && sort.propertyName === modifiedProperty && !sort.descending) {
-    // The (modified, id) index is already in this order: skip to the lower bound of a lone GT/GTE filter.
-    const start = lowerBoundForModified(live, groups, modifiedProperty);
-    ordered = [];
-    for (let i = start; i < live.length; i += 1) {
-      const record = live[i] as StoredRecord;
+    // The (modified, id) index is already in this order: start at the bound of a lone GT/GTE filter.
+    for (const record of store.byModified(lowerBoundForModified(groups, modifiedProperty))) {
       if (matches(record)) ordered.push(record);
     }
   } else {
-    ordered = live.filter(matches);
+    for (const record of store.byModified()) if (matches(record)) ordered.push(record);
     if (sort === undefined) {
       ordered.sort((a, b) => a.idNum - b.idNum);
     } else {
@@ -348,14 +351,13 @@ export function search(
   return outcome;
 }
 
-function lowerBoundForModified(live: readonly StoredRecord[], groups: Filter[][], property: string): number {
-  if (groups.length !== 1) return 0;
+function lowerBoundForModified(groups: Filter[][], property: string): number {
+  if (groups.length !== 1) return Number.NEGATIVE_INFINITY;
   const bound = (groups[0] ?? []).find(
     (f) =>
       f.propertyName === property &&
       (f.operator === 'GT' || f.operator === 'GTE' || f.operator === 'BETWEEN'),
   );
   const ms = bound === undefined ? undefined : parseTimestamp(asString(bound.value) ?? '');
-  if (ms === undefined) return 0;
-  return lowerBound(live, (r) => r.updatedAt - ms);
+  return ms ?? Number.NEGATIVE_INFINITY;
 }
