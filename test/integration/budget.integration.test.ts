@@ -1,0 +1,124 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { ApiBudget, type ApiBudgetOptions } from '../../src/connectors/budget.js';
+import { RateLimitedError } from '../../src/connectors/classify.js';
+
+const url = process.env['TEST_REDIS_URL'] ?? '';
+// Two connections: two "processes" sharing one budget.
+const redisA = new Redis(url, { lazyConnect: true });
+const redisB = new Redis(url, { lazyConnect: true });
+afterAll(async () => {
+  await Promise.all([redisA.quit(), redisB.quit()]);
+});
+
+let prefix: string;
+beforeEach(() => {
+  prefix = `test-${randomUUID()}`;
+});
+afterEach(async () => {
+  const mine = await redisA.keys(`${prefix}:*`);
+  if (mine.length > 0) await redisA.del(...mine);
+});
+
+function budget(redis: Redis, overrides: Partial<ApiBudgetOptions> = {}): ApiBudget {
+  return new ApiBudget({
+    redis,
+    prefix,
+    system: 'hubspot',
+    window: { max: 10, windowMs: 10_000, sharePercent: 100 },
+    search: { max: 5, windowMs: 1_000, sharePercent: 100 },
+    daily: { quota: 1_000, budgetPercent: 50, resets: 'utc-midnight' },
+    ...overrides,
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<RateLimitedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RateLimitedError);
+  return error as RateLimitedError;
+}
+
+describe('ApiBudget (Redis)', () => {
+  it('shares one rolling window between two processes', async () => {
+    let now = 1_700_000_000_000;
+    const clock = () => now;
+    const a = budget(redisA, { now: clock, maxWaitMs: 0 });
+    const b = budget(redisB, { now: clock, maxWaitMs: 0 });
+    for (let i = 0; i < 5; i += 1) {
+      await a.acquire();
+      await b.acquire();
+    }
+    // The window (10 per 10 s) is full for both, whoever asks.
+    const full = await rejection(a.acquire());
+    expect(full.classification.code).toBe('TANDEM_WINDOW_BUDGET_FULL');
+    expect(full.classification.waitMs).toBe(10_000);
+    await rejection(b.acquire());
+    now += 10_001;
+    await b.acquire();
+    expect((await a.usage()).ours).toBe(11);
+  });
+
+  it('waits in the process while the window is full, then proceeds', async () => {
+    const a = budget(redisA, { window: { max: 2, windowMs: 300, sharePercent: 100 } });
+    await a.acquire(2);
+    await a.acquire(); // had to wait for the window to roll
+    expect((await a.usage()).ours).toBe(3);
+  });
+
+  it('keeps search on its own per-second window', async () => {
+    const a = budget(redisA, { maxWaitMs: 0, window: { max: 1, windowMs: 10_000, sharePercent: 100 } });
+    await a.acquire();
+    for (let i = 0; i < 5; i += 1) await a.acquire(1, 'search');
+    expect((await rejection(a.acquire(1, 'search'))).classification.scope).toBe('hubspot_secondly');
+    expect((await rejection(a.acquire())).classification.scope).toBe('hubspot_ten_secondly');
+  });
+
+  it('stops at the daily share with a RateLimitedError and a wait until midnight', async () => {
+    const now = Date.parse('2024-05-01T18:00:00.000Z');
+    const a = budget(redisA, {
+      now: () => now,
+      window: { max: 100, windowMs: 10_000, sharePercent: 100 },
+      daily: { quota: 20, budgetPercent: 50, resets: 'utc-midnight' },
+    });
+    const b = budget(redisB, {
+      now: () => now,
+      window: { max: 100, windowMs: 10_000, sharePercent: 100 },
+      daily: { quota: 20, budgetPercent: 50, resets: 'utc-midnight' },
+    });
+    await a.acquire(6);
+    await b.acquire(4);
+    const spent = await rejection(b.acquire());
+    expect(spent.classification.code).toBe('TANDEM_DAILY_BUDGET_SPENT');
+    expect(spent.classification.scope).toBe('hubspot_daily');
+    expect(spent.classification.waitMs).toBe(6 * 3_600_000);
+    expect(await a.usage()).toEqual({ day: '2024-05-01', ours: 10, account: 10, cap: 10 });
+  });
+
+  it("counts the customer's other integrations from the vendor's remaining-quota headers", async () => {
+    const a = budget(redisA, { window: { max: 100, windowMs: 10_000, sharePercent: 100 } });
+    const b = budget(redisB, { window: { max: 100, windowMs: 10_000, sharePercent: 100 } });
+    await a.acquire(10);
+    // HubSpot says 490 of 1000 used today: other integrations made 480 of them.
+    await a.observe({ 'x-hubspot-ratelimit-daily': '1000', 'x-hubspot-ratelimit-daily-remaining': '510' });
+    await b.acquire(10); // 490 + 10 = 500: exactly the 50% cap
+    expect((await b.usage()).account).toBe(500);
+    await rejection(b.acquire());
+    await rejection(a.acquire());
+  });
+
+  it('reads Salesforce api-usage and waits an hour for the rolling quota', async () => {
+    const sf = budget(redisA, {
+      system: 'salesforce',
+      daily: { quota: 15_000, budgetPercent: 40, resets: 'rolling-24h' },
+    });
+    await sf.acquire();
+    await sf.observe({ 'sforce-limit-info': 'api-usage=6000/15000' });
+    const spent = await rejection(sf.acquire());
+    expect(spent.classification.scope).toBe('salesforce_daily');
+    expect(spent.classification.waitMs).toBe(3_600_000);
+  });
+});
