@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client } from '@hubspot/api-client';
+import { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
+import jsforce from 'jsforce';
+import type { SandboxCredentials } from '../../src/sandbox/index.js';
+
+/**
+ * `tandem sandbox --seed demo --json` as a script would use it: read the first stdout line, then drive the
+ * world with nothing but the two official SDKs.
+ */
+interface Started {
+  child: ChildProcess;
+  info: SandboxCredentials & { world: { source: string; persons?: number } };
+}
+
+async function startCli(args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, ['bin/tandem.js', 'sandbox', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`tandem sandbox exited with ${code}: ${stderr}`)));
+  });
+  return { child, info: JSON.parse(first) as Started['info'] };
+}
+
+async function stopCli(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+describe('tandem sandbox --seed demo --json', () => {
+  let started: Started;
+  const stateDir = mkdtempSync(join(tmpdir(), 'tandem-sandbox-cli-'));
+  const stateFile = join(stateDir, 'world.json');
+
+  beforeAll(async () => {
+    started = await startCli([
+      '--seed',
+      'demo',
+      '--persons',
+      '600',
+      '--hubspot-port',
+      '0',
+      '--salesforce-port',
+      '0',
+      '--state',
+      stateFile,
+    ]);
+  });
+  afterAll(async () => {
+    if (started !== undefined) await stopCli(started.child);
+  });
+
+  it('prints URLs and credentials as one JSON line first', () => {
+    expect(started.info.hubspot.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(started.info.salesforce.loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(started.info.world.source).toBe('generated');
+    expect(started.info.world.persons).toBeGreaterThan(300);
+  });
+
+  it('serves a world the HubSpot SDK can list, search and batch-upsert', async () => {
+    const hubspot = new Client({
+      basePath: started.info.hubspot.baseUrl,
+      accessToken: started.info.hubspot.accessToken,
+      numberOfApiCallRetries: 0,
+    });
+    const page = await hubspot.crm.contacts.basicApi.getPage(100, undefined, ['email', 'lifecyclestage']);
+    expect(page.results).toHaveLength(100);
+    expect(page.paging?.next?.after).toBeDefined();
+
+    const search = await hubspot.crm.contacts.searchApi.doSearch({
+      filterGroups: [{ filters: [{ propertyName: 'email', operator: FilterOperatorEnum.HasProperty }] }],
+      sorts: ['lastmodifieddate'],
+      properties: ['email'],
+      limit: 200,
+      after: '0',
+    });
+    expect(search.total).toBeGreaterThan(200);
+    expect(search.results).toHaveLength(200);
+
+    const upsert = await hubspot.crm.contacts.batchApi.upsert({
+      inputs: [
+        { id: 'new.person@tandem-cli.test', idProperty: 'email', properties: { firstname: 'New' } },
+        {
+          id: String(page.results[0]?.properties['email']),
+          idProperty: 'email',
+          properties: { jobtitle: 'Head of RevOps' },
+        },
+      ],
+    });
+    const outcome = new Map(upsert.results.map((r) => [r.properties['email'], r._new]));
+    expect(outcome.get('new.person@tandem-cli.test')).toBe(true);
+    expect(outcome.get(String(page.results[0]?.properties['email']).toLowerCase())).toBe(false);
+  });
+
+  it('serves a world jsforce can query with paging, upsert through collections and describe', async () => {
+    const sf = started.info.salesforce;
+    const conn = new jsforce.Connection({
+      loginUrl: sf.loginUrl,
+      version: sf.apiVersion,
+      oauth2: { loginUrl: sf.loginUrl, clientId: sf.clientId, clientSecret: sf.clientSecret },
+    });
+    await conn.login(sf.username, sf.password);
+
+    const first = await conn.query<{ Id: string; Email: string | null }>(
+      'SELECT Id, Email FROM Lead ORDER BY SystemModstamp, Id',
+      {},
+    );
+    expect(first.totalSize).toBeGreaterThan(0);
+
+    const all = await conn.query<{ Id: string }>('SELECT Id FROM Contact', {
+      autoFetch: true,
+      maxFetch: 100_000,
+    });
+    expect(all.records.length).toBe(all.totalSize);
+
+    const result = await conn.requestPatch<Array<{ success: boolean; created: boolean }>>(
+      `/services/data/v${sf.apiVersion}/composite/sobjects/Lead/HubSpot_Contact_ID__c`,
+      {
+        allOrNone: false,
+        records: [
+          {
+            attributes: { type: 'Lead' },
+            HubSpot_Contact_ID__c: '990001',
+            LastName: 'Cli',
+            Company: 'Tandem',
+          },
+        ],
+      },
+    );
+    expect(result).toEqual([expect.objectContaining({ success: true, created: true })]);
+
+    const describe = await conn.sobject('Lead').describe();
+    const status = describe.fields.find((f) => f.name === 'Status');
+    expect(status?.picklistValues?.map((v) => v.value)).toContain('Working - Contacted');
+    expect(describe.fields.find((f) => f.name === 'HubSpot_Contact_ID__c')?.externalId).toBe(true);
+  });
+
+  it('saves its world to --state on exit and loads it on the next start', async () => {
+    expect(await stopCli(started.child)).toBe(0);
+    expect(existsSync(stateFile)).toBe(true);
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { hubspot: { contacts: unknown[] } };
+    expect(saved.hubspot.contacts.length).toBe((started.info.world.persons ?? 0) + 1);
+
+    started = await startCli(['--hubspot-port', '0', '--salesforce-port', '0', '--state', stateFile]);
+    expect(started.info.world.source).toBe('state');
+    const hubspot = new Client({
+      basePath: started.info.hubspot.baseUrl,
+      accessToken: started.info.hubspot.accessToken,
+      numberOfApiCallRetries: 0,
+    });
+    const found = await hubspot.crm.contacts.basicApi.getById(
+      'new.person@tandem-cli.test',
+      ['firstname'],
+      undefined,
+      undefined,
+      false,
+      'email',
+    );
+    expect(found.properties['firstname']).toBe('New');
+  });
+
+  it('rejects a bad --faults spec with a usage error naming the problem', async () => {
+    const child = spawn(
+      process.execPath,
+      ['bin/tandem.js', 'sandbox', '--faults', '5xx=2', '--hubspot-port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('5xx="2": expected a probability between 0 and 1');
+  });
+});
