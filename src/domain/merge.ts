@@ -74,8 +74,11 @@ function readSide(
   name: string,
   lastWritten: LastWritten,
   out: { problems: FieldProblem[]; warnings: Warning[] },
-): SideValue | 'skip' | 'fail' {
-  const raw = record.fields[name] ?? null;
+): SideValue | 'skip' | 'fail' | 'absent' {
+  const held = record.fields[name];
+  // A field the record does not carry (a partial read, a record Tandem just created) is unknown, not blank.
+  if (held === undefined) return 'absent';
+  const raw = held;
   const read = readValue(field, system, raw);
   if (!read.ok) {
     const where = { system, object: record.object, recordId: record.id, field: name };
@@ -175,13 +178,13 @@ export function mergeFields(
     if (sides.hubspot && hsName !== undefined) {
       const r = readSide(field, 'hubspot', sides.hubspot, hsName, lastWritten, out);
       if (r === 'skip') skipped = true;
-      else if (r !== 'fail') h = r;
+      else if (typeof r !== 'string') h = r;
     }
     const sfSource = salesforceSource(field, sides);
     if (sfSource) {
       const r = readSide(field, 'salesforce', sfSource.record, sfSource.name, lastWritten, out);
       if (r === 'skip') skipped = true;
-      else if (r !== 'fail') s = r;
+      else if (typeof r !== 'string') s = r;
     }
     const rule = field.mapping.conflict;
     const winner = chooseValue(rule, h, s);

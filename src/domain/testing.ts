@@ -70,7 +70,9 @@ export function applyPlan(
       };
       if (existing) Object.assign(existing, sides);
       else links.push({ unifiedId: write.entityKey, ...sides });
-      const other = write.counterpart ? byKey.get(`${write.counterpart.system}:${write.counterpart.id}`) : undefined;
+      const other = write.counterpart
+        ? byKey.get(`${write.counterpart.system}:${write.counterpart.id}`)
+        : undefined;
       if (other && write.linkBack) {
         other.fields[write.linkBack.field] = id;
         other.fieldChangedAt = { ...(other.fieldChangedAt ?? {}), [write.linkBack.field]: now };

@@ -16,7 +16,8 @@ export function mappingWith(edit: (raw: MappingInput) => void): Mapping {
 }
 
 export const T0 = '2026-01-01T00:00:00.000Z';
-export const at = (days: number, hours = 0): string => new Date(Date.parse(T0) + days * 86_400_000 + hours * 3_600_000).toISOString();
+export const at = (days: number, hours = 0): string =>
+  new Date(Date.parse(T0) + days * 86_400_000 + hours * 3_600_000).toISOString();
 
 interface RecordOptions {
   createdAt?: string;
@@ -44,20 +45,36 @@ function record(
   };
 }
 
-export const hsContact = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
-  record('hubspot', 'contacts', id, fields, o);
+export const hsContact = (
+  id: string,
+  fields: Record<string, RawValue>,
+  o: RecordOptions = {},
+): SourceRecord => record('hubspot', 'contacts', id, fields, o);
 export const sfLead = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
   record('salesforce', 'Lead', id, fields, o);
-export const sfContact = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
-  record('salesforce', 'Contact', id, fields, o);
-export const hsCompany = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
-  record('hubspot', 'companies', id, fields, o);
-export const sfAccount = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
-  record('salesforce', 'Account', id, fields, o);
+export const sfContact = (
+  id: string,
+  fields: Record<string, RawValue>,
+  o: RecordOptions = {},
+): SourceRecord => record('salesforce', 'Contact', id, fields, o);
+export const hsCompany = (
+  id: string,
+  fields: Record<string, RawValue>,
+  o: RecordOptions = {},
+): SourceRecord => record('hubspot', 'companies', id, fields, o);
+export const sfAccount = (
+  id: string,
+  fields: Record<string, RawValue>,
+  o: RecordOptions = {},
+): SourceRecord => record('salesforce', 'Account', id, fields, o);
 export const hsDeal = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
   record('hubspot', 'deals', id, fields, o);
-export const sfOpportunity = (id: string, fields: Record<string, RawValue>, o: RecordOptions = {}): SourceRecord =>
-  record('salesforce', 'Opportunity', id, fields, o);
+export const sfOpportunity = (
+  id: string,
+  fields: Record<string, RawValue>,
+  o: RecordOptions = {},
+): SourceRecord => record('salesforce', 'Opportunity', id, fields, o);
 
 /** An 18-character Salesforce-like id with a given prefix and number. */
-export const sfId = (prefix: '00Q' | '003' | '001' | '006', n: number): string => `${prefix}${String(n).padStart(12, '0')}AAA`;
+export const sfId = (prefix: '00Q' | '003' | '001' | '006', n: number): string =>
+  `${prefix}${String(n).padStart(12, '0')}AAA`;

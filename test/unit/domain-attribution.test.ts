@@ -36,7 +36,12 @@ const options = (model: AttributionModel, extra: Partial<CreditOptions> = {}): C
 const deal = (amount: number, createdDay = 10) => ({ id: 'd1', amount, createdAt: at(createdDay) });
 
 /** Credits as [touchpoint id, cents], for hand-computed tables. */
-function credits(touches: Touchpoint[], amount: number, o: CreditOptions, createdDay = 10): Array<[string, number]> {
+function credits(
+  touches: Touchpoint[],
+  amount: number,
+  o: CreditOptions,
+  createdDay = 10,
+): Array<[string, number]> {
   const result = creditDeal(deal(amount, createdDay), touches, o);
   expect(result.credits.reduce((s, c) => s + c.cents, 0)).toBe(result.amountCents);
   return result.credits.map((c) => [c.touchpointId ?? c.source, c.cents]);
@@ -46,47 +51,122 @@ describe('deal credit by model (hand-computed, in cents)', () => {
   it.each<[string, Touchpoint[], number, CreditOptions, Array<[string, number]>]>([
     ['first touch', T.slice(0, 4), 1000, options('first_touch'), [['t1', 100000]]],
     ['last touch', T.slice(0, 4), 1000, options('last_touch'), [['t4', 100000]]],
-    ['linear, 4 touches', T.slice(0, 4), 1000, options('linear'), [['t1', 25000], ['t2', 25000], ['t3', 25000], ['t4', 25000]]],
-    ['linear, a remainder cent goes to the earliest touch', T.slice(0, 3), 100, options('linear'), [['t1', 3334], ['t2', 3333], ['t3', 3333]]],
+    [
+      'linear, 4 touches',
+      T.slice(0, 4),
+      1000,
+      options('linear'),
+      [
+        ['t1', 25000],
+        ['t2', 25000],
+        ['t3', 25000],
+        ['t4', 25000],
+      ],
+    ],
+    [
+      'linear, a remainder cent goes to the earliest touch',
+      T.slice(0, 3),
+      100,
+      options('linear'),
+      [
+        ['t1', 3334],
+        ['t2', 3333],
+        ['t3', 3333],
+      ],
+    ],
     ['u-shaped, 1 touch → 100%', T.slice(0, 1), 1000, options('u_shaped'), [['t1', 100000]]],
-    ['u-shaped, 2 touches → 50/50', T.slice(0, 2), 1000, options('u_shaped'), [['t1', 50000], ['t2', 50000]]],
-    ['u-shaped, 4 touches → 40/10/10/40', T.slice(0, 4), 1000, options('u_shaped'), [['t1', 40000], ['t2', 10000], ['t3', 10000], ['t4', 40000]]],
+    [
+      'u-shaped, 2 touches → 50/50',
+      T.slice(0, 2),
+      1000,
+      options('u_shaped'),
+      [
+        ['t1', 50000],
+        ['t2', 50000],
+      ],
+    ],
+    [
+      'u-shaped, 4 touches → 40/10/10/40',
+      T.slice(0, 4),
+      1000,
+      options('u_shaped'),
+      [
+        ['t1', 40000],
+        ['t2', 10000],
+        ['t3', 10000],
+        ['t4', 40000],
+      ],
+    ],
     [
       'u-shaped, 5 touches: middle 20% in thirds, 2 leftover cents to the earliest',
       T,
       1000,
       options('u_shaped'),
-      [['t1', 40000], ['t2', 6667], ['t3', 6667], ['t4', 6666], ['t5', 40000]],
+      [
+        ['t1', 40000],
+        ['t2', 6667],
+        ['t3', 6667],
+        ['t4', 6666],
+        ['t5', 40000],
+      ],
     ],
     [
       'w-shaped, 5 touches: first, lead-creation (t2), opportunity (t5) 30% each; 5% each to the rest',
       T,
       1000,
       options('w_shaped', { leadCreatedAt: at(2, 12) }),
-      [['t1', 30000], ['t2', 30000], ['t3', 5000], ['t4', 5000], ['t5', 30000]],
+      [
+        ['t1', 30000],
+        ['t2', 30000],
+        ['t3', 5000],
+        ['t4', 5000],
+        ['t5', 30000],
+      ],
     ],
     [
       'w-shaped, lead created at the first touch: two key touches share 90%',
       T.slice(0, 4),
       1000,
       options('w_shaped'),
-      [['t1', 45000], ['t2', 5000], ['t3', 5000], ['t4', 45000]],
+      [
+        ['t1', 45000],
+        ['t2', 5000],
+        ['t3', 5000],
+        ['t4', 45000],
+      ],
     ],
     [
       'w-shaped, 3 touches all key: thirds',
       T.slice(0, 3),
       1000,
       options('w_shaped', { leadCreatedAt: at(2) }),
-      [['t1', 33334], ['t2', 33333], ['t3', 33333]],
+      [
+        ['t1', 33334],
+        ['t2', 33333],
+        ['t3', 33333],
+      ],
     ],
-    ['w-shaped, 2 touches → 50/50', T.slice(0, 2), 1000, options('w_shaped'), [['t1', 50000], ['t2', 50000]]],
+    [
+      'w-shaped, 2 touches → 50/50',
+      T.slice(0, 2),
+      1000,
+      options('w_shaped'),
+      [
+        ['t1', 50000],
+        ['t2', 50000],
+      ],
+    ],
     ['w-shaped, 1 touch → 100%', T.slice(0, 1), 1000, options('w_shaped'), [['t1', 100000]]],
     [
       'time decay, half-life 7 days: ages 14, 7, 0 days weigh 1/4, 1/2, 1',
       [touch(1, 1), touch(2, 8), touch(3, 15)],
       700,
       options('time_decay'),
-      [['t1', 10000], ['t2', 20000], ['t3', 40000]],
+      [
+        ['t1', 10000],
+        ['t2', 20000],
+        ['t3', 40000],
+      ],
     ],
   ])('%s', (_name, touches, amount, o, expected) => {
     expect(credits(touches, amount, o, 15)).toEqual(expected);
@@ -113,7 +193,14 @@ describe('deal credit by model (hand-computed, in cents)', () => {
   });
 
   it('credits always sum exactly to the amount (property)', () => {
-    const models: AttributionModel[] = ['first_touch', 'last_touch', 'linear', 'u_shaped', 'w_shaped', 'time_decay'];
+    const models: AttributionModel[] = [
+      'first_touch',
+      'last_touch',
+      'linear',
+      'u_shaped',
+      'w_shaped',
+      'time_decay',
+    ];
     fc.assert(
       fc.property(
         fc.constantFrom(...models),
@@ -122,7 +209,11 @@ describe('deal credit by model (hand-computed, in cents)', () => {
         fc.integer({ min: 0, max: 60 }),
         (model, cents, days, leadDay) => {
           const touches = days.map((d, i) => touch(i, d));
-          const r = creditDeal(deal(cents / 100, 61), touches, options(model, { leadCreatedAt: at(leadDay) }));
+          const r = creditDeal(
+            deal(cents / 100, 61),
+            touches,
+            options(model, { leadCreatedAt: at(leadDay) }),
+          );
           expect(r.amountCents).toBe(cents);
           expect(r.credits.reduce((s, c) => s + c.cents, 0)).toBe(cents);
           for (const c of r.credits) expect(Number.isInteger(c.cents) && c.cents >= 0).toBe(true);
@@ -172,7 +263,12 @@ describe('touchpoints from both systems', () => {
         campaignMemberships: [
           membership({}),
           membership({ campaignId: '701B', hasResponded: false, campaignName: 'Ignored' }),
-          membership({ campaignId: '701C', campaignType: 'Billboard', campaignName: 'Highway', firstRespondedDate: at(12) }),
+          membership({
+            campaignId: '701C',
+            campaignType: 'Billboard',
+            campaignName: 'Highway',
+            firstRespondedDate: at(12),
+          }),
         ],
       },
       compiled,
@@ -190,7 +286,10 @@ describe('touchpoints from both systems', () => {
 
   it('an unknown LeadSource becomes the unknown source; a lone Contact’s LeadSource counts', () => {
     const touches = collectTouchpoints(
-      { salesforce: [sfContact(C, { LeadSource: 'Billboard' }, { createdAt: at(3) })], campaignMemberships: [] },
+      {
+        salesforce: [sfContact(C, { LeadSource: 'Billboard' }, { createdAt: at(3) })],
+        campaignMemberships: [],
+      },
       compiled,
     );
     expect(touches.map((t) => [t.source, t.systemValue])).toEqual([['other', 'Billboard']]);
@@ -198,7 +297,11 @@ describe('touchpoints from both systems', () => {
 
   it('the same source a day apart is two touches', () => {
     const touches = collectTouchpoints(
-      { hubspot: hs, salesforce: [sfLead(L, { LeadSource: 'Web' }, { createdAt: at(3) })], campaignMemberships: [] },
+      {
+        hubspot: hs,
+        salesforce: [sfLead(L, { LeadSource: 'Web' }, { createdAt: at(3) })],
+        campaignMemberships: [],
+      },
       compiled,
     );
     expect(touches.filter((t) => t.source === 'organic_search')).toHaveLength(2);

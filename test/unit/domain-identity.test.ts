@@ -3,7 +3,18 @@ import { resolveIdentity, type IdentityGroup, type IdentityResult } from '../../
 import { identityFields } from '../../src/domain/batch.js';
 import type { SourceRecord, StoredLink } from '../../src/domain/records.js';
 import { IdentitySchema, type Identity } from '../../src/domain/mapping/schema.js';
-import { at, defaultMapping, hsCompany, hsContact, hsDeal, sfAccount, sfContact, sfId, sfLead, sfOpportunity } from '../support/domain-fixtures.js';
+import {
+  at,
+  defaultMapping,
+  hsCompany,
+  hsContact,
+  hsDeal,
+  sfAccount,
+  sfContact,
+  sfId,
+  sfLead,
+  sfOpportunity,
+} from '../support/domain-fixtures.js';
 
 const mapping = defaultMapping();
 const personIdentity = mapping.objects.person.identity;
@@ -24,7 +35,9 @@ function persons(
 
 /** Each group as "hs-id|sf-id|matchedBy" for compact tables. */
 const pairs = (r: IdentityResult): string[] =>
-  r.groups.map((g: IdentityGroup) => `${g.hubspot?.id ?? '-'}|${g.salesforce?.id ?? '-'}|${g.matchedBy ?? '-'}`).sort();
+  r.groups
+    .map((g: IdentityGroup) => `${g.hubspot?.id ?? '-'}|${g.salesforce?.id ?? '-'}|${g.matchedBy ?? '-'}`)
+    .sort();
 
 describe('identity: persons', () => {
   it.each<[string, SourceRecord[], SourceRecord[], StoredLink[], string[]]>([
@@ -58,7 +71,10 @@ describe('identity: persons', () => {
     ],
     [
       'a cross-reference beats email',
-      [hsContact('1', { email: 'ann@acme.com' }), hsContact('2', { email: 'z@z.io', salesforce_lead_id: L1 })],
+      [
+        hsContact('1', { email: 'ann@acme.com' }),
+        hsContact('2', { email: 'z@z.io', salesforce_lead_id: L1 }),
+      ],
       [sfLead(L1, { Email: 'ann@acme.com' })],
       [],
       ['1|-|-', `2|${L1}|cross_reference`],
@@ -87,7 +103,10 @@ describe('identity: persons', () => {
   it('keeps the converted lead with its Contact, not as a duplicate', () => {
     const r = persons(
       [],
-      [sfLead(L1, { Email: 'ann@acme.com', IsConverted: true, ConvertedContactId: C1 }), sfContact(C1, { Email: 'x@y.io' })],
+      [
+        sfLead(L1, { Email: 'ann@acme.com', IsConverted: true, ConvertedContactId: C1 }),
+        sfContact(C1, { Email: 'x@y.io' }),
+      ],
     );
     expect(r.groups).toHaveLength(1);
     expect(r.groups[0]?.salesforce?.id).toBe(C1);
@@ -99,7 +118,10 @@ describe('identity: persons', () => {
     [
       'two HubSpot contacts with one email: the oldest survives',
       'oldest',
-      [hsContact('9', { email: 'a@a.io' }, { createdAt: at(1) }), hsContact('7', { email: 'A@a.io' }, { createdAt: at(2) })],
+      [
+        hsContact('9', { email: 'a@a.io' }, { createdAt: at(1) }),
+        hsContact('7', { email: 'A@a.io' }, { createdAt: at(2) }),
+      ],
       '9',
       ['7'],
     ],
@@ -123,7 +145,10 @@ describe('identity: persons', () => {
     [
       'most complete',
       'most_complete',
-      [hsContact('1', { email: 'a@a.io' }), hsContact('2', { email: 'a@a.io', firstname: 'A', lastname: '' })],
+      [
+        hsContact('1', { email: 'a@a.io' }),
+        hsContact('2', { email: 'a@a.io', firstname: 'A', lastname: '' }),
+      ],
       '2',
       ['1'],
     ],
@@ -141,20 +166,33 @@ describe('identity: persons', () => {
     const identity = IdentitySchema.parse({ ...personIdentity, duplicate_survivor: rule });
     const r = persons(hubspot, [], [], identity);
     expect(r.groups.map((g) => g.hubspot?.id)).toEqual([survivor]);
-    expect(r.duplicates).toEqual([expect.objectContaining({ system: 'hubspot', survivorId: survivor, duplicateIds: duplicates, rule })]);
+    expect(r.duplicates).toEqual([
+      expect.objectContaining({ system: 'hubspot', survivorId: survivor, duplicateIds: duplicates, rule }),
+    ]);
   });
 
   it('two Leads with one email are one person, reported as duplicates', () => {
     const r = persons(
       [hsContact('1', { email: 'a@a.io' })],
-      [sfLead(L2, { Email: 'a@a.io' }, { createdAt: at(1) }), sfLead(L1, { Email: 'A@A.io' }, { createdAt: at(2) })],
+      [
+        sfLead(L2, { Email: 'a@a.io' }, { createdAt: at(1) }),
+        sfLead(L1, { Email: 'A@A.io' }, { createdAt: at(2) }),
+      ],
     );
     expect(pairs(r)).toEqual([`1|${L2}|email`]);
-    expect(r.duplicates).toEqual([expect.objectContaining({ system: 'salesforce', survivorId: L2, duplicateIds: [L1] })]);
+    expect(r.duplicates).toEqual([
+      expect.objectContaining({ system: 'salesforce', survivorId: L2, duplicateIds: [L1] }),
+    ]);
   });
 
   it('a Lead and an unrelated Contact with one email: the preferred object (Contact) survives', () => {
-    const r = persons([], [sfLead(L1, { Email: 'a@a.io' }, { createdAt: at(0) }), sfContact(C2, { Email: 'a@a.io' }, { createdAt: at(5) })]);
+    const r = persons(
+      [],
+      [
+        sfLead(L1, { Email: 'a@a.io' }, { createdAt: at(0) }),
+        sfContact(C2, { Email: 'a@a.io' }, { createdAt: at(5) }),
+      ],
+    );
     expect(r.groups.map((g) => g.salesforce?.id)).toEqual([C2]);
     expect(r.duplicates[0]?.duplicateIds).toEqual([L1]);
   });
@@ -166,7 +204,10 @@ describe('identity: persons', () => {
     );
     expect(pairs(r)).toEqual(['1|-|-', `2|${L1}|cross_reference`]);
     expect(r.conflicts).toEqual([
-      expect.objectContaining({ level: 'cross_reference', resolution: expect.stringContaining('HubSpot contacts 2') }),
+      expect.objectContaining({
+        level: 'cross_reference',
+        resolution: expect.stringContaining('HubSpot contacts 2'),
+      }),
     ]);
   });
 
@@ -190,7 +231,11 @@ describe('identity: persons', () => {
   });
 
   it('names the ids a link points at that are not in the batch (so nothing is created twice)', () => {
-    const r = persons([hsContact('1', { email: 'a@a.io' })], [], [{ unifiedId: 'u1', hubspotId: '1', salesforceLeadId: L1 }]);
+    const r = persons(
+      [hsContact('1', { email: 'a@a.io' })],
+      [],
+      [{ unifiedId: 'u1', hubspotId: '1', salesforceLeadId: L1 }],
+    );
     expect(r.groups[0]).toEqual(
       expect.objectContaining({ key: 'u1', unresolved: [{ system: 'salesforce', id: L1 }] }),
     );
@@ -206,7 +251,10 @@ describe('identity: persons', () => {
   });
 
   it('ignores archived records', () => {
-    const r = persons([hsContact('1', { email: 'a@a.io' }, { archived: true })], [sfLead(L1, { Email: 'a@a.io' })]);
+    const r = persons(
+      [hsContact('1', { email: 'a@a.io' }, { archived: true })],
+      [sfLead(L1, { Email: 'a@a.io' })],
+    );
     expect(pairs(r)).toEqual([`-|${L1}|-`]);
   });
 
@@ -258,7 +306,11 @@ describe('identity: companies and deals', () => {
     const r = resolveIdentity(
       {
         kind: 'deal',
-        hubspot: [hsDeal('1', { dealname: 'Big' }), hsDeal('2', { dealname: 'Big' }), hsDeal('3', { salesforce_opportunity_id: O2 })],
+        hubspot: [
+          hsDeal('1', { dealname: 'Big' }),
+          hsDeal('2', { dealname: 'Big' }),
+          hsDeal('3', { salesforce_opportunity_id: O2 }),
+        ],
         salesforce: [sfOpportunity(O1, { Name: 'Big' }), sfOpportunity(O2, { Name: 'Small' })],
         links: [{ unifiedId: 'd1', hubspotId: '1', salesforceId: O1 }],
       },

@@ -23,7 +23,9 @@ const entry = (stage: LifecycleStage, enteredAt: string, rule: string): unknown 
 });
 
 describe('lifecycle progression', () => {
-  it.each<[string, LifecycleStage | null, ConditionFacts, LifecycleStage | null, Array<[LifecycleStage, string]>]>([
+  it.each<
+    [string, LifecycleStage | null, ConditionFacts, LifecycleStage | null, Array<[LifecycleStage, string]>]
+  >([
     ['no email: no stage', null, { fields: {} }, null, []],
     ['email only: subscriber', null, person({}), 'subscriber', [['subscriber', 'definitions.subscriber']]],
     [
@@ -37,7 +39,13 @@ describe('lifecycle progression', () => {
         ['mql', 'definitions.mql'],
       ],
     ],
-    ['mql accepted by sales: sal', 'mql', person({ lead_status: 'working' }, hot), 'sal', [['sal', 'definitions.sal']]],
+    [
+      'mql accepted by sales: sal',
+      'mql',
+      person({ lead_status: 'working' }, hot),
+      'sal',
+      [['sal', 'definitions.sal']],
+    ],
     [
       'a converted lead skips mql and sal, each recorded',
       'lead',
@@ -49,11 +57,29 @@ describe('lifecycle progression', () => {
         ['sql', 'definitions.sql'],
       ],
     ],
-    ['an open deal: opportunity', 'sql', person({}, { hasOpenDeal: true }), 'opportunity', [['opportunity', 'definitions.opportunity']]],
-    ['a won deal: customer', 'opportunity', person({}, { hasWonDeal: true }), 'customer', [['customer', 'definitions.customer']]],
+    [
+      'an open deal: opportunity',
+      'sql',
+      person({}, { hasOpenDeal: true }),
+      'opportunity',
+      [['opportunity', 'definitions.opportunity']],
+    ],
+    [
+      'a won deal: customer',
+      'opportunity',
+      person({}, { hasWonDeal: true }),
+      'customer',
+      [['customer', 'definitions.customer']],
+    ],
     ['never backwards: sql stays sql when nothing holds', 'sql', person({}), 'sql', []],
     ['never backwards: customer without deals', 'customer', person({ lead_status: 'new' }), 'customer', []],
-    ['gmail is not an mql however high the score', 'lead', person({ email: 'ann@gmail.com', form_submissions: 1 }, hot), 'lead', []],
+    [
+      'gmail is not an mql however high the score',
+      'lead',
+      person({ email: 'ann@gmail.com', form_submissions: 1 }, hot),
+      'lead',
+      [],
+    ],
   ])('%s', (_name, previous, facts, stage, entries) => {
     const d = decideStage(mapping.lifecycle, { previous, history: [], facts, now: NOW }, compiled);
     expect(d.stage).toBe(stage);
@@ -63,12 +89,19 @@ describe('lifecycle progression', () => {
 });
 
 describe('recycle and disqualify', () => {
-  const mqlHistory: StageEntry[] = [{ stage: 'mql', enteredAt: at(10), reason: 'The mql definition holds', rule: 'definitions.mql' }];
+  const mqlHistory: StageEntry[] = [
+    { stage: 'mql', enteredAt: at(10), reason: 'The mql definition holds', rule: 'definitions.mql' },
+  ];
 
   it('recycles a returned mql to lead, keeping the rule’s reason', () => {
     const d = decideStage(
       mapping.lifecycle,
-      { previous: 'mql', history: mqlHistory, facts: person({ lead_status: 'unqualified', form_submissions: 3 }, hot), now: NOW },
+      {
+        previous: 'mql',
+        history: mqlHistory,
+        facts: person({ lead_status: 'unqualified', form_submissions: 3 }, hot),
+        now: NOW,
+      },
       compiled,
     );
     expect(d).toEqual({
@@ -87,10 +120,18 @@ describe('recycle and disqualify', () => {
   });
 
   it('a recycled lead that still meets the mql definition stays recycled (no bouncing)', () => {
-    const history: StageEntry[] = [...mqlHistory, { stage: 'lead', enteredAt: at(20), reason: 'nurture', rule: 'recycle[0]' }];
+    const history: StageEntry[] = [
+      ...mqlHistory,
+      { stage: 'lead', enteredAt: at(20), reason: 'nurture', rule: 'recycle[0]' },
+    ];
     const d = decideStage(
       mapping.lifecycle,
-      { previous: 'lead', history, facts: person({ lead_status: 'unqualified', form_submissions: 3 }, hot), now: NOW },
+      {
+        previous: 'lead',
+        history,
+        facts: person({ lead_status: 'unqualified', form_submissions: 3 }, hot),
+        now: NOW,
+      },
       compiled,
     );
     expect(d).toEqual({ stage: 'lead', changed: false, entries: [], reason: 'nurture' });
@@ -104,14 +145,24 @@ describe('recycle and disqualify', () => {
     );
     expect(d.stage).toBe('disqualified');
     expect(d.entries).toEqual([
-      { stage: 'disqualified', enteredAt: NOW, rule: 'disqualify[0]', reason: 'Test or placeholder email address' },
+      {
+        stage: 'disqualified',
+        enteredAt: NOW,
+        rule: 'disqualify[0]',
+        reason: 'Test or placeholder email address',
+      },
     ]);
   });
 
   it('disqualified is terminal: a won deal does not move it', () => {
     const d = decideStage(
       mapping.lifecycle,
-      { previous: 'disqualified', history: [], facts: person({ email: 'ann@acme.com' }, { hasWonDeal: true }), now: NOW },
+      {
+        previous: 'disqualified',
+        history: [],
+        facts: person({ email: 'ann@acme.com' }, { hasWonDeal: true }),
+        now: NOW,
+      },
       compiled,
     );
     expect(d.stage).toBe('disqualified');
@@ -121,7 +172,11 @@ describe('recycle and disqualify', () => {
   it('…until a rule moves it', () => {
     const m = mappingWith((raw) => {
       raw.lifecycle.recycle = [
-        { when: { all: [{ stage: { is: ['disqualified'] } }, { has_won_deal: true }] }, to: 'customer', reason: 'Bought after all' },
+        {
+          when: { all: [{ stage: { is: ['disqualified'] } }, { has_won_deal: true }] },
+          to: 'customer',
+          reason: 'Bought after all',
+        },
       ];
     });
     const d = decideStage(
@@ -130,7 +185,9 @@ describe('recycle and disqualify', () => {
       compileMapping(m),
     );
     expect(d.stage).toBe('customer');
-    expect(d.entries).toEqual([{ stage: 'customer', enteredAt: NOW, rule: 'recycle[0]', reason: 'Bought after all' }]);
+    expect(d.entries).toEqual([
+      { stage: 'customer', enteredAt: NOW, rule: 'recycle[0]', reason: 'Bought after all' },
+    ]);
   });
 });
 
@@ -138,7 +195,13 @@ describe('stage entry times', () => {
   it('uses the time of the triggering evidence', () => {
     const d = decideStage(
       mapping.lifecycle,
-      { previous: 'sql', history: [], facts: person({}, { hasOpenDeal: true }), now: NOW, evidenceAt: { opportunity: at(25) } },
+      {
+        previous: 'sql',
+        history: [],
+        facts: person({}, { hasOpenDeal: true }),
+        now: NOW,
+        evidenceAt: { opportunity: at(25) },
+      },
       compiled,
     );
     expect(d.entries.map((e) => e.enteredAt)).toEqual([at(25)]);

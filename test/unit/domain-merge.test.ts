@@ -21,11 +21,24 @@ interface Side {
   changed: string;
 }
 
-function merge(rule: ConflictRule, hs: Side | undefined, sf: Side | undefined, written: Array<[string, RawValue]> = []) {
+function merge(
+  rule: ConflictRule,
+  hs: Side | undefined,
+  sf: Side | undefined,
+  written: Array<[string, RawValue]> = [],
+) {
   return mergeFields(
     [titleField(rule)],
     {
-      ...(hs ? { hubspot: hsContact('h1', { jobtitle: hs.value }, { changedAt: { jobtitle: hs.changed }, modifiedAt: at(20) }) } : {}),
+      ...(hs
+        ? {
+            hubspot: hsContact(
+              'h1',
+              { jobtitle: hs.value },
+              { changedAt: { jobtitle: hs.changed }, modifiedAt: at(20) },
+            ),
+          }
+        : {}),
       ...(sf ? { salesforce: sfLead('s1', { Title: sf.value }, { modifiedAt: sf.changed }) } : {}),
     },
     new Map(written.map(([key, value]) => [key, valueHash(value)])),
@@ -36,22 +49,129 @@ const early = at(1);
 const late = at(2);
 
 describe('conflict rules', () => {
-  it.each<[string, ConflictRule, Side | undefined, Side | undefined, RawValue, 'hubspot' | 'salesforce' | undefined]>([
-    ['hubspot: HubSpot wins though older', 'hubspot', { value: 'VP', changed: early }, { value: 'CEO', changed: late }, 'VP', 'hubspot'],
-    ['hubspot: HubSpot wins even blank', 'hubspot', { value: '', changed: early }, { value: 'CEO', changed: late }, null, 'hubspot'],
-    ['hubspot: Salesforce when there is no HubSpot record', 'hubspot', undefined, { value: 'CEO', changed: late }, 'CEO', 'salesforce'],
-    ['salesforce: Salesforce wins though older', 'salesforce', { value: 'VP', changed: late }, { value: 'CEO', changed: early }, 'CEO', 'salesforce'],
-    ['salesforce: Salesforce wins even blank', 'salesforce', { value: 'VP', changed: late }, { value: null, changed: early }, null, 'salesforce'],
-    ['newest: later HubSpot change wins', 'newest', { value: 'VP', changed: late }, { value: 'CEO', changed: early }, 'VP', 'hubspot'],
-    ['newest: later Salesforce change wins', 'newest', { value: 'VP', changed: early }, { value: 'CEO', changed: late }, 'CEO', 'salesforce'],
-    ['newest: a later blank wins (a deliberate clear)', 'newest', { value: 'VP', changed: early }, { value: '', changed: late }, null, 'salesforce'],
-    ['newest: tie → the non-blank value', 'newest', { value: '  ', changed: early }, { value: 'CEO', changed: early }, 'CEO', 'salesforce'],
-    ['newest: tie → HubSpot', 'newest', { value: 'VP', changed: early }, { value: 'CEO', changed: early }, 'VP', 'hubspot'],
-    ['prefer_nonblank_hubspot: HubSpot when set', 'prefer_nonblank_hubspot', { value: 'VP', changed: early }, { value: 'CEO', changed: late }, 'VP', 'hubspot'],
-    ['prefer_nonblank_hubspot: Salesforce when HubSpot blank', 'prefer_nonblank_hubspot', { value: ' ', changed: late }, { value: 'CEO', changed: early }, 'CEO', 'salesforce'],
-    ['prefer_nonblank_hubspot: both blank → blank', 'prefer_nonblank_hubspot', { value: null, changed: late }, { value: '', changed: early }, null, 'hubspot'],
-    ['prefer_nonblank_salesforce: Salesforce when set', 'prefer_nonblank_salesforce', { value: 'VP', changed: late }, { value: 'CEO', changed: early }, 'CEO', 'salesforce'],
-    ['prefer_nonblank_salesforce: HubSpot when Salesforce blank', 'prefer_nonblank_salesforce', { value: 'VP', changed: early }, { value: null, changed: late }, 'VP', 'hubspot'],
+  it.each<
+    [string, ConflictRule, Side | undefined, Side | undefined, RawValue, 'hubspot' | 'salesforce' | undefined]
+  >([
+    [
+      'hubspot: HubSpot wins though older',
+      'hubspot',
+      { value: 'VP', changed: early },
+      { value: 'CEO', changed: late },
+      'VP',
+      'hubspot',
+    ],
+    [
+      'hubspot: HubSpot wins even blank',
+      'hubspot',
+      { value: '', changed: early },
+      { value: 'CEO', changed: late },
+      null,
+      'hubspot',
+    ],
+    [
+      'hubspot: Salesforce when there is no HubSpot record',
+      'hubspot',
+      undefined,
+      { value: 'CEO', changed: late },
+      'CEO',
+      'salesforce',
+    ],
+    [
+      'salesforce: Salesforce wins though older',
+      'salesforce',
+      { value: 'VP', changed: late },
+      { value: 'CEO', changed: early },
+      'CEO',
+      'salesforce',
+    ],
+    [
+      'salesforce: Salesforce wins even blank',
+      'salesforce',
+      { value: 'VP', changed: late },
+      { value: null, changed: early },
+      null,
+      'salesforce',
+    ],
+    [
+      'newest: later HubSpot change wins',
+      'newest',
+      { value: 'VP', changed: late },
+      { value: 'CEO', changed: early },
+      'VP',
+      'hubspot',
+    ],
+    [
+      'newest: later Salesforce change wins',
+      'newest',
+      { value: 'VP', changed: early },
+      { value: 'CEO', changed: late },
+      'CEO',
+      'salesforce',
+    ],
+    [
+      'newest: a later blank wins (a deliberate clear)',
+      'newest',
+      { value: 'VP', changed: early },
+      { value: '', changed: late },
+      null,
+      'salesforce',
+    ],
+    [
+      'newest: tie → the non-blank value',
+      'newest',
+      { value: '  ', changed: early },
+      { value: 'CEO', changed: early },
+      'CEO',
+      'salesforce',
+    ],
+    [
+      'newest: tie → HubSpot',
+      'newest',
+      { value: 'VP', changed: early },
+      { value: 'CEO', changed: early },
+      'VP',
+      'hubspot',
+    ],
+    [
+      'prefer_nonblank_hubspot: HubSpot when set',
+      'prefer_nonblank_hubspot',
+      { value: 'VP', changed: early },
+      { value: 'CEO', changed: late },
+      'VP',
+      'hubspot',
+    ],
+    [
+      'prefer_nonblank_hubspot: Salesforce when HubSpot blank',
+      'prefer_nonblank_hubspot',
+      { value: ' ', changed: late },
+      { value: 'CEO', changed: early },
+      'CEO',
+      'salesforce',
+    ],
+    [
+      'prefer_nonblank_hubspot: both blank → blank',
+      'prefer_nonblank_hubspot',
+      { value: null, changed: late },
+      { value: '', changed: early },
+      null,
+      'hubspot',
+    ],
+    [
+      'prefer_nonblank_salesforce: Salesforce when set',
+      'prefer_nonblank_salesforce',
+      { value: 'VP', changed: late },
+      { value: 'CEO', changed: early },
+      'CEO',
+      'salesforce',
+    ],
+    [
+      'prefer_nonblank_salesforce: HubSpot when Salesforce blank',
+      'prefer_nonblank_salesforce',
+      { value: 'VP', changed: early },
+      { value: null, changed: late },
+      'VP',
+      'hubspot',
+    ],
     ['no records → blank without provenance', 'newest', undefined, undefined, null, undefined],
   ])('%s', (_name, rule, hs, sf, value, winner) => {
     const field = merge(rule, hs, sf);
@@ -63,7 +183,14 @@ describe('conflict rules', () => {
   it('records full provenance of the winning value', () => {
     expect(merge('newest', { value: ' VP ', changed: late }, { value: 'CEO', changed: early })).toEqual({
       value: 'VP',
-      provenance: { system: 'hubspot', object: 'contacts', recordId: 'h1', field: 'jobtitle', changedAt: late, rule: 'newest' },
+      provenance: {
+        system: 'hubspot',
+        object: 'contacts',
+        recordId: 'h1',
+        field: 'jobtitle',
+        changedAt: late,
+        rule: 'newest',
+      },
     });
   });
 
@@ -83,32 +210,30 @@ describe('conflict rules', () => {
 describe('echo suppression', () => {
   it('a value Tandem wrote does not win newest by its newer timestamp', () => {
     // Tandem copied "VP" to Salesforce; HubSpot then changed to "CVO" before Salesforce's write time.
-    const field = merge(
-      'newest',
-      { value: 'CVO', changed: at(2) },
-      { value: 'VP', changed: at(3) },
-      [[writtenKey('salesforce', 's1', 'Title'), 'VP']],
-    );
+    const field = merge('newest', { value: 'CVO', changed: at(2) }, { value: 'VP', changed: at(3) }, [
+      [writtenKey('salesforce', 's1', 'Title'), 'VP'],
+    ]);
     expect(field?.value).toBe('CVO');
   });
 
   it('without the echo record the later timestamp wins', () => {
-    expect(merge('newest', { value: 'CVO', changed: at(2) }, { value: 'VP', changed: at(3) })?.value).toBe('VP');
+    expect(merge('newest', { value: 'CVO', changed: at(2) }, { value: 'VP', changed: at(3) })?.value).toBe(
+      'VP',
+    );
   });
 
   it('a real change after Tandem’s write is not an echo', () => {
-    const field = merge(
-      'newest',
-      { value: 'CVO', changed: at(2) },
-      { value: 'Founder', changed: at(3) },
-      [[writtenKey('salesforce', 's1', 'Title'), 'VP']],
-    );
+    const field = merge('newest', { value: 'CVO', changed: at(2) }, { value: 'Founder', changed: at(3) }, [
+      [writtenKey('salesforce', 's1', 'Title'), 'VP'],
+    ]);
     expect(field?.value).toBe('Founder');
     expect(field?.provenance?.echo).toBeUndefined();
   });
 
   it('matches the echo across wire types (5 written, "5" read back)', () => {
-    const f = compileField(FieldMappingSchema.parse({ name: 'n', type: 'integer', hubspot: 'n', salesforce: 'N' }));
+    const f = compileField(
+      FieldMappingSchema.parse({ name: 'n', type: 'integer', hubspot: 'n', salesforce: 'N' }),
+    );
     const result = mergeFields(
       [f],
       {
@@ -121,15 +246,10 @@ describe('echo suppression', () => {
   });
 
   it('two echoes fall back to the tie rules', () => {
-    const field = merge(
-      'newest',
-      { value: 'A', changed: at(2) },
-      { value: 'B', changed: at(3) },
-      [
-        [writtenKey('salesforce', 's1', 'Title'), 'B'],
-        [writtenKey('hubspot', 'h1', 'jobtitle'), 'A'],
-      ],
-    );
+    const field = merge('newest', { value: 'A', changed: at(2) }, { value: 'B', changed: at(3) }, [
+      [writtenKey('salesforce', 's1', 'Title'), 'B'],
+      [writtenKey('hubspot', 'h1', 'jobtitle'), 'A'],
+    ]);
     expect(field?.value).toBe('B');
   });
 });

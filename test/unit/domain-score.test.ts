@@ -10,7 +10,14 @@ const compiled = compileMapping(mapping);
 
 describe('conditions', () => {
   const facts: ConditionFacts = {
-    fields: { email: 'ann@acme.com', country: 'United States', page_views: 12, lead_status: 'working', title: null, since: '2026-01-05' },
+    fields: {
+      email: 'ann@acme.com',
+      country: 'United States',
+      page_views: 12,
+      lead_status: 'working',
+      title: null,
+      since: '2026-01-05',
+    },
     changedAt: { lead_status: at(9) },
     score: { fit: 20, engagement: 35, total: 55 },
     converted: false,
@@ -101,7 +108,9 @@ describe('lead score (default mapping)', () => {
 
   it('fit rules do not see a score (they define it)', () => {
     const m = { ...mapping.score, fit: [{ when: { score: { gte: 0 } }, points: 5 }], engagement: [] };
-    expect(scorePerson(m, { fields: {}, score: { fit: 9, engagement: 9, total: 18 } }, compiled).total).toBe(0);
+    expect(scorePerson(m, { fields: {}, score: { fit: 9, engagement: 9, total: 18 } }, compiled).total).toBe(
+      0,
+    );
   });
 
   it('rule-based engagement lines count their points', () => {

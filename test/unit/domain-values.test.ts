@@ -25,7 +25,12 @@ describe('transforms', () => {
     ['e164 (US default)', ['e164'], '(415) 555-0100', '+14155550100'],
     ['e164 with default country', [{ e164: { default_country: 'GB' } }], '020 7946 0958', '+442079460958'],
     ['truncate', [{ truncate: 5 }], 'Director', 'Direc'],
-    ['replace', [{ replace: { pattern: '^https?://(www\\.)?', with: '' } }], 'https://www.acme.com', 'acme.com'],
+    [
+      'replace',
+      [{ replace: { pattern: '^https?://(www\\.)?', with: '' } }],
+      'https://www.acme.com',
+      'acme.com',
+    ],
     ['replace is global', [{ replace: { pattern: '-', with: '' } }], 'a-b-c', 'abc'],
     ['in order', ['trim', 'lowercase', { truncate: 3 }], '  ABCDEF ', 'abc'],
   ])('%s', (_name, transforms, input, expected) => {
@@ -72,7 +77,12 @@ describe('coerce', () => {
     ['date from ISO date', '2026-03-04', 'date', '2026-03-04'],
     ['date from HubSpot ms epoch', '1772582400000', 'date', '2026-03-04'],
     ['date from datetime', '2026-03-04T23:00:00Z', 'date', '2026-03-04'],
-    ['datetime from Salesforce +0000', '2013-05-20T20:49:32.000+0000', 'datetime', '2013-05-20T20:49:32.000Z'],
+    [
+      'datetime from Salesforce +0000',
+      '2013-05-20T20:49:32.000+0000',
+      'datetime',
+      '2013-05-20T20:49:32.000Z',
+    ],
     ['datetime from ms epoch number', 1772582400000, 'datetime', '2026-03-04T00:00:00.000Z'],
     ['email trimmed', ' a@b.co ', 'email', 'a@b.co'],
     ['number to string', 5, 'string', '5'],
@@ -155,13 +165,20 @@ describe('value maps', () => {
     const lenient = compileField({ ...status, on_unmapped_value: 'skip_field' });
     const merge = mergeFields([lenient], { hubspot: hsContact('1', { hs_lead_status: 'WEIRD' }) }, new Map());
     expect(merge.problems).toEqual([]);
-    expect(merge.warnings).toEqual([expect.objectContaining({ code: 'unmapped_value_skipped', recordId: '1' })]);
+    expect(merge.warnings).toEqual([
+      expect.objectContaining({ code: 'unmapped_value_skipped', recordId: '1' }),
+    ]);
     expect(merge.merges.get('lead_status')?.skipped).toBe(true);
   });
 
   it('multi_enum maps each part', () => {
     const f = compileField(
-      field({ name: 'tags', type: 'multi_enum', hubspot: 'tags', values: { a: { hubspot: 'A' }, b: { hubspot: 'B' } } }),
+      field({
+        name: 'tags',
+        type: 'multi_enum',
+        hubspot: 'tags',
+        values: { a: { hubspot: 'A' }, b: { hubspot: 'B' } },
+      }),
     );
     expect(readValue(f, 'hubspot', 'A;B')).toEqual({ ok: true, value: 'a;b' });
     expect(renderValue(f, 'hubspot', 'a;b')).toEqual({ ok: true, value: 'A;B' });
@@ -170,9 +187,13 @@ describe('value maps', () => {
 
 describe('rendering for a target', () => {
   const title = compileField(field({ name: 'job_title', hubspot: 'jobtitle', salesforce: 'Title' }));
-  const employees = compileField(field({ name: 'employees', type: 'integer', hubspot: 'n', salesforce: 'N' }));
+  const employees = compileField(
+    field({ name: 'employees', type: 'integer', hubspot: 'n', salesforce: 'N' }),
+  );
 
-  it.each<[string, ReturnType<typeof compileField>, 'hubspot' | 'salesforce', unknown, number | undefined, unknown]>([
+  it.each<
+    [string, ReturnType<typeof compileField>, 'hubspot' | 'salesforce', unknown, number | undefined, unknown]
+  >([
     ['HubSpot gets strings', employees, 'hubspot', 5, undefined, '5'],
     ['Salesforce keeps numbers', employees, 'salesforce', 5, undefined, 5],
     ['blank clears', title, 'salesforce', null, undefined, null],
@@ -192,12 +213,20 @@ describe('rendering for a target', () => {
 
   it('does not cut when truncate_to_target is off', () => {
     const strict = compileField({ ...title.mapping, truncate_to_target: false });
-    expect(renderValue(strict, 'salesforce', 'Vice President', 4)).toEqual({ ok: true, value: 'Vice President' });
+    expect(renderValue(strict, 'salesforce', 'Vice President', 4)).toEqual({
+      ok: true,
+      value: 'Vice President',
+    });
   });
 
   it('reads the create placeholder as blank', () => {
     const company = compileField(
-      field({ name: 'company', hubspot: 'company', salesforce: 'Company', default_on_create: { salesforce: '[not provided]' } }),
+      field({
+        name: 'company',
+        hubspot: 'company',
+        salesforce: 'Company',
+        default_on_create: { salesforce: '[not provided]' },
+      }),
     );
     expect(readValue(company, 'salesforce', '[not provided]')).toEqual({ ok: true, value: null });
     expect(readValue(company, 'hubspot', '[not provided]')).toEqual({ ok: true, value: '[not provided]' });
