@@ -61,10 +61,16 @@ const dataMutation: fc.Arbitrary<DataMutation> = fc.oneof(
 function applyToData(root: unknown, mutation: DataMutation): unknown {
   const copy = structuredClone(root);
   const path = allPaths[mutation.at % allPaths.length]!;
-  const parent = path
+  // An earlier mutation may have turned an ancestor into a scalar: then this one has nothing to act on.
+  const found = path
     .slice(0, -1)
-    .reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], copy) as
-    Record<string | number, unknown> | unknown[];
+    .reduce<unknown>(
+      (v, k) =>
+        v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined,
+      copy,
+    );
+  if (found === null || typeof found !== 'object') return copy;
+  const parent = found as Record<string | number, unknown> | unknown[];
   const key = path[path.length - 1]!;
   const target = parent as Record<string | number, unknown>;
   switch (mutation.kind) {
