@@ -200,7 +200,7 @@ describe('validateAgainstLiveSchema', () => {
       change: (live: LiveSchema) =>
         lead(live, 'Status').picklistValues.push('Nurturing', 'Closed - Converted'),
       expected: {
-        line: 23,
+        line: 24,
         path: 'objects.person.fields[3].values',
         severity: 'warning',
         message:
