@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { anyOf, batchInsert, json, type BatchInsert, type Executor } from './batch-sql.js';
+import { anyOf, batchInsert, type BatchInsert, type Executor } from './batch-sql.js';
 import type {
   AttributionCredit,
   CompanyRecord,
@@ -44,177 +44,200 @@ import type {
 
 const PERSON_OBJECTS = ['contacts', 'Lead', 'Contact'];
 
-const excludedAll = (columns: readonly string[], except: readonly string[]): Record<string, string> =>
+const excludedAll = (columns: readonly string[], except: readonly string[] = []): Record<string, string> =>
   Object.fromEntries(columns.filter((c) => !except.includes(c)).map((c) => [c, `excluded.${c}`]));
 
 /** Unified records: current values replace stored ones; the earliest creation time is kept. */
-function recordSpec(table: string, columns: readonly string[]): BatchInsert {
+function recordSpec(table: string, columns: Record<string, string>): BatchInsert {
+  const names = Object.keys(columns);
   return {
     table,
     columns,
     key: ['id'],
     onConflict: {
-      ...excludedAll(columns, ['id', 'created_at']),
+      ...excludedAll(names, ['id', 'created_at']),
       created_at: `least(${table}.created_at, excluded.created_at)`,
     },
-    compare: [...columns.filter((c) => c !== 'id' && c !== 'updated_at')],
+    compare: names.filter((c) => c !== 'id' && c !== 'updated_at'),
   };
 }
 
-const PERSON_SPEC = recordSpec('persons', [
-  'id',
-  'email',
-  'lifecycle_stage',
-  'lead_score',
-  'original_source',
-  'latest_source',
-  'company_id',
-  'fields',
-  'mapping_version',
-  'created_at',
-  'updated_at',
-]);
-const COMPANY_SPEC = recordSpec('companies', [
-  'id',
-  'name',
-  'domain',
-  'fields',
-  'mapping_version',
-  'created_at',
-  'updated_at',
-]);
-const DEAL_SPEC = recordSpec('deals', [
-  'id',
-  'name',
-  'amount',
-  'currency',
-  'stage',
-  'outcome',
-  'close_date',
-  'company_id',
-  'fields',
-  'mapping_version',
-  'created_at',
-  'updated_at',
-]);
+const PERSON_SPEC = recordSpec('persons', {
+  id: 'text',
+  email: 'text',
+  lifecycle_stage: 'text',
+  lead_score: 'integer',
+  original_source: 'text',
+  latest_source: 'text',
+  company_id: 'text',
+  fields: 'jsonb',
+  mapping_version: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+});
+const COMPANY_SPEC = recordSpec('companies', {
+  id: 'text',
+  name: 'text',
+  domain: 'text',
+  fields: 'jsonb',
+  mapping_version: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+});
+const DEAL_SPEC = recordSpec('deals', {
+  id: 'text',
+  name: 'text',
+  amount: 'numeric',
+  currency: 'text',
+  stage: 'text',
+  outcome: 'text',
+  close_date: 'date',
+  company_id: 'text',
+  fields: 'jsonb',
+  mapping_version: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+});
 
 const FIELD_VALUE_SPEC: BatchInsert = {
   table: 'field_values',
-  columns: [
-    'unified_id',
-    'record_type',
-    'field',
-    'value',
-    'source_system',
-    'source_object',
-    'source_record_id',
-    'source_field',
-    'changed_at',
-    'rule',
-    'mapping_version',
-  ],
+  columns: {
+    unified_id: 'text',
+    record_type: 'text',
+    field: 'text',
+    value: 'jsonb',
+    source_system: 'text',
+    source_object: 'text',
+    source_record_id: 'text',
+    source_field: 'text',
+    changed_at: 'timestamptz',
+    rule: 'text',
+    mapping_version: 'text',
+  },
   key: ['unified_id', 'field'],
   onConflict: 'nothing', // inserted right after the old rows are deleted
 };
 
-const LINK_COLUMNS = [
-  'system',
-  'object',
-  'record_id',
-  'unified_id',
-  'record_type',
-  'linked_by',
-  'linked_at',
-  'updated_at',
-];
 const LINK_SPEC: BatchInsert = {
   table: 'record_links',
-  columns: LINK_COLUMNS,
+  columns: {
+    system: 'text',
+    object: 'text',
+    record_id: 'text',
+    unified_id: 'text',
+    record_type: 'text',
+    linked_by: 'text',
+    linked_at: 'timestamptz',
+    updated_at: 'timestamptz',
+  },
   key: ['system', 'object', 'record_id'],
   onConflict: {
-    unified_id: 'excluded.unified_id',
-    record_type: 'excluded.record_type',
-    linked_by: 'excluded.linked_by',
+    ...excludedAll(['unified_id', 'record_type', 'linked_by', 'updated_at']),
     // A re-link to another unified record is a new link; confirming the same one keeps its first time.
     linked_at:
       'case when record_links.unified_id = excluded.unified_id then record_links.linked_at else excluded.linked_at end',
-    updated_at: 'excluded.updated_at',
   },
   compare: ['unified_id', 'record_type', 'linked_by'],
 };
 
-const DUPLICATE_COLUMNS = [
-  'system',
-  'object',
-  'group_key',
-  'record_ids',
-  'survivor_record_id',
-  'unified_id',
-  'match_key',
-  'rule',
-  'first_detected_at',
-  'last_detected_at',
-];
 const DUPLICATE_SPEC: BatchInsert = {
   table: 'duplicates',
-  columns: DUPLICATE_COLUMNS,
+  columns: {
+    system: 'text',
+    object: 'text',
+    group_key: 'text',
+    record_ids: 'jsonb',
+    survivor_record_id: 'text',
+    unified_id: 'text',
+    match_key: 'text',
+    rule: 'text',
+    first_detected_at: 'timestamptz',
+    last_detected_at: 'timestamptz',
+  },
   key: ['system', 'object', 'group_key'],
   onConflict: {
-    ...excludedAll(DUPLICATE_COLUMNS, ['system', 'object', 'group_key', 'first_detected_at']),
+    ...excludedAll(['record_ids', 'survivor_record_id', 'unified_id', 'match_key', 'rule']),
     last_detected_at: 'greatest(duplicates.last_detected_at, excluded.last_detected_at)',
   },
 };
 
 const STAGE_SPEC: BatchInsert = {
   table: 'stage_history',
-  columns: ['person_id', 'stage', 'entered_at', 'previous_stage', 'reason', 'rule'],
+  columns: {
+    person_id: 'text',
+    stage: 'text',
+    entered_at: 'timestamptz',
+    previous_stage: 'text',
+    reason: 'text',
+    rule: 'text',
+  },
   key: ['person_id', 'stage', 'entered_at'],
   onConflict: 'nothing',
 };
 
+const TOUCHPOINT_COLUMNS = {
+  id: 'text',
+  person_id: 'text',
+  source: 'text',
+  detail: 'text',
+  campaign: 'text',
+  occurred_at: 'timestamptz',
+  system: 'text',
+  object: 'text',
+  record_id: 'text',
+};
 const TOUCHPOINT_SPEC: BatchInsert = {
   table: 'touchpoints',
-  columns: [
-    'id',
-    'person_id',
-    'source',
-    'detail',
-    'campaign',
-    'occurred_at',
-    'system',
-    'object',
-    'record_id',
-  ],
+  columns: TOUCHPOINT_COLUMNS,
   key: ['id'],
-  onConflict: excludedAll(
-    ['person_id', 'source', 'detail', 'campaign', 'occurred_at', 'system', 'object', 'record_id'],
-    [],
-  ),
+  onConflict: excludedAll(Object.keys(TOUCHPOINT_COLUMNS), ['id']),
 };
 
 const CREDIT_SPEC: BatchInsert = {
   table: 'attribution_credits',
-  columns: ['deal_id', 'model', 'touchpoint_id', 'person_id', 'source', 'share', 'credit', 'computed_at'],
+  columns: {
+    deal_id: 'text',
+    model: 'text',
+    touchpoint_id: 'text',
+    person_id: 'text',
+    source: 'text',
+    share: 'numeric',
+    credit: 'numeric',
+    computed_at: 'timestamptz',
+  },
   key: ['deal_id', 'model', 'touchpoint_id'],
   onConflict: 'nothing',
 };
 
-const AUDIT_COLUMNS = [
-  'job_id',
-  'system',
-  'object',
-  'record_id',
-  'unified_id',
-  'field',
-  'before',
-  'after',
-  'rule',
-  'reason',
-  'outcome',
-  'error_code',
-  'error_message',
-  'at',
-] as const;
+// No conflict target: every attempt is kept, retries included.
+const AUDIT_SPEC: BatchInsert = {
+  table: 'write_audit',
+  columns: {
+    job_id: 'text',
+    system: 'text',
+    object: 'text',
+    record_id: 'text',
+    unified_id: 'text',
+    field: 'text',
+    before: 'jsonb',
+    after: 'jsonb',
+    rule: 'text',
+    reason: 'text',
+    outcome: 'text',
+    error_code: 'text',
+    error_message: 'text',
+    at: 'timestamptz',
+  },
+  key: [],
+  onConflict: 'none',
+};
+
+const MAPPING_VERSION_SPEC: BatchInsert = {
+  table: 'mapping_versions',
+  columns: { version: 'text', content_hash: 'text', applied_at: 'timestamptz', mapping_text: 'text' },
+  key: ['version'],
+  onConflict: 'nothing',
+};
 
 export class MappingVersionConflictError extends Error {
   constructor(readonly version: string) {
@@ -225,7 +248,8 @@ export class MappingVersionConflictError extends Error {
 
 /**
  * The customer view in PostgreSQL: batched writes from reconcile and write-back, and the reads the
- * dashboard and RevOps need. Every write method takes a whole batch and issues one statement for it.
+ * dashboard and RevOps need. Every write method takes a whole batch and issues one statement for it
+ * (the replace methods: one delete and one insert, in a transaction).
  *
  * @example
  * const view = new CustomerView(db);
@@ -239,19 +263,19 @@ export class CustomerView {
     return batchInsert(
       this.db,
       PERSON_SPEC,
-      rows.map((p) => [
-        p.id,
-        p.email ?? null,
-        p.lifecycleStage ?? null,
-        p.leadScore ?? null,
-        p.originalSource ?? null,
-        p.latestSource ?? null,
-        p.companyId ?? null,
-        JSON.stringify(p.fields),
-        p.mappingVersion ?? null,
-        p.createdAt,
-        p.updatedAt,
-      ]),
+      rows.map((p) => ({
+        id: p.id,
+        email: p.email,
+        lifecycle_stage: p.lifecycleStage,
+        lead_score: p.leadScore,
+        original_source: p.originalSource,
+        latest_source: p.latestSource,
+        company_id: p.companyId,
+        fields: p.fields,
+        mapping_version: p.mappingVersion,
+        created_at: p.createdAt,
+        updated_at: p.updatedAt,
+      })),
     );
   }
 
@@ -259,15 +283,15 @@ export class CustomerView {
     return batchInsert(
       this.db,
       COMPANY_SPEC,
-      rows.map((c) => [
-        c.id,
-        c.name ?? null,
-        c.domain ?? null,
-        JSON.stringify(c.fields),
-        c.mappingVersion ?? null,
-        c.createdAt,
-        c.updatedAt,
-      ]),
+      rows.map((c) => ({
+        id: c.id,
+        name: c.name,
+        domain: c.domain,
+        fields: c.fields,
+        mapping_version: c.mappingVersion,
+        created_at: c.createdAt,
+        updated_at: c.updatedAt,
+      })),
     );
   }
 
@@ -275,20 +299,20 @@ export class CustomerView {
     return batchInsert(
       this.db,
       DEAL_SPEC,
-      rows.map((d) => [
-        d.id,
-        d.name ?? null,
-        d.amount ?? null,
-        d.currency ?? null,
-        d.stage ?? null,
-        d.outcome,
-        d.closeDate ?? null,
-        d.companyId ?? null,
-        JSON.stringify(d.fields),
-        d.mappingVersion ?? null,
-        d.createdAt,
-        d.updatedAt,
-      ]),
+      rows.map((d) => ({
+        id: d.id,
+        name: d.name,
+        amount: d.amount,
+        currency: d.currency,
+        stage: d.stage,
+        outcome: d.outcome,
+        close_date: d.closeDate,
+        company_id: d.companyId,
+        fields: d.fields,
+        mapping_version: d.mappingVersion,
+        created_at: d.createdAt,
+        updated_at: d.updatedAt,
+      })),
     );
   }
 
@@ -300,19 +324,19 @@ export class CustomerView {
       const result = await batchInsert(
         trx,
         FIELD_VALUE_SPEC,
-        rows.map((f) => [
-          f.unifiedId,
-          f.recordType,
-          f.field,
-          json(f.value),
-          f.sourceSystem ?? null,
-          f.sourceObject ?? null,
-          f.sourceRecordId ?? null,
-          f.sourceField ?? null,
-          f.changedAt ?? null,
-          f.rule,
-          f.mappingVersion ?? null,
-        ]),
+        rows.map((f) => ({
+          unified_id: f.unifiedId,
+          record_type: f.recordType,
+          field: f.field,
+          value: f.value,
+          source_system: f.sourceSystem,
+          source_object: f.sourceObject,
+          source_record_id: f.sourceRecordId,
+          source_field: f.sourceField,
+          changed_at: f.changedAt,
+          rule: f.rule,
+          mapping_version: f.mappingVersion,
+        })),
       );
       return result.inserted;
     });
@@ -322,16 +346,16 @@ export class CustomerView {
     return batchInsert(
       this.db,
       LINK_SPEC,
-      rows.map((l) => [
-        l.system,
-        l.object,
-        l.recordId,
-        l.unifiedId,
-        l.recordType,
-        l.linkedBy,
-        l.linkedAt ?? now,
-        l.updatedAt ?? now,
-      ]),
+      rows.map((l) => ({
+        system: l.system,
+        object: l.object,
+        record_id: l.recordId,
+        unified_id: l.unifiedId,
+        record_type: l.recordType,
+        linked_by: l.linkedBy,
+        linked_at: l.linkedAt ?? now,
+        updated_at: l.updatedAt ?? now,
+      })),
     );
   }
 
@@ -366,24 +390,25 @@ export class CustomerView {
     return rows.map(toLink);
   }
 
+  /** A duplicate group is one row however often it is detected (keyed by its sorted record ids). */
   async recordDuplicates(reports: readonly DuplicateReport[]): Promise<UpsertResult> {
     return batchInsert(
       this.db,
       DUPLICATE_SPEC,
       reports.map((d) => {
         const ids = [...new Set(d.recordIds)].sort();
-        return [
-          d.system,
-          d.object,
-          ids.join(' '),
-          JSON.stringify(ids),
-          d.survivorRecordId,
-          d.unifiedId ?? null,
-          d.matchKey,
-          d.rule,
-          d.detectedAt,
-          d.detectedAt,
-        ];
+        return {
+          system: d.system,
+          object: d.object,
+          group_key: ids.join(' '),
+          record_ids: ids,
+          survivor_record_id: d.survivorRecordId,
+          unified_id: d.unifiedId,
+          match_key: d.matchKey,
+          rule: d.rule,
+          first_detected_at: d.detectedAt,
+          last_detected_at: d.detectedAt,
+        };
       }),
     );
   }
@@ -414,14 +439,14 @@ export class CustomerView {
     const result = await batchInsert(
       this.db,
       STAGE_SPEC,
-      rows.map((s) => [
-        s.personId,
-        s.stage,
-        s.enteredAt,
-        s.previousStage ?? null,
-        s.reason ?? null,
-        s.rule ?? null,
-      ]),
+      rows.map((s) => ({
+        person_id: s.personId,
+        stage: s.stage,
+        entered_at: s.enteredAt,
+        previous_stage: s.previousStage,
+        reason: s.reason,
+        rule: s.rule,
+      })),
     );
     return result.inserted;
   }
@@ -433,17 +458,17 @@ export class CustomerView {
       const result = await batchInsert(
         trx,
         TOUCHPOINT_SPEC,
-        rows.map((t) => [
-          t.id,
-          t.personId,
-          t.source,
-          t.detail ?? null,
-          t.campaign ?? null,
-          t.occurredAt,
-          t.system,
-          t.object ?? null,
-          t.recordId ?? null,
-        ]),
+        rows.map((t) => ({
+          id: t.id,
+          person_id: t.personId,
+          source: t.source,
+          detail: t.detail,
+          campaign: t.campaign,
+          occurred_at: t.occurredAt,
+          system: t.system,
+          object: t.object,
+          record_id: t.recordId,
+        })),
       );
       return result.inserted + result.updated;
     });
@@ -457,48 +482,43 @@ export class CustomerView {
       const result = await batchInsert(
         trx,
         CREDIT_SPEC,
-        rows.map((c) => [
-          c.dealId,
-          c.model,
-          c.touchpointId,
-          c.personId,
-          c.source,
-          c.share,
-          c.credit,
-          c.computedAt,
-        ]),
+        rows.map((c) => ({
+          deal_id: c.dealId,
+          model: c.model,
+          touchpoint_id: c.touchpointId,
+          person_id: c.personId,
+          source: c.source,
+          share: c.share,
+          credit: c.credit,
+          computed_at: c.computedAt,
+        })),
       );
       return result.inserted;
     });
   }
 
-  async appendWriteAudit(rows: readonly WriteAuditEntry[]): Promise<void> {
-    if (rows.length === 0) return;
-    // No conflict target: every attempt is kept, retries included.
-    const rowsPerStatement = Math.floor(65_000 / AUDIT_COLUMNS.length);
-    for (let i = 0; i < rows.length; i += rowsPerStatement) {
-      await this.db
-        .insertInto('write_audit')
-        .values(
-          rows.slice(i, i + rowsPerStatement).map((a) => ({
-            job_id: a.jobId ?? null,
-            system: a.system,
-            object: a.object,
-            record_id: a.recordId ?? null,
-            unified_id: a.unifiedId ?? null,
-            field: a.field ?? null,
-            before: json(a.before),
-            after: json(a.after),
-            rule: a.rule ?? null,
-            reason: a.reason ?? null,
-            outcome: a.outcome,
-            error_code: a.errorCode ?? null,
-            error_message: a.errorMessage ?? null,
-            at: a.at,
-          })),
-        )
-        .execute();
-    }
+  async appendWriteAudit(rows: readonly WriteAuditEntry[]): Promise<number> {
+    const result = await batchInsert(
+      this.db,
+      AUDIT_SPEC,
+      rows.map((a) => ({
+        job_id: a.jobId,
+        system: a.system,
+        object: a.object,
+        record_id: a.recordId,
+        unified_id: a.unifiedId,
+        field: a.field,
+        before: a.before,
+        after: a.after,
+        rule: a.rule,
+        reason: a.reason,
+        outcome: a.outcome,
+        error_code: a.errorCode,
+        error_message: a.errorMessage,
+        at: a.at,
+      })),
+    );
+    return result.inserted;
   }
 
   /**
@@ -506,16 +526,14 @@ export class CustomerView {
    * false); the same version with different content is an error, since a version must name one text.
    */
   async recordMappingVersion(mapping: MappingVersion): Promise<boolean> {
-    const result = await batchInsert(
-      this.db,
+    const result = await batchInsert(this.db, MAPPING_VERSION_SPEC, [
       {
-        table: 'mapping_versions',
-        columns: ['version', 'content_hash', 'applied_at', 'mapping_text'],
-        key: ['version'],
-        onConflict: 'nothing',
+        version: mapping.version,
+        content_hash: mapping.contentHash,
+        applied_at: mapping.appliedAt,
+        mapping_text: mapping.mappingText,
       },
-      [[mapping.version, mapping.contentHash, mapping.appliedAt, mapping.mappingText]],
-    );
+    ]);
     if (result.inserted === 1) return true;
     const stored = await this.db
       .selectFrom('mapping_versions')

@@ -18,6 +18,8 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   /** Pool size for a server (default 10). */
   maxConnections?: number;
+  /** Told when the server drops an idle pooled connection (otherwise ignored). */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 export interface CustomerViewConnection {
@@ -63,6 +65,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Custom
       max: options.maxConnections ?? 10,
       types: pgTypes(),
     });
+    // An idle client dropped by the server (restart, admin termination) must not crash the process:
+    // the pool discards it and the next query opens a fresh connection.
+    pool.on('error', (error) => options.onIdleConnectionError?.(error));
     root = new Kysely<CustomerViewDatabase>({ dialect: new PostgresDialect({ pool }) });
     kind = 'postgres';
   } else {
