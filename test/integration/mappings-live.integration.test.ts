@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHubSpotSandbox } from '../../src/sandbox/hubspot/server.js';
+import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.js';
+import { createSalesforceSandbox } from '../../src/sandbox/salesforce/server.js';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.js';
+
+/** `tandem mappings validate --live` through the real SDKs against both sandboxes. */
+
+let hubspot: HubSpotSandbox;
+let salesforce: SalesforceSandbox;
+let connection: string[];
+
+beforeAll(async () => {
+  hubspot = await createHubSpotSandbox({});
+  salesforce = await createSalesforceSandbox({});
+  const hubspotUrl = await hubspot.app.listen({ port: 0, host: '127.0.0.1' });
+  const salesforceUrl = await salesforce.app.listen({ port: 0, host: '127.0.0.1' });
+  connection = [
+    '--hubspot-token=pat-sandbox-tandem',
+    `--hubspot-base-url=${hubspotUrl}`,
+    `--salesforce-login-url=${salesforceUrl}`,
+    '--salesforce-username=admin@tandem.sandbox',
+    '--salesforce-password=tandem-sandbox',
+    '--salesforce-client-id=tandem-sandbox-client',
+    '--salesforce-client-secret=tandem-sandbox-secret',
+  ];
+});
+
+afterAll(async () => {
+  await hubspot?.app.close();
+  await salesforce?.app.close();
+});
+
+async function validateLive(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      'node',
+      ['bin/tandem.js', 'mappings', 'validate', file, '--live', '--json', ...connection],
+      { encoding: 'utf8' },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+interface Output {
+  valid: boolean;
+  problems: Array<{
+    line: number;
+    column: number;
+    path: string;
+    severity: string;
+    message: string;
+    hint?: string;
+  }>;
+}
+
+describe('tandem mappings validate --live', () => {
+  it('passes the full mapping against the sandbox schemas (warnings allowed)', async () => {
+    const { code, stdout, stderr } = await validateLive('test/fixtures/mappings/full.yaml');
+    const output = JSON.parse(stdout) as Output;
+    expect({ code, stderr, errors: output.problems.filter((p) => p.severity === 'error') }).toEqual({
+      code: 0,
+      stderr: '',
+      errors: [],
+    });
+    expect(output.valid).toBe(true);
+  });
+
+  it('locates a misspelt Salesforce field and suggests the real one', async () => {
+    const text = readFileSync('test/fixtures/mappings/full.yaml', 'utf8').replace(
+      '        salesforce: Title\n',
+      '        salesforce: Titel\n',
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'tandem-mapping-')), 'misspelt.yaml');
+    writeFileSync(file, text);
+    const { code, stdout } = await validateLive(file);
+    expect(code).toBe(1);
+    const output = JSON.parse(stdout) as Output;
+    expect(output.valid).toBe(false);
+    const line = text.split('\n').findIndex((l) => l.includes('salesforce: Titel')) + 1;
+    expect(output.problems).toContainEqual(
+      expect.objectContaining({
+        line,
+        column: 21,
+        path: 'objects.person.fields[4].salesforce',
+        severity: 'error',
+        message: 'Salesforce Lead has no field "Titel"',
+        hint: 'did you mean "Title"?',
+      }),
+    );
+  });
+});
