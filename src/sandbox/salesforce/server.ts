@@ -6,6 +6,8 @@ import { FaultInjector, NO_FAULTS, parseFaultSpec, type FaultSpec } from '../com
 import { SandboxStats } from '../common/stats.js';
 import type { SalesforceWorld } from '../world/schema.js';
 import { DEFAULT_SALESFORCE_CREDENTIALS, SalesforceAuth, type SalesforceSandboxCredentials } from './auth.js';
+import { Bulk2Jobs } from './bulk2.js';
+import { registerBulk2Routes } from './bulk2-routes.js';
 import { convertLead } from './convert-lead.js';
 import { QueryCursors } from './query-cursors.js';
 import { RecordError } from './record-error.js';
@@ -30,6 +32,10 @@ export interface SalesforceSandboxOptions {
   faultTimeoutMs?: number;
   now?: () => number;
   logger?: boolean;
+  /** Bulk API 2.0: status checks answering InProgress before a job completes (default 1). */
+  bulkChecksBeforeComplete?: number;
+  /** Bulk API 2.0: query result rows per page when the client sends no `maxRecords` (default 10,000). */
+  bulkQueryPageSize?: number;
 }
 
 export interface SalesforceSandbox {
@@ -94,6 +100,18 @@ export async function createSalesforceSandbox(
   const cursors = new QueryCursors();
   const apiUsage = { used: 0, max: options.dailyApiLimit ?? DEFAULT_DAILY_API_LIMIT };
   const faultTimeoutMs = options.faultTimeoutMs ?? 30_000;
+  const bulk2 = new Bulk2Jobs({
+    store,
+    catalog,
+    checksBeforeComplete: options.bulkChecksBeforeComplete ?? 1,
+    defaultPageSize: options.bulkQueryPageSize ?? 10_000,
+    onRecordsRead: (n) => {
+      stats.recordsRead += n;
+    },
+    onRecordsWritten: (n) => {
+      stats.recordsWritten += n;
+    },
+  });
 
   const app = Fastify({ logger: options.logger ?? false });
   await app.register(formbody);
@@ -206,6 +224,7 @@ export async function createSalesforceSandbox(
         },
       );
       registerRestRoutes(api, { store, catalog, cursors, stats, limits: () => ({ ...apiUsage }) });
+      registerBulk2Routes(api, bulk2);
     },
     { prefix: '/services/data/v:version' },
   );
@@ -215,6 +234,7 @@ export async function createSalesforceSandbox(
   const reset = () => {
     store.reset();
     cursors.clear();
+    bulk2.clear();
     stats.reset();
     auth.expireAll();
     apiUsage.used = 0;
