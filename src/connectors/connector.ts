@@ -43,6 +43,11 @@ export const IncrementalCheckpointSchema = z.object({
   since: isoTimestamp,
   lastId: z.string().min(1).nullable(),
   deletedSince: isoTimestamp.optional(),
+  /**
+   * The exclusive upper bound of the window being read (Salesforce: `SystemModstamp < windowEnd`), fixed when
+   * the window starts so a resumed pull finishes the same window; absent between windows.
+   */
+  windowEnd: isoTimestamp.optional(),
 });
 
 export const CheckpointSchema = z.discriminatedUnion('phase', [
