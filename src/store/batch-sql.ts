@@ -23,6 +23,10 @@ export interface BatchInsert {
   onConflict: 'none' | 'nothing' | Readonly<Record<string, string>>;
   /** With an update: columns whose values, when all equal, leave the stored row untouched. */
   compare?: readonly string[];
+  /** With `compare`: an extra condition (over the table and `excluded`) that still makes it an update. */
+  alsoUpdateWhen?: string;
+  /** Columns computed in SQL from the incoming row (`batch.<column>`) instead of sent. */
+  derived?: Readonly<Record<string, string>>;
 }
 
 export interface BatchInsertResult {
@@ -49,22 +53,28 @@ function conflictClause(spec: BatchInsert): string {
     .map(([column, expression]) => `${column} = ${expression}`)
     .join(', ');
   const compare = spec.compare ?? [];
+  const also = spec.alsoUpdateWhen === undefined ? '' : ` or ${spec.alsoUpdateWhen}`;
   const onlyWhenChanged =
     compare.length === 0
       ? ''
       : ` where (${compare.map((c) => `${spec.table}.${c}`).join(', ')}) is distinct from (${compare
           .map((c) => `excluded.${c}`)
-          .join(', ')})`;
+          .join(', ')})${also}`;
   return `${target} do update set ${set}${onlyWhenChanged}`;
 }
 
 function statement(spec: BatchInsert, rows: readonly BatchRow[]): RawBuilder<{ inserted: boolean }> {
-  const names = Object.keys(spec.columns);
+  const derived = Object.entries(spec.derived ?? {});
+  const names = [...Object.keys(spec.columns), ...derived.map(([column]) => column)];
+  const selected = [
+    ...Object.keys(spec.columns).map((column) => `batch.${column}`),
+    ...derived.map(([column, expression]) => `${expression} as ${column}`),
+  ];
   const recordType = Object.entries(spec.columns)
     .map(([column, type]) => `${column} ${type}`)
     .join(', ');
   const head = sql.raw(
-    `insert into tandem.${spec.table} (${names.join(', ')}) select ${names.join(', ')} from`,
+    `insert into tandem.${spec.table} (${names.join(', ')}) select ${selected.join(', ')} from`,
   );
   // xmax = 0 only on a freshly inserted row version: tells inserts from updates in the same round trip.
   const tail = sql.raw(`as batch(${recordType}) ${conflictClause(spec)} returning (xmax = 0) as inserted`);

@@ -250,7 +250,13 @@ export interface SlaQuery {
   now: Date;
   /** Only MQL entries at or after this time. */
   since?: Date;
+  /** Most breaches listed, oldest first (default 500); `total` counts them all. */
   limit?: number;
+}
+
+export interface SlaReport {
+  total: number;
+  breaches: SlaBreach[];
 }
 
 export interface SlaBreach {

@@ -1,34 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { anyOf, batchInsert, type BatchInsert, type Executor } from './batch-sql.js';
-import type {
-  AttributionCredit,
-  CompanyRecord,
-  DealRecord,
-  DuplicateReport,
-  FieldProvenance,
-  FunnelQuery,
-  FunnelReport,
-  MappingBackfillPage,
-  MappingVersion,
-  PersonLookup,
-  PersonRecord,
-  PersonView,
-  RecordLink,
-  SlaBreach,
-  SlaQuery,
-  StageEntry,
-  StageName,
-  StoredDuplicateReport,
-  StoredWriteAuditEntry,
-  SyncRun,
-  SyncRunFinish,
-  SyncRunQuery,
-  SyncRunStart,
-  SystemName,
-  Touchpoint,
-  UpsertResult,
-  WriteAuditEntry,
+import {
+  FUNNEL_STAGES,
+  type AttributionCredit,
+  type CompanyRecord,
+  type DealRecord,
+  type DuplicateReport,
+  type FieldProvenance,
+  type FunnelQuery,
+  type FunnelReport,
+  type MappingBackfillPage,
+  type MappingVersion,
+  type PersonLookup,
+  type PersonRecord,
+  type PersonView,
+  type RecordLink,
+  type SlaQuery,
+  type SlaReport,
+  type StageEntry,
+  type StageName,
+  type StoredDuplicateReport,
+  type StoredWriteAuditEntry,
+  type SyncRun,
+  type SyncRunFinish,
+  type SyncRunQuery,
+  type SyncRunStart,
+  type SystemName,
+  type Touchpoint,
+  type UpsertResult,
+  type WriteAuditEntry,
 } from './customer-view-types.js';
 import { funnelReport, slaBreaches } from './funnel-report.js';
 import type {
@@ -43,6 +44,7 @@ import type {
 } from './schema.js';
 
 const PERSON_OBJECTS = ['contacts', 'Lead', 'Contact'];
+const SAL_POSITION = FUNNEL_STAGES.indexOf('sal') + 1;
 
 const excludedAll = (columns: readonly string[], except: readonly string[] = []): Record<string, string> =>
   Object.fromEntries(columns.filter((c) => !except.includes(c)).map((c) => [c, `excluded.${c}`]));
@@ -62,7 +64,7 @@ function recordSpec(table: string, columns: Record<string, string>): BatchInsert
   };
 }
 
-const PERSON_SPEC = recordSpec('persons', {
+const PERSON_RECORD_SPEC = recordSpec('persons', {
   id: 'text',
   email: 'text',
   lifecycle_stage: 'text',
@@ -75,6 +77,21 @@ const PERSON_SPEC = recordSpec('persons', {
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
 });
+/** Persons also carry the furthest stage reached: the current stage or any stage already in history. */
+const PERSON_SPEC: BatchInsert = {
+  ...PERSON_RECORD_SPEC,
+  derived: {
+    furthest_stage_position: `greatest(
+      coalesce((select position from tandem.lifecycle_stages where stage = batch.lifecycle_stage), 0),
+      coalesce((select max(s.position) from tandem.stage_history h
+        join tandem.lifecycle_stages s on s.stage = h.stage where h.person_id = batch.id), 0))`,
+  },
+  onConflict: {
+    ...(PERSON_RECORD_SPEC.onConflict as Record<string, string>),
+    furthest_stage_position: 'greatest(persons.furthest_stage_position, excluded.furthest_stage_position)',
+  },
+  alsoUpdateWhen: 'excluded.furthest_stage_position > persons.furthest_stage_position',
+};
 const COMPANY_SPEC = recordSpec('companies', {
   id: 'text',
   name: 'text',
@@ -434,21 +451,54 @@ export class CustomerView {
     }));
   }
 
-  /** Appends stage entries; an entry already stored (same person, stage, time) is skipped. */
+  /**
+   * Appends stage entries; an entry already stored (same person, stage, time) is skipped. In the same
+   * transaction it keeps the funnel's derived state current for the persons touched: their furthest
+   * stage, and on each MQL entry the time sales accepted it (first sal-or-later entry at or after it).
+   */
   async appendStageEntries(rows: readonly StageEntry[]): Promise<number> {
-    const result = await batchInsert(
-      this.db,
-      STAGE_SPEC,
-      rows.map((s) => ({
-        person_id: s.personId,
-        stage: s.stage,
-        entered_at: s.enteredAt,
-        previous_stage: s.previousStage,
-        reason: s.reason,
-        rule: s.rule,
-      })),
-    );
-    return result.inserted;
+    if (rows.length === 0) return 0;
+    const personIds = [...new Set(rows.map((r) => r.personId))];
+    return this.db.transaction().execute(async (trx) => {
+      const { inserted } = await batchInsert(
+        trx,
+        STAGE_SPEC,
+        rows.map((s) => ({
+          person_id: s.personId,
+          stage: s.stage,
+          entered_at: s.enteredAt,
+          previous_stage: s.previousStage,
+          reason: s.reason,
+          rule: s.rule,
+        })),
+      );
+      if (inserted === 0) return 0;
+      await sql`
+        update tandem.persons p set furthest_stage_position = reached.position
+        from (
+          select h.person_id, max(s.position) as position
+          from tandem.stage_history h join tandem.lifecycle_stages s on s.stage = h.stage
+          where h.person_id = any(${personIds}::text[])
+          group by h.person_id
+        ) reached
+        where p.id = reached.person_id and reached.position > p.furthest_stage_position
+      `.execute(trx);
+      await sql`
+        update tandem.stage_history m set accepted_at = handoff.accepted_at
+        from (
+          select mql.person_id, mql.entered_at, (
+            select min(h.entered_at)
+            from tandem.stage_history h join tandem.lifecycle_stages s on s.stage = h.stage
+            where h.person_id = mql.person_id and s.position >= ${SAL_POSITION} and h.entered_at >= mql.entered_at
+          ) as accepted_at
+          from tandem.stage_history mql
+          where mql.stage = 'mql' and mql.person_id = any(${personIds}::text[])
+        ) handoff
+        where m.stage = 'mql' and m.person_id = handoff.person_id and m.entered_at = handoff.entered_at
+          and m.accepted_at is distinct from handoff.accepted_at
+      `.execute(trx);
+      return inserted;
+    });
   }
 
   async replaceTouchpoints(personIds: readonly string[], rows: readonly Touchpoint[]): Promise<number> {
@@ -702,7 +752,7 @@ export class CustomerView {
   }
 
   /** MQL hand-offs that sales did not accept (sal or later) within `hours`, as of `now`. */
-  async slaBreaches(query: SlaQuery): Promise<SlaBreach[]> {
+  async slaBreaches(query: SlaQuery): Promise<SlaReport> {
     return slaBreaches(this.db as unknown as Executor, query);
   }
 

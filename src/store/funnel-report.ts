@@ -5,18 +5,19 @@ import {
   type FunnelGroup,
   type FunnelQuery,
   type FunnelReport,
-  type SlaBreach,
   type SlaQuery,
+  type SlaReport,
 } from './customer-view-types.js';
 
 /**
- * Funnel and hand-off SLA over `tandem.stage_history`. "Reached" is cumulative: a person whose furthest
- * stage is sql has also reached subscriber, lead, mql and sal, whether or not each entry was recorded
- * (people skip stages). The furthest stage is the highest of every stage ever entered and the current
- * one; `disqualified` is outside the funnel and counts for nothing.
+ * Funnel and hand-off SLA. "Reached" is cumulative: a person whose furthest stage is sql has also
+ * reached subscriber, lead, mql and sal, whether or not each entry was recorded (people skip stages).
+ * Both reports read state derived from `tandem.stage_history` when it is written (see
+ * `CustomerView.appendStageEntries`): `persons.furthest_stage_position` — the highest of every stage ever
+ * entered and the current one, `disqualified` counting for nothing — and `accepted_at` on MQL entries.
+ * That keeps them to one index-backed scan each at 100,000+ persons.
  */
 
-const SAL_POSITION = FUNNEL_STAGES.indexOf('sal') + 1;
 const NO_SOURCE = '(none)';
 
 interface FurthestCount {
@@ -28,37 +29,22 @@ interface FurthestCount {
 export async function funnelReport(db: Executor, query: FunnelQuery): Promise<FunnelReport> {
   const groupKey =
     query.groupBy === 'month'
-      ? sql`to_char(p.created_at at time zone 'UTC', 'YYYY-MM')`
-      : sql`coalesce(nullif(p.original_source, ''), ${NO_SOURCE})`;
+      ? sql`to_char(created_at at time zone 'UTC', 'YYYY-MM')`
+      : sql`coalesce(nullif(original_source, ''), ${NO_SOURCE})`;
   const { rows } = await sql<FurthestCount>`
-    with cohort as (
-      select p.id, ${groupKey} as key, coalesce(current_stage.position, 0) as current_position
-      from tandem.persons p
-      left join tandem.lifecycle_stages current_stage on current_stage.stage = p.lifecycle_stage
-      where p.created_at >= ${query.from} and p.created_at < ${query.to}
-    ),
-    furthest_entered as (
-      select h.person_id, max(s.position) as position
-      from tandem.stage_history h
-      join tandem.lifecycle_stages s on s.stage = h.stage
-      where h.person_id in (select id from cohort)
-      group by h.person_id
-    )
-    select c.key, greatest(c.current_position, coalesce(f.position, 0)) as furthest, count(*) as persons
-    from cohort c
-    left join furthest_entered f on f.person_id = c.id
+    select ${groupKey} as key, furthest_stage_position as furthest, count(*) as persons
+    from tandem.persons
+    where created_at >= ${query.from} and created_at < ${query.to}
     group by 1, 2
   `.execute(db);
 
   const byKey = new Map<string, Map<number, number>>();
+  const overall = new Map<number, number>();
   for (const row of rows) {
     const counts = byKey.get(row.key) ?? new Map<number, number>();
-    counts.set(Number(row.furthest), Number(row.persons));
+    counts.set(row.furthest, (counts.get(row.furthest) ?? 0) + row.persons);
     byKey.set(row.key, counts);
-  }
-  const overall = new Map<number, number>();
-  for (const counts of byKey.values()) {
-    for (const [position, n] of counts) overall.set(position, (overall.get(position) ?? 0) + n);
+    overall.set(row.furthest, (overall.get(row.furthest) ?? 0) + row.persons);
   }
   const groups = [...byKey.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -91,35 +77,39 @@ interface BreachRow {
 
 /**
  * Every MQL entry whose deadline (entry + `hours`) has passed by `now` and that sales did not accept in
- * time: the first sal-or-later entry at or after the MQL entry is missing or later than the deadline.
- * A person recycled and re-qualified is a new hand-off, judged on its own.
+ * time: no sal-or-later entry at or after it, or the first one later than the deadline. A person
+ * recycled and re-qualified is a new hand-off, judged on its own.
  */
-export async function slaBreaches(db: Executor, query: SlaQuery): Promise<SlaBreach[]> {
+export async function slaBreaches(db: Executor, query: SlaQuery): Promise<SlaReport> {
   const window = sql`(${query.hours}::double precision * interval '1 hour')`;
   const since = query.since === undefined ? sql`` : sql`and m.entered_at >= ${query.since}`;
-  const limit = query.limit === undefined ? sql`` : sql`limit ${query.limit}`;
-  const { rows } = await sql<BreachRow>`
-    select m.person_id, p.email, m.entered_at as mql_at, accepted.at as accepted_at
-    from tandem.stage_history m
-    join tandem.persons p on p.id = m.person_id
-    left join lateral (
-      select min(h.entered_at) as at
-      from tandem.stage_history h
-      join tandem.lifecycle_stages s on s.stage = h.stage
-      where h.person_id = m.person_id and s.position >= ${SAL_POSITION} and h.entered_at >= m.entered_at
-    ) accepted on true
-    where m.stage = 'mql'
-      and m.entered_at + ${window} <= ${query.now}
-      ${since}
-      and (accepted.at is null or accepted.at > m.entered_at + ${window})
-    order by m.entered_at, m.person_id
-    ${limit}
-  `.execute(db);
-  return rows.map((r) => ({
-    personId: r.person_id,
-    email: r.email,
-    mqlAt: r.mql_at,
-    dueAt: new Date(r.mql_at.getTime() + query.hours * 3_600_000),
-    acceptedAt: r.accepted_at,
-  }));
+  const breached = sql`
+    m.stage = 'mql'
+    and m.entered_at <= ${query.now}::timestamptz - ${window}
+    ${since}
+    and (m.accepted_at is null or m.accepted_at > m.entered_at + ${window})
+  `;
+  const [{ rows: counted }, { rows }] = await Promise.all([
+    sql<{ total: number }>`select count(*) as total from tandem.stage_history m where ${breached}`.execute(
+      db,
+    ),
+    sql<BreachRow>`
+      select m.person_id, p.email, m.entered_at as mql_at, m.accepted_at
+      from tandem.stage_history m
+      left join tandem.persons p on p.id = m.person_id
+      where ${breached}
+      order by m.entered_at, m.person_id
+      limit ${query.limit ?? 500}
+    `.execute(db),
+  ]);
+  return {
+    total: counted[0]?.total ?? 0,
+    breaches: rows.map((r) => ({
+      personId: r.person_id,
+      email: r.email,
+      mqlAt: r.mql_at,
+      dueAt: new Date(r.mql_at.getTime() + query.hours * 3_600_000),
+      acceptedAt: r.accepted_at,
+    })),
+  };
 }

@@ -32,6 +32,8 @@ export interface PersonsTable {
   latest_source: string | null;
   company_id: string | null;
   fields: Json;
+  /** Furthest funnel stage ever reached (lifecycle_stages.position; 0 = none), maintained on write. */
+  furthest_stage_position: Generated<number>;
   mapping_version: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -108,6 +110,8 @@ export interface StageHistoryTable {
   previous_stage: string | null;
   reason: string | null;
   rule: string | null;
+  /** On mql entries: the first sal-or-later entry at or after it (maintained on append). */
+  accepted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   recorded_at: ColumnType<Date, Date | undefined, Date>;
 }
 

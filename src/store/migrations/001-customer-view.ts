@@ -26,12 +26,15 @@ const statements = [
     latest_source text,
     company_id text,
     fields jsonb not null default '{}'::jsonb,
+    furthest_stage_position smallint not null default 0,
     mapping_version text,
     created_at timestamptz not null,
     updated_at timestamptz not null
   )`,
   `create index persons_email_idx on tandem.persons (email)`,
-  `create index persons_created_at_idx on tandem.persons (created_at)`,
+  // The funnel cohorts on created_at and reads only these columns.
+  `create index persons_cohort_idx on tandem.persons (created_at, furthest_stage_position, original_source)`,
+  `create index persons_mapping_version_idx on tandem.persons (mapping_version, id)`,
   `create index persons_company_idx on tandem.persons (company_id)`,
   `create index persons_lifecycle_stage_idx on tandem.persons (lifecycle_stage)`,
 
@@ -113,11 +116,14 @@ const statements = [
     previous_stage text references tandem.lifecycle_stages (stage),
     reason text,
     rule text,
+    accepted_at timestamptz,
     recorded_at timestamptz not null default now(),
     primary key (person_id, stage, entered_at)
   )`,
-  // Funnel and SLA scans start from "who entered stage X when"; the primary key serves per-person lookups.
   `create index stage_history_stage_entered_idx on tandem.stage_history (stage, entered_at, person_id)`,
+  // The hand-off SLA reads MQL entries by time, with their acceptance time alongside.
+  `create index stage_history_mql_idx on tandem.stage_history (entered_at, person_id, accepted_at)
+    where stage = 'mql'`,
 
   `create table tandem.touchpoints (
     id text primary key,
