@@ -1,6 +1,7 @@
 import type { Identity, Mapping } from './mapping/schema.js';
 import { creditDeal, type DealAttribution, type Touchpoint } from './attribution.js';
 import {
+  linkFor,
   resolveIdentity,
   salesforceIdKey,
   type IdentityFields,
@@ -48,6 +49,10 @@ export interface BatchResult {
   companies: GroupOutcome<UnifiedRecord>[];
   deals: GroupOutcome<UnifiedDeal>[];
   attribution: DealAttribution[];
+  /** What every record holds once the plan is applied (store it as the next `lastWritten`). */
+  synced: Map<string, string>;
+  /** The links to store (one per entity), duplicates included, so the next batch resolves alike. */
+  links: { person: StoredLink[]; company: StoredLink[]; deal: StoredLink[] };
   plan: WritePlan;
   problems: FieldProblem[];
   warnings: Warning[];
@@ -185,6 +190,12 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     companies,
     deals,
     attribution,
+    synced: new Map([...persons, ...companies, ...deals].flatMap((o) => [...o.synced])),
+    links: {
+      person: personIdentity.groups.map(linkFor),
+      company: companyIdentity?.groups.map(linkFor) ?? [],
+      deal: dealIdentity?.groups.map(linkFor) ?? [],
+    },
     plan: concatPlans([...persons, ...companies, ...deals].map((o) => o.plan)),
     problems,
     warnings,
@@ -237,5 +248,5 @@ export function attributeDeals(
       ),
     );
   }
-  return out;
+  return out.sort((a, b) => (a.dealId < b.dealId ? -1 : a.dealId > b.dealId ? 1 : 0));
 }

@@ -506,6 +506,47 @@ export function resolveIdentity(
     }
   }
 
+  const absorbed = new Set<Cluster>();
+  const absorbInto = (target: Cluster, u: Cluster, shared: string[]): void => {
+    target.duplicates = [...target.duplicates, ...u.members].sort(byId);
+    target.sharedKeys = [...new Set([...target.sharedKeys, ...shared])].sort();
+    absorbed.add(u);
+  };
+  for (const link of [...(input.links ?? [])].sort((a, b) => (a.unifiedId < b.unifiedId ? -1 : 1))) {
+    for (const dup of link.duplicates ?? []) {
+      const u = dup.system === 'hubspot' ? hsById.get(dup.id) : sfById.get(salesforceIdKey(dup.id));
+      const target = [...hsClusters, ...sfClusters].find((c) => c.system === dup.system && c.link === link);
+      if (!u || !target || u === target || u.partner || u.link || absorbed.has(u)) continue;
+      absorbInto(target, u, []);
+    }
+  }
+
+  // A record left unpaired whose keys belong to a person already paired on the other side is a duplicate
+  // of that person's record in its own system (e.g. a second Lead carrying the HubSpot contact's secondary
+  // email). Without this, Tandem's own write of the survivor's email would split such duplicates off.
+  const absorb = (unpaired: Cluster[], others: Cluster[]): void => {
+    const owner = new Map<string, Cluster>();
+    for (const o of others) if (o.partner) for (const k of o.allKeys) if (!owner.has(k)) owner.set(k, o);
+    for (const u of unpaired) {
+      if (u.partner || u.link || absorbed.has(u)) continue;
+      const hit = [...u.allKeys].map((k) => owner.get(k)).find((o) => o !== undefined);
+      const target = hit?.partner;
+      if (!hit || !target) continue;
+      absorbInto(
+        target,
+        u,
+        [...u.allKeys].filter((k) => hit.allKeys.has(k)),
+      );
+    }
+  };
+  if (
+    kind !== 'deal' &&
+    identity.match_on.some((m) => m === 'email' || m === 'secondary_email' || m === 'domain')
+  ) {
+    absorb(sfClusters, hsClusters);
+    absorb(hsClusters, sfClusters);
+  }
+
   const duplicates: DuplicateReport[] = [];
   const report = (c: Cluster): DuplicateReport[] => {
     if (c.duplicates.length === 0) return [];
@@ -544,9 +585,24 @@ export function resolveIdentity(
       unresolved,
     };
   };
-  for (const hs of hsClusters) groups.push(build(hs, hs.partner));
-  for (const sf of sfClusters) if (!sf.partner) groups.push(build(undefined, sf));
+  for (const hs of hsClusters) if (!absorbed.has(hs)) groups.push(build(hs, hs.partner));
+  for (const sf of sfClusters) if (!sf.partner && !absorbed.has(sf)) groups.push(build(undefined, sf));
   groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   duplicates.sort((a, b) => (a.survivorId < b.survivorId ? -1 : a.survivorId > b.survivorId ? 1 : 0));
   return { groups, duplicates, conflicts };
+}
+
+/** The link to store for a group: its records, and the duplicates found for it. */
+export function linkFor(group: IdentityGroup): StoredLink {
+  const sf = group.salesforce;
+  const duplicates = group.duplicates.flatMap((d) => d.duplicateIds.map((id) => ({ system: d.system, id })));
+  const lead = sf?.object === 'Lead' ? sf : group.convertedLeads[0];
+  return {
+    unifiedId: group.key,
+    ...(group.hubspot ? { hubspotId: group.hubspot.id } : {}),
+    ...(group.kind === 'person' && lead ? { salesforceLeadId: lead.id } : {}),
+    ...(group.kind === 'person' && sf?.object === 'Contact' ? { salesforceContactId: sf.id } : {}),
+    ...(group.kind !== 'person' && sf ? { salesforceId: sf.id } : {}),
+    ...(duplicates.length > 0 ? { duplicates } : {}),
+  };
 }

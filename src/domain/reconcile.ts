@@ -12,8 +12,9 @@ import {
 } from './field-sync.js';
 import { salesforceIdKey, type IdentityGroup } from './identity.js';
 import { decideStage, type StageEntry } from './lifecycle.js';
-import { mergeFields, type LastWritten, type MergeResult, type UnifiedField } from './merge.js';
+import { mergeFields, writtenKey, type LastWritten, type MergeResult, type UnifiedField } from './merge.js';
 import type { FieldProblem, Warning } from './problems.js';
+import { valueHash } from './hash.js';
 import {
   type CampaignMembership,
   type DealFact,
@@ -81,6 +82,27 @@ export interface ReconcileResult<U extends UnifiedRecord> {
   plan: WritePlan;
   problems: FieldProblem[];
   warnings: Warning[];
+  /**
+   * `${system}:${recordId}:${field}` → hash of the value each record will hold once the plan is applied
+   * (what it holds now, or what Tandem writes). Store it as the next `lastWritten`: a value still equal
+   * to it carries no change of its own, which matters for Salesforce, whose only change time is the
+   * record's — bumped by Tandem's own writes to other fields.
+   */
+  synced: Map<string, string>;
+}
+
+function syncedHashes(merge: MergeResult, plan: WritePlan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const fm of merge.merges.values()) {
+    for (const side of [fm.hubspot, fm.salesforce]) {
+      if (side) out.set(writtenKey(side.system, side.record.id, side.field), valueHash(side.raw));
+    }
+  }
+  for (const w of plan.writes) {
+    if (w.action !== 'update' || w.recordId === undefined) continue;
+    for (const f of w.fields) out.set(writtenKey(w.system, w.recordId, f.field), f.hash);
+  }
+  return out;
 }
 
 const NO_WRITES: LastWritten = new Map();
@@ -259,7 +281,13 @@ function crossReferenceExtras(
 const group = (kind: string): string => (kind === 'person' ? 'the contact' : `the ${kind}`);
 
 function failed<U extends UnifiedRecord>(unified: U, sink: Sink): ReconcileResult<U> {
-  return { unified, plan: { writes: [] }, problems: sink.problems, warnings: sink.warnings };
+  return {
+    unified,
+    plan: { writes: [] },
+    problems: sink.problems,
+    warnings: sink.warnings,
+    synced: new Map(),
+  };
 }
 
 function personDeals(
@@ -410,7 +438,13 @@ export function reconcilePerson(
     ],
   });
   if (sink.problems.length > 0) return failed(unified, sink);
-  return { unified, plan, problems: sink.problems, warnings: sink.warnings };
+  return {
+    unified,
+    plan,
+    problems: sink.problems,
+    warnings: sink.warnings,
+    synced: syncedHashes(merge, plan),
+  };
 }
 
 function personExtras(
@@ -546,7 +580,16 @@ function reconcileRecord(
     ],
   });
   if (sink.problems.length > 0) return { merge, result: failed(unified, sink) };
-  return { merge, result: { unified, plan, problems: sink.problems, warnings: sink.warnings } };
+  return {
+    merge,
+    result: {
+      unified,
+      plan,
+      problems: sink.problems,
+      warnings: sink.warnings,
+      synced: syncedHashes(merge, plan),
+    },
+  };
 }
 
 /** A new HubSpot deal needs its pipeline: the one whose stages include the unified stage. */

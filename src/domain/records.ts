@@ -31,6 +31,11 @@ export interface StoredLink {
   salesforceContactId?: string;
   /** Account or Opportunity id, for companies and deals. */
   salesforceId?: string;
+  /**
+   * Records found to be duplicates of this entity in their own system: kept out of sync (and out of other
+   * entities) until someone merges them, even after Tandem's own writes change the keys that showed it.
+   */
+  duplicates?: Array<{ system: System; id: string }>;
 }
 
 /** A Salesforce CampaignMember, flattened with its Campaign. */

@@ -67,7 +67,7 @@ describe('identity: persons', () => {
       [hsContact('1', { email: 'ann@acme.com' }), hsContact('2', { email: 'other@acme.com' })],
       [sfLead(L1, { Email: 'ann@acme.com' })],
       [{ unifiedId: 'u-9', hubspotId: '2', salesforceLeadId: L1 }],
-      ['1|-|-', `2|${L1}|link`],
+      [`2|${L1}|link`],
     ],
     [
       'a cross-reference beats email',
@@ -77,7 +77,7 @@ describe('identity: persons', () => {
       ],
       [sfLead(L1, { Email: 'ann@acme.com' })],
       [],
-      ['1|-|-', `2|${L1}|cross_reference`],
+      [`2|${L1}|cross_reference`],
     ],
     [
       'a 15-character cross-reference finds the 18-character id',
@@ -98,6 +98,39 @@ describe('identity: persons', () => {
     ],
   ])('%s', (_name, hubspot, salesforce, links, expected) => {
     expect(pairs(persons(hubspot, salesforce, links))).toEqual(expected);
+  });
+
+  it('a record sharing an email with the other side of a stronger match is that person’s duplicate', () => {
+    const r = persons(
+      [hsContact('1', { email: 'ann@acme.com' }), hsContact('2', { email: 'other@acme.com' })],
+      [sfLead(L1, { Email: 'ann@acme.com' })],
+      [{ unifiedId: 'u-9', hubspotId: '2', salesforceLeadId: L1 }],
+    );
+    expect(r.duplicates).toEqual([
+      expect.objectContaining({
+        system: 'hubspot',
+        survivorId: '2',
+        duplicateIds: ['1'],
+        sharedKeys: ['ann@acme.com'],
+      }),
+    ]);
+  });
+
+  it('a duplicate remembered in a link stays a duplicate after the keys that showed it change', () => {
+    const r = persons(
+      [hsContact('1', { email: 'new@acme.com' }), hsContact('2', { email: 'other@acme.com' })],
+      [sfLead(L1, { Email: 'x@acme.com' })],
+      [
+        {
+          unifiedId: 'u-9',
+          hubspotId: '2',
+          salesforceLeadId: L1,
+          duplicates: [{ system: 'hubspot', id: '1' }],
+        },
+      ],
+    );
+    expect(pairs(r)).toEqual([`2|${L1}|link`]);
+    expect(r.duplicates[0]?.duplicateIds).toEqual(['1']);
   });
 
   it('keeps the converted lead with its Contact, not as a duplicate', () => {
