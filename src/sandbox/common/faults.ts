@@ -24,7 +24,10 @@ export function parseFaultSpec(spec: string | undefined): FaultSpec {
   if (spec === undefined || spec.trim() === '') return NO_FAULTS;
   const result: FaultSpec = { ...NO_FAULTS };
   const problems: string[] = [];
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value] = part.split('=').map((s) => s.trim());
     if (key === undefined || value === undefined || value === '') {
       problems.push(`"${part}": expected key=value`);
