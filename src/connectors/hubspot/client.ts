@@ -34,9 +34,9 @@ export interface RetryPolicy {
   transientRetries: number;
   minBackoffMs: number;
   maxBackoffMs: number;
-  /** Longest single wait on a vendor 429 before the error is handed to the queue layer. */
+  /** Longest single wait on a vendor 429 (HubSpot's windows roll within 10 s). */
   maxRateLimitWaitMs: number;
-  /** Longest total time spent waiting on vendor 429s for one call. */
+  /** Longest total time spent waiting on vendor 429s for one call before handing it to the queue layer. */
   maxRateLimitTotalMs: number;
 }
 
@@ -161,9 +161,7 @@ export class HubSpotCaller {
             if (c.kind === 'permanent') return false;
             if (c.kind === 'transient') return true;
             if (c.scope === 'hubspot_daily') return false;
-            return (
-              c.waitMs <= this.policy.maxRateLimitWaitMs && rateLimitedFor < this.policy.maxRateLimitTotalMs
-            );
+            return rateLimitedFor < this.policy.maxRateLimitTotalMs;
           },
           onFailedAttempt: async ({ error }) => {
             if (!(error instanceof AttemptFailed)) return;

@@ -139,6 +139,8 @@ export async function* pullHubSpot(
     startedAt: iso(now()),
   };
 
+  // Records the back-fill read that the incremental pass's safety margin would read again, unchanged.
+  const seenInBackfill = new Map<string, number>();
   const listLimit = Math.min(
     options.pageSize ?? LIST_PAGE_MAX,
     history.length > 0 ? LIST_WITH_HISTORY_MAX : LIST_PAGE_MAX,
@@ -159,6 +161,10 @@ export async function* pullHubSpot(
       callOptions,
     );
     const records = page.results.map((r) => toSourceRecord(object, r));
+    for (const r of page.results) {
+      const modified = modifiedMsOf(object, r);
+      if (modified >= Date.parse(cp.startedAt) - margin) seenInBackfill.set(r.id, modified);
+    }
     const next = page.paging?.next?.after;
     if (next !== undefined && next !== '') {
       cp = { ...cp, after: next };
@@ -197,10 +203,11 @@ export async function* pullHubSpot(
         : afterTiePage(mode, keyed, searchLimit);
     key = step.key;
     mode = step.mode;
+    const fresh = step.emit.filter((r) => seenInBackfill.get(r.id) !== r.modifiedMs);
     const fetched =
       history.length > 0
-        ? await readWithHistory(caller, object, step.emit, properties, history, callOptions)
-        : step.emit;
+        ? await readWithHistory(caller, object, fresh, properties, history, callOptions)
+        : fresh;
     const records = fetched.map((r) => toSourceRecord(object, r));
     const changed = iso(key.since) !== inc.since || key.lastId !== inc.lastId;
     inc = { ...inc, since: iso(key.since), lastId: key.lastId };

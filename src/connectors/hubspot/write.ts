@@ -18,6 +18,8 @@ interface BatchResult {
   id: string;
   properties?: Record<string, string | null>;
   objectWriteTraceId?: string;
+  /** Upsert: created (the SDK renames HubSpot's `new` to `_new`). */
+  _new?: boolean;
   new?: boolean;
 }
 
@@ -276,7 +278,7 @@ class BatchWriter {
         ref: op.ref,
         ok: true,
         recordId: result.id,
-        created: op.kind === 'create' || result.new === true,
+        created: op.kind === 'create' || (result._new ?? result.new) === true,
       };
     });
   }
