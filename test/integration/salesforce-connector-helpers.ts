@@ -1,9 +1,16 @@
 import type { Checkpoint, PullPage } from '../../src/connectors/connector.js';
 import { connectSalesforce } from '../../src/connectors/salesforce/auth.js';
-import { SalesforceConnector, type SalesforceConnectorOptions } from '../../src/connectors/salesforce/connector.js';
+import {
+  SalesforceConnector,
+  type SalesforceConnectorOptions,
+} from '../../src/connectors/salesforce/connector.js';
 import { salesforceId } from '../../src/sandbox/world/salesforce-id.js';
 import type { SalesforceWorld } from '../../src/sandbox/world/schema.js';
-import { CREDENTIALS, startSalesforceSandbox, type RunningSalesforceSandbox } from './sandbox-salesforce-helpers.js';
+import {
+  CREDENTIALS,
+  startSalesforceSandbox,
+  type RunningSalesforceSandbox,
+} from './sandbox-salesforce-helpers.js';
 
 export const START = Date.parse('2024-06-01T00:00:00.000Z');
 
@@ -57,7 +64,10 @@ export async function startHarness(options: { bulkQueryPageSize?: number } = {})
 }
 
 /** `count` Leads; the first `sameStamp` share one SystemModstamp, the rest one millisecond apart. */
-export function leadWorld(count: number, options: { sameStamp?: number; from?: number; firstSequence?: number } = {}): SalesforceWorld {
+export function leadWorld(
+  count: number,
+  options: { sameStamp?: number; from?: number; firstSequence?: number } = {},
+): SalesforceWorld {
   const from = options.from ?? START - 86_400_000;
   const first = options.firstSequence ?? 1;
   const leads = Array.from({ length: count }, (_, i) => {
@@ -74,7 +84,15 @@ export function leadWorld(count: number, options: { sameStamp?: number; from?: n
     };
   });
   return {
-    records: { Lead: leads, Account: [], Contact: [], Opportunity: [], OpportunityContactRole: [], Campaign: [], CampaignMember: [] },
+    records: {
+      Lead: leads,
+      Account: [],
+      Contact: [],
+      Opportunity: [],
+      OpportunityContactRole: [],
+      Campaign: [],
+      CampaignMember: [],
+    },
     deleted: [],
   } as unknown as SalesforceWorld;
 }

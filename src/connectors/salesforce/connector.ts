@@ -376,7 +376,7 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
         () =>
           this.conn.request<CollectionResult[]>({
             ...request,
-            headers: { 'content-type': 'application/json' },
+            ...(request.body !== undefined ? { headers: { 'content-type': 'application/json' } } : {}),
           }),
         { object },
       );
