@@ -22,6 +22,7 @@ import {
   type UnifiedRecord,
 } from './reconcile.js';
 import { concatPlans, type WritePlan } from './write-plan.js';
+import { parseInstant } from './values/coerce.js';
 
 export interface RecordSet {
   hubspot: readonly SourceRecord[];
@@ -221,15 +222,12 @@ export function attributeDeals(
     });
     const touches = new Map<string, Touchpoint>();
     for (const p of people) for (const t of p.unified.touchpoints) touches.set(t.id, t);
-    const leadTimes = people
-      .flatMap((p) => [
-        p.group.hubspot?.createdAt,
-        p.group.salesforce?.createdAt,
-        ...p.group.convertedLeads.map((l) => l.createdAt),
-      ])
-      .filter((t): t is string => t !== undefined)
-      .sort((a, b) => Date.parse(a) - Date.parse(b));
-    const leadCreatedAt = leadTimes[0];
+    // The lead-creation moment (W-shaped): the Salesforce Lead's creation, else the first record's.
+    const byTime = (a: string, b: string): number => (parseInstant(a) ?? 0) - (parseInstant(b) ?? 0);
+    const records = people.flatMap((p) => [p.group.hubspot, p.group.salesforce, ...p.group.convertedLeads]);
+    const leads = records.filter((r) => r?.object === 'Lead').map((r) => r?.createdAt ?? '');
+    const all = records.map((r) => r?.createdAt).filter((t): t is string => t !== undefined);
+    const leadCreatedAt = (leads.length > 0 ? leads : all).sort(byTime)[0];
     out.push(
       creditDeal(
         {

@@ -62,8 +62,9 @@ function firstRule(
  * recycled instead of bouncing. `disqualified` is terminal until a rule moves it.
  *
  * A forward move records an entry for every stage it passes (the funnel needs each one): stages whose own
- * definition holds say so, the others say they were skipped; all carry the time of the evidence for the
- * stage reached (or `now`), never earlier than the last recorded entry nor later than `now`.
+ * definition holds say so, the others say they were skipped. Each is dated by its own evidence when known
+ * (e.g. the conversion for `sql`, the deal's creation for `opportunity`), else by the next stage's date,
+ * else `now`; never earlier than the last recorded entry, never later than `now`, and in order.
  */
 export function decideStage(
   lifecycle: Lifecycle,
@@ -109,21 +110,26 @@ export function decideStage(
     };
   }
 
-  const entries: StageEntry[] = [];
-  let at = Number.NEGATIVE_INFINITY;
-  for (let rank = stageRank(previous) + 1; rank <= stageRank(final); rank += 1) {
-    const stage = LIFECYCLE_STAGES[rank];
-    if (stage === undefined) continue;
-    at = Math.max(at, Math.min(finalMs, clamp(evidence(stage) ?? finalMs)));
+  const passed = LIFECYCLE_STAGES.slice(stageRank(previous) + 1, stageRank(final) + 1);
+  // A stage without evidence of its own is dated by the next stage that has some (or the final one).
+  const times = new Array<number>(passed.length);
+  let next = finalMs;
+  for (let i = passed.length - 1; i >= 0; i -= 1) {
+    const stage = passed[i];
+    const own = stage === undefined ? undefined : evidence(stage);
+    next = own === undefined ? next : Math.min(next, clamp(own));
+    times[i] = next;
+  }
+  const entries: StageEntry[] = passed.map((stage, i) => {
     const definition = lifecycle.definitions[stage];
     const holds = stage === final || (definition !== undefined && evaluate(definition, facts, compiled));
-    entries.push({
+    return {
       stage,
-      enteredAt: toIsoInstant(at),
+      enteredAt: toIsoInstant(times[i] ?? finalMs),
       reason: holds ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
       rule: holds ? `definitions.${stage}` : 'skipped',
-    });
-  }
+    };
+  });
   const reason = entries.at(-1)?.reason;
   return { stage: final, changed: true, entries, ...(reason !== undefined ? { reason } : {}) };
 }

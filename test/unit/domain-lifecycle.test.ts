@@ -207,6 +207,29 @@ describe('stage entry times', () => {
     expect(d.entries.map((e) => e.enteredAt)).toEqual([at(25)]);
   });
 
+  it('dates stages without evidence by the next stage that has some', () => {
+    const d = decideStage(
+      mapping.lifecycle,
+      {
+        previous: null,
+        history: [],
+        facts: person({}, { converted: true, hasWonDeal: true }),
+        now: NOW,
+        evidenceAt: { sql: at(24), opportunity: at(25), customer: at(28) },
+      },
+      compiled,
+    );
+    expect(d.entries.map((e) => [e.stage, e.enteredAt])).toEqual([
+      ['subscriber', at(24)],
+      ['lead', at(24)],
+      ['mql', at(24)],
+      ['sal', at(24)],
+      ['sql', at(24)],
+      ['opportunity', at(25)],
+      ['customer', at(28)],
+    ]);
+  });
+
   it('never before the last recorded entry, never after now, and in order', () => {
     const history: StageEntry[] = [{ stage: 'sql', enteredAt: at(26), reason: 'r', rule: 'definitions.sql' }];
     const d = decideStage(
