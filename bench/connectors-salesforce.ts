@@ -1,0 +1,99 @@
+// Pull and write N Leads through the Salesforce connector against the sandbox, by REST and by Bulk API 2.0,
+// and print calls per record against the lower bound and records per second as one JSON line.
+// Run: npx tsx bench/connectors-salesforce.ts [N]
+import type { WriteOp } from '../src/connectors/connector.js';
+import { connectSalesforce } from '../src/connectors/salesforce/auth.js';
+import { COLLECTION_SIZE, SalesforceConnector } from '../src/connectors/salesforce/connector.js';
+import { createSalesforceSandbox } from '../src/sandbox/salesforce/server.js';
+
+const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 20_000);
+const QUERY_PAGE = 2_000;
+
+const sandbox = await createSalesforceSandbox({ bulkChecksBeforeComplete: 1, bulkQueryPageSize: 50_000 });
+await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
+const { port } = sandbox.app.server.address() as { port: number };
+const url = `http://127.0.0.1:${port}`;
+
+const conn = await connectSalesforce({
+  loginUrl: url,
+  apiVersion: '62.0',
+  auth: {
+    flow: 'password',
+    username: 'admin@tandem.sandbox',
+    password: 'tandem-sandbox',
+    clientId: 'tandem-sandbox-client',
+    clientSecret: 'tandem-sandbox-secret',
+  },
+});
+// No lag: everything written a moment ago is readable at once (the clock moves on by itself below).
+const connector = (bulkThreshold: number) =>
+  new SalesforceConnector(conn, {
+    bulkThreshold,
+    windowLagMs: 0,
+    now: () => Date.now() + 1_000,
+    bulkPolling: { pollIntervalMs: 20, pollTimeoutMs: 600_000 },
+  });
+
+const ops = (tag: string): WriteOp[] =>
+  Array.from({ length: N }, (_, i) => ({
+    kind: 'upsert',
+    ref: `${tag}${i}`,
+    idProperty: 'HubSpot_Contact_ID__c',
+    idValue: `${tag}-${i}`,
+    fields: { LastName: `Bench ${i}`, Company: 'Acme', Email: `${tag}${i}@bench.example` },
+  }));
+
+async function measure(
+  name: string,
+  lowerBound: number,
+  run: () => Promise<number>,
+): Promise<Record<string, unknown>> {
+  sandbox.stats.reset();
+  const started = performance.now();
+  const records = await run();
+  const seconds = (performance.now() - started) / 1000;
+  const calls = sandbox.stats.snapshot().totalCalls;
+  return {
+    name,
+    records,
+    calls,
+    lowerBound,
+    callsPerRecord: Number((calls / Math.max(1, records)).toFixed(5)),
+    recordsPerSecond: Math.round(records / seconds),
+  };
+}
+
+async function pullAll(salesforce: SalesforceConnector): Promise<number> {
+  let count = 0;
+  for await (const page of salesforce.pull('Lead', null)) count += page.records.length;
+  return count;
+}
+
+async function written(outcomes: Promise<Array<{ ok: boolean }>>): Promise<number> {
+  return (await outcomes).filter((o) => o.ok).length;
+}
+
+const results = [];
+results.push(
+  await measure('write REST (collections)', Math.ceil(N / COLLECTION_SIZE), () =>
+    written(connector(Infinity).write('Lead', ops('rest'))),
+  ),
+);
+results.push(
+  // Fixed calls of an ingest job: create, upload, close, ≥1 status check, three result files.
+  await measure('write Bulk 2.0', 7, () => written(connector(1).write('Lead', ops('bulk')))),
+);
+const total = 2 * N;
+results.push(
+  // Plus one describe of Lead for field types.
+  await measure('pull REST (query pages)', Math.ceil(total / QUERY_PAGE) + 1, () =>
+    pullAll(connector(Infinity)),
+  ),
+);
+results.push(
+  // describe + first REST page + create, ≥1 status check, result pages of 50,000.
+  await measure('pull Bulk 2.0', 3 + 1 + Math.ceil(total / 50_000), () => pullAll(connector(QUERY_PAGE))),
+);
+
+console.log(JSON.stringify({ bench: 'connectors-salesforce', n: N, results }));
+await sandbox.app.close();
