@@ -309,6 +309,16 @@ describe('HubSpot connector: write', () => {
   });
 });
 
+describe('HubSpot connector: schema', () => {
+  it('reads the live schema through the budgeted caller once, then from cache', async () => {
+    const hubspot = connector();
+    const schema = await hubspot.readSchema();
+    expect(await hubspot.readSchema()).toBe(schema);
+    expect(schema.contacts.map((p) => p.name)).toContain('email');
+    expect(hubspot.caller.stats.calls).toBe(3);
+  });
+});
+
 describe('HubSpot connector: faults and budget', () => {
   it.each(['429=0.3', '5xx=0.3'])(
     'a %s storm loses and duplicates nothing',

@@ -8,6 +8,7 @@ import {
   rangeRequest,
   tieRequest,
   type KeyedRecord,
+  type PageStep,
   type SearchKey,
   type SearchMode,
 } from '../../src/connectors/hubspot/search-window.js';
@@ -40,7 +41,8 @@ function simulate(records: KeyedRecord[], limit: number): { seen: string[]; quer
         .sort((a, b) => compareIds(a.id, b.id));
     }
     page = page.slice(0, limit);
-    const step = mode.kind === 'range' ? afterRangePage(key, page, limit) : afterTiePage(mode, page, limit);
+    const step: PageStep<KeyedRecord> =
+      mode.kind === 'range' ? afterRangePage(key, page, limit) : afterTiePage(mode, page, limit);
     seen.push(...step.emit.map((x) => x.id));
     key = step.key;
     mode = step.mode;

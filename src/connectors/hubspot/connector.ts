@@ -65,10 +65,12 @@ export class HubSpotConnector implements CrmConnector<'hubspot'> {
   }
 
   readSchema(): Promise<LiveSchema['hubspot']> {
-    this.schema ??= readHubSpotSchema(this.client).catch((error: unknown) => {
-      this.schema = undefined;
-      throw error;
-    });
+    this.schema ??= readHubSpotSchema(this.client, (fn) => this.caller.call(fn as never)).catch(
+      (error: unknown) => {
+        this.schema = undefined;
+        throw error;
+      },
+    );
     return this.schema;
   }
 }
