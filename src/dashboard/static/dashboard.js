@@ -1,0 +1,33 @@
+/* global window, document */
+// Draws every <canvas data-chart="id"> from the JSON block with that id (served as a file so the pages
+// run under a strict Content-Security-Policy). Chart.js is /static/chart.umd.js, from node_modules.
+(function () {
+  'use strict';
+  var palette = ['#0969da', '#1a7f37', '#cf222e', '#9a6700', '#8250df', '#bf3989', '#1b7c83', '#57606a'];
+  function draw() {
+    if (typeof window.Chart !== 'function') return;
+    document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+      var source = document.getElementById(canvas.getAttribute('data-chart'));
+      if (!source) return;
+      var spec = JSON.parse(source.textContent || '{}');
+      var datasets = (spec.datasets || []).map(function (d, i) {
+        var color = palette[i % palette.length];
+        return Object.assign({ backgroundColor: color, borderColor: color, spanGaps: true }, d);
+      });
+      new window.Chart(canvas, {
+        type: spec.type || 'bar',
+        data: { labels: spec.labels || [], datasets: datasets },
+        options: {
+          indexAxis: spec.indexAxis || 'x',
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: { legend: { display: datasets.length > 1 } },
+        },
+      });
+      canvas.setAttribute('data-drawn', 'true');
+    });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw);
+  else draw();
+})();
