@@ -68,11 +68,16 @@ export class RateLimiter {
   constructor(
     private readonly now: () => number,
     private tier: HubSpotTier,
-    private readonly overrides: RateLimitOverrides = {},
+    private overrides: RateLimitOverrides = {},
   ) {}
 
   setTier(tier: HubSpotTier): void {
     this.tier = tier;
+  }
+
+  /** Replaces the overrides (benchmarks lift the limits; tests shrink them). */
+  setOverrides(overrides: RateLimitOverrides): void {
+    this.overrides = { ...overrides };
   }
 
   reset(): void {

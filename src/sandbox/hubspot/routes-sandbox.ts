@@ -5,11 +5,13 @@ import { HubSpotWorldSchema, type HubSpotWorld } from '../world/schema.js';
 import { recordFormSubmission, recordPageView, type FormSubmission, type PageView } from './analytics.js';
 import { validationError } from './errors.js';
 import type { HubSpotPortal } from './portal.js';
+import { TIER_LIMITS, type HubSpotTier, type RateLimiter, type RateLimitOverrides } from './rate-limits.js';
 import { bodyObject } from './request.js';
 import { toPublicObject } from './serialize.js';
 
 interface Context {
   portal: HubSpotPortal;
+  limiter: RateLimiter;
   stats: SandboxStats;
   faults: FaultInjector;
   now: () => number;
@@ -59,6 +61,31 @@ export function registerSandboxRoutes(app: FastifyInstance, context: Context): v
       throw error;
     }
     return { ok: true, faults: faults.spec };
+  });
+
+  app.get('/__sandbox/limits', async () => context.limiter.limits);
+
+  /** `{tier?, tenSecondly?, daily?, searchPerSecond?}`: benchmarks lift the limits, tests shrink them. */
+  app.post('/__sandbox/limits', async (request) => {
+    const body = bodyObject(request);
+    const overrides: RateLimitOverrides = {};
+    for (const key of ['tenSecondly', 'daily', 'searchPerSecond'] as const) {
+      const value = body[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw validationError(`"${key}" must be a positive whole number`);
+      }
+      overrides[key] = value;
+    }
+    const tier = body['tier'];
+    if (tier !== undefined) {
+      if (typeof tier !== 'string' || !(tier in TIER_LIMITS)) {
+        throw validationError(`"tier" must be one of ${Object.keys(TIER_LIMITS).join(', ')}`);
+      }
+      context.limiter.setTier(tier as HubSpotTier);
+    }
+    context.limiter.setOverrides(overrides);
+    return { ok: true, limits: context.limiter.limits };
   });
 
   app.post('/__sandbox/page-view', async (request) => {

@@ -162,7 +162,7 @@ export async function createHubSpotSandbox(options: HubSpotSandboxOptions = {}):
   registerObjectRoutes(app, { portal, stats, now });
   registerAssociationRoutes(app, { portal, stats, now });
   registerPropertyRoutes(app, { portal, now });
-  registerSandboxRoutes(app, { portal, stats, faults, now, reset, loadWorld });
+  registerSandboxRoutes(app, { portal, limiter, stats, faults, now, reset, loadWorld });
 
   return {
     app,
