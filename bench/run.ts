@@ -1,0 +1,120 @@
+/**
+ * `npm run bench`: runs every benchmark script in its own process (so each gets a clean heap and its own
+ * peak RSS), collects the JSON line each prints last, writes `bench/results/latest.json` and prints a
+ * markdown table. `npm run bench -- --only engine,sandbox` runs a subset; `--quick` uses small sizes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+interface Bench {
+  name: string;
+  script: string;
+  args: string[];
+  quickArgs: string[];
+}
+
+const BENCHES: Bench[] = [
+  { name: 'engine', script: 'bench/engine.ts', args: [], quickArgs: ['5000'] },
+  { name: 'sandbox', script: 'bench/sandbox.ts', args: ['20000'], quickArgs: ['3000'] },
+  { name: 'connectors-hubspot', script: 'bench/connectors-hubspot.ts', args: ['20000'], quickArgs: ['3000'] },
+  {
+    name: 'connectors-salesforce',
+    script: 'bench/connectors-salesforce.ts',
+    args: ['20000'],
+    quickArgs: ['3000'],
+  },
+  { name: 'customer-view', script: 'bench/customer-view.ts', args: [], quickArgs: ['10000'] },
+];
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyIndex = argv.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',')) : undefined;
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  result?: Record<string, unknown>;
+  error?: string;
+}
+
+function run(bench: Bench): Promise<Outcome> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', bench.script, ...(quick ? bench.quickArgs : bench.args)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => {
+      const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+      const line = stdout
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{'));
+      if (code !== 0 || line === undefined) {
+        resolve({
+          name: bench.name,
+          ok: false,
+          seconds,
+          error: `exit ${code}: ${stderr.trim().slice(-400)}`,
+        });
+        return;
+      }
+      resolve({ name: bench.name, ok: true, seconds, result: JSON.parse(line) as Record<string, unknown> });
+    });
+  });
+}
+
+/** Flattens a result into `a.b.c = value` pairs for the table. */
+function flatten(value: unknown, prefix = ''): Array<[string, string]> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [[prefix, Array.isArray(value) ? JSON.stringify(value) : String(value)]];
+  }
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) =>
+    key === 'bench' ? [] : flatten(inner, prefix === '' ? key : `${prefix}.${key}`),
+  );
+}
+
+const outcomes: Outcome[] = [];
+for (const bench of BENCHES) {
+  if (only !== undefined && !only.has(bench.name)) continue;
+  process.stderr.write(`bench: ${bench.name}${quick ? ' (quick)' : ''}…\n`);
+  outcomes.push(await run(bench));
+}
+
+const report = {
+  at: new Date().toISOString(),
+  quick,
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  },
+  node: process.version,
+  benches: outcomes,
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
+
+const lines = ['| bench | metric | value |', '| --- | --- | --- |'];
+for (const outcome of outcomes) {
+  if (!outcome.ok) {
+    lines.push(
+      `| ${outcome.name} | FAILED | ${(outcome.error ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ')} |`,
+    );
+    continue;
+  }
+  for (const [metric, value] of flatten(outcome.result))
+    lines.push(`| ${outcome.name} | ${metric} | ${value} |`);
+  lines.push(`| ${outcome.name} | wall seconds | ${outcome.seconds} |`);
+}
+process.stdout.write(`${lines.join('\n')}\n\nWrote bench/results/latest.json\n`);
+process.exitCode = outcomes.every((o) => o.ok) ? 0 : 1;
