@@ -283,3 +283,21 @@ export interface MappingBackfillPage {
   afterId?: string;
   limit?: number;
 }
+
+/** The last state Tandem saw of one CRM record, as pulled. */
+export interface SourceSnapshot {
+  system: SystemName;
+  object: string;
+  recordId: string;
+  /** The CRM's own property / field values. */
+  properties: Record<string, unknown>;
+  /** Normalised emails, primary first (for identity lookups). */
+  emails: readonly string[];
+  /** Ids of the other system's records this one names (cross-reference fields, converted-lead ids). */
+  crossReferences: readonly string[];
+  modifiedAt: Date | null;
+  /** Hash of `properties`: an unchanged record is not rewritten. */
+  contentHash: string;
+  deleted: boolean;
+  pulledAt: Date;
+}

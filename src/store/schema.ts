@@ -177,6 +177,19 @@ export interface SyncRunsTable {
   error: string | null;
 }
 
+export interface SourceRecordsTable {
+  system: SystemName;
+  object: string;
+  record_id: string;
+  properties: Json;
+  emails: string[];
+  cross_references: string[];
+  modified_at: NullableTimestamp;
+  content_hash: string;
+  deleted: boolean;
+  pulled_at: Timestamp;
+}
+
 /** Table names as Kysely sees them once scoped with `withSchema('tandem')`. */
 export interface CustomerViewDatabase {
   lifecycle_stages: LifecycleStagesTable;
@@ -192,4 +205,5 @@ export interface CustomerViewDatabase {
   write_audit: WriteAuditTable;
   mapping_versions: MappingVersionsTable;
   sync_runs: SyncRunsTable;
+  source_records: SourceRecordsTable;
 }

@@ -9,6 +9,7 @@ import type {
   Touchpoint,
 } from '../../src/store/customer-view-types.js';
 import type { CustomerViewConnection } from '../../src/store/database.js';
+import { SourceSnapshots } from '../../src/store/source-snapshots.js';
 import { databaseVariants } from './store-databases.js';
 
 const variants = await databaseVariants();
@@ -62,6 +63,7 @@ describe.each(variants)('customer view on $kind', (variant) => {
           'persons',
           'record_links',
           'stage_history',
+          'source_records',
           'sync_runs',
           'touchpoints',
           'write_audit',
@@ -71,7 +73,10 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(again.error).toBeUndefined();
       expect(again.results).toEqual([]);
       const status = await connection.migrator.getMigrations();
-      expect(status.map((m) => [m.name, m.executedAt !== undefined])).toEqual([['001-customer-view', true]]);
+      expect(status.map((m) => [m.name, m.executedAt !== undefined])).toEqual([
+        ['001-customer-view', true],
+        ['002-source-snapshots', true],
+      ]);
     });
   });
 
@@ -445,6 +450,55 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(
         await view.recordsByMappingVersion({ recordType: 'deal', currentVersion: 'v1', afterId: 'deal-0' }),
       ).toContain('deal-1');
+    });
+  });
+
+  describe('source snapshots', () => {
+    const snapshot = (system: 'hubspot' | 'salesforce', object: string, recordId: string, extra = {}) => ({
+      system,
+      object,
+      recordId,
+      properties: { email: `${recordId}@example.com`, tags: ['a', 'b'] },
+      emails: [`${recordId}@example.com`],
+      crossReferences: [] as string[],
+      modifiedAt: at('2025-06-01T00:00:00Z'),
+      contentHash: `hash-${recordId}`,
+      deleted: false,
+      pulledAt: at('2025-06-01T00:05:00Z'),
+      ...extra,
+    });
+
+    it('upserts pulled records, leaving unchanged ones alone, and finds them by id, email and cross-reference', async () => {
+      const snapshots = new SourceSnapshots(connection.db);
+      const page = [
+        snapshot('hubspot', 'contacts', 'ss-1', {
+          crossReferences: ['00Qss1'],
+          emails: ['shared@x.io', 'alt@x.io'],
+        }),
+        snapshot('salesforce', 'Lead', '00Qss1', { emails: ['shared@x.io'] }),
+        snapshot('salesforce', 'Contact', '003ss2'),
+      ];
+      expect(await snapshots.upsert(page)).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
+      const repulled = page.map((p) => ({ ...p, pulledAt: at('2025-06-02T00:00:00Z') }));
+      expect(await snapshots.upsert(repulled)).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
+      expect(
+        await snapshots.upsert([{ ...page[2]!, contentHash: 'changed', properties: { email: 'new@x.io' } }]),
+      ).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+
+      const byId = await snapshots.findByRecordIds({
+        system: 'salesforce',
+        recordIds: ['00Qss1', '003ss2', 'none'],
+      });
+      expect(byId.map((r) => [r.object, r.recordId, r.contentHash])).toEqual([
+        ['Contact', '003ss2', 'changed'],
+        ['Lead', '00Qss1', 'hash-00Qss1'],
+      ]);
+      expect(byId[1]).toEqual(page[1]);
+      const byEmail = await snapshots.findByEmails(['alt@x.io', 'shared@x.io']);
+      expect(byEmail.map((r) => r.recordId)).toEqual(['ss-1', '00Qss1']);
+      const byReference = await snapshots.findByCrossReferences(['00Qss1']);
+      expect(byReference.map((r) => [r.system, r.recordId])).toEqual([['hubspot', 'ss-1']]);
+      expect(await snapshots.findByEmails([])).toEqual([]);
     });
   });
 

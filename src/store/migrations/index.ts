@@ -6,10 +6,12 @@ import {
   type MigrationResultSet,
 } from 'kysely';
 import * as customerView from './001-customer-view.js';
+import * as sourceSnapshots from './002-source-snapshots.js';
 
 /** Every migration, in order, listed in code so nothing is globbed from disk at runtime. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-customer-view': customerView,
+  '002-source-snapshots': sourceSnapshots,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -1,0 +1,119 @@
+import type { Kysely, Selectable } from 'kysely';
+import { sql } from 'kysely';
+import { anyOf, batchInsert, type BatchInsert } from './batch-sql.js';
+import type { SourceSnapshot, SystemName, UpsertResult } from './customer-view-types.js';
+import type { CustomerViewDatabase, SourceRecordsTable } from './schema.js';
+
+const SNAPSHOT_SPEC: BatchInsert = {
+  table: 'source_records',
+  columns: {
+    system: 'text',
+    object: 'text',
+    record_id: 'text',
+    properties: 'jsonb',
+    emails: 'text[]',
+    cross_references: 'text[]',
+    modified_at: 'timestamptz',
+    content_hash: 'text',
+    deleted: 'boolean',
+    pulled_at: 'timestamptz',
+  },
+  key: ['system', 'object', 'record_id'],
+  onConflict: {
+    properties: 'excluded.properties',
+    emails: 'excluded.emails',
+    cross_references: 'excluded.cross_references',
+    modified_at: 'excluded.modified_at',
+    content_hash: 'excluded.content_hash',
+    deleted: 'excluded.deleted',
+    pulled_at: 'excluded.pulled_at',
+  },
+  // A page re-pulled with nothing changed leaves its rows alone (and reports them unchanged).
+  compare: ['content_hash', 'deleted', 'emails', 'cross_references', 'modified_at'],
+};
+
+/**
+ * Source snapshots (`tandem.source_records`): what pull stored of each CRM record, and the identity
+ * lookups reconcile needs to load a batch's closure — by record id, by normalised email (primary or
+ * secondary), and by cross-reference id. Every method is one statement for the whole batch.
+ */
+export class SourceSnapshots {
+  constructor(private readonly db: Kysely<CustomerViewDatabase>) {}
+
+  async upsert(rows: readonly SourceSnapshot[]): Promise<UpsertResult> {
+    return batchInsert(
+      this.db,
+      SNAPSHOT_SPEC,
+      rows.map((r) => ({
+        system: r.system,
+        object: r.object,
+        record_id: r.recordId,
+        properties: r.properties,
+        emails: r.emails,
+        cross_references: r.crossReferences,
+        modified_at: r.modifiedAt,
+        content_hash: r.contentHash,
+        deleted: r.deleted,
+        pulled_at: r.pulledAt,
+      })),
+    );
+  }
+
+  async findByRecordIds(query: {
+    system: SystemName;
+    object?: string;
+    recordIds: readonly string[];
+  }): Promise<SourceSnapshot[]> {
+    if (query.recordIds.length === 0) return [];
+    let q = this.db
+      .selectFrom('source_records')
+      .selectAll()
+      .where('system', '=', query.system)
+      .where(anyOf('record_id', query.recordIds));
+    if (query.object !== undefined) q = q.where('object', '=', query.object);
+    return (await q.orderBy('object').orderBy('record_id').execute()).map(toSnapshot);
+  }
+
+  /** Records carrying any of these normalised emails, in either system (duplicates included). */
+  async findByEmails(emails: readonly string[]): Promise<SourceSnapshot[]> {
+    if (emails.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('source_records')
+      .selectAll()
+      .where(sql<boolean>`emails && ${[...emails]}::text[]`)
+      .orderBy('system')
+      .orderBy('object')
+      .orderBy('record_id')
+      .execute();
+    return rows.map(toSnapshot);
+  }
+
+  /** Records naming any of these ids of the other system (e.g. HubSpot contacts holding a Lead id). */
+  async findByCrossReferences(recordIds: readonly string[]): Promise<SourceSnapshot[]> {
+    if (recordIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('source_records')
+      .selectAll()
+      .where(sql<boolean>`cross_references && ${[...recordIds]}::text[]`)
+      .orderBy('system')
+      .orderBy('object')
+      .orderBy('record_id')
+      .execute();
+    return rows.map(toSnapshot);
+  }
+}
+
+function toSnapshot(r: Selectable<SourceRecordsTable>): SourceSnapshot {
+  return {
+    system: r.system,
+    object: r.object,
+    recordId: r.record_id,
+    properties: r.properties as Record<string, unknown>,
+    emails: r.emails,
+    crossReferences: r.cross_references,
+    modifiedAt: r.modified_at,
+    contentHash: r.content_hash,
+    deleted: r.deleted,
+    pulledAt: r.pulled_at,
+  };
+}
