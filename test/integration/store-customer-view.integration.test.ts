@@ -378,6 +378,57 @@ describe.each(variants)('customer view on $kind', (variant) => {
     });
   });
 
+  describe('transactions', () => {
+    it('rolls a failed replace back entirely, keeping the previous provenance', async () => {
+      const row = {
+        unifiedId: 'tx-1',
+        recordType: 'person' as const,
+        field: 'title',
+        value: 'CTO',
+        rule: 'newest',
+      };
+      await view.replaceFieldValues(['tx-1'], [row]);
+      await expect(
+        view.replaceFieldValues(['tx-1'], [{ ...row, recordType: 'robot' as never }]),
+      ).rejects.toThrow();
+      const kept = await connection.db
+        .selectFrom('field_values')
+        .select(['field', 'value'])
+        .where('unified_id', '=', 'tx-1')
+        .execute();
+      expect(kept).toEqual([{ field: 'title', value: 'CTO' }]);
+    });
+
+    it('keeps concurrent transactions apart: one failing does not touch the others', async () => {
+      const field = (unifiedId: string, value: string, recordType = 'person') => ({
+        unifiedId,
+        recordType: recordType as 'person',
+        field: 'title',
+        value,
+        rule: 'newest',
+      });
+      await view.replaceFieldValues(['cc-bad'], [field('cc-bad', 'keep')]);
+      const ids = Array.from({ length: 6 }, (_, i) => `cc-${i}`);
+      const outcomes = await Promise.allSettled([
+        view.replaceFieldValues(['cc-bad'], [field('cc-bad', 'lost', 'robot')]),
+        ...ids.map((id) => view.replaceFieldValues([id], [field(id, id)])),
+        view.upsertPersons(ids.map((id) => person(id))),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', ...ids.map(() => 'fulfilled'), 'fulfilled']);
+      const stored = await connection.db
+        .selectFrom('field_values')
+        .select(['unified_id', 'value'])
+        .where('unified_id', 'in', ['cc-bad', ...ids])
+        .orderBy('unified_id')
+        .execute();
+      expect(stored).toEqual(
+        [...ids.map((id) => ({ unified_id: id, value: id })), { unified_id: 'cc-bad', value: 'keep' }].sort(
+          (x, y) => (x.unified_id < y.unified_id ? -1 : 1),
+        ),
+      );
+    });
+  });
+
   describe('mapping versions, sync runs and back-fill', () => {
     it('records a mapping version once and refuses the same version with other content', async () => {
       const mapping = {
