@@ -48,7 +48,8 @@ export function generatePopulation(count: number, seed = 42): Population {
     let previous: StageName | null = null;
     for (let s = 0; s < steps; s++) {
       const stage = PATH[s] as StageName;
-      if (s > 0) at += (previous === 'mql' ? 1 + Math.floor(random() * 60) : 24 + Math.floor(random() * 240)) * HOUR;
+      if (s > 0)
+        at += (previous === 'mql' ? 1 + Math.floor(random() * 60) : 24 + Math.floor(random() * 240)) * HOUR;
       stages.push({ personId: id, stage, enteredAt: new Date(at), previousStage: previous, rule: stage });
       previous = stage;
     }

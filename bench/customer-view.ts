@@ -42,7 +42,8 @@ async function measure(connection: CustomerViewConnection, population: Populatio
     funnelByMonth: () => view.funnel({ ...year, groupBy: 'month' }),
     slaBreaches24h: () => view.slaBreaches({ hours: 24, now: new Date('2025-01-01T00:00:00Z') }),
     findPersonByEmail: () => view.findPerson({ email: `${probe}@example.com` }),
-    findPersonByHubSpotId: () => view.findPerson({ system: 'hubspot', recordId: String(1_000_000 + PERSONS / 2) }),
+    findPersonByHubSpotId: () =>
+      view.findPerson({ system: 'hubspot', recordId: String(1_000_000 + PERSONS / 2) }),
     personsByMappingVersion: () => view.personsByMappingVersion('v2', { limit: 1000 }),
   };
   const times: Record<string, number> = {};
