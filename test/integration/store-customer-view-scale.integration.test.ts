@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { generatePopulation, personId, type Population } from '../../bench/customer-view-population.js';
 import { CustomerView } from '../../src/store/customer-view.js';
 import { FUNNEL_STAGES, type StageName } from '../../src/store/customer-view-types.js';
 import { openDatabase, type CustomerViewConnection } from '../../src/store/database.js';
+
+// PGlite start-up and large batches can outlast Jest's 5 s default on a busy machine.
+jest.setTimeout(120_000);
 
 // Correctness at 100,000 persons loaded through the batched API (timings live in bench/customer-view.ts).
 const PERSONS = 100_000;

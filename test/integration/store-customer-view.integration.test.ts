@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { CustomerView, MappingVersionConflictError } from '../../src/store/customer-view.js';
 import type {
@@ -11,6 +11,9 @@ import type {
 import type { CustomerViewConnection } from '../../src/store/database.js';
 import { SourceSnapshots } from '../../src/store/source-snapshots.js';
 import { databaseVariants } from './store-databases.js';
+
+// PGlite start-up and large batches can outlast Jest's 5 s default on a busy machine.
+jest.setTimeout(120_000);
 
 const variants = await databaseVariants();
 const at = (iso: string): Date => new Date(iso);

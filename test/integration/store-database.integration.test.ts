@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomerView } from '../../src/store/customer-view.js';
 import { openDatabase } from '../../src/store/database.js';
+
+// PGlite start-up and large batches can outlast Jest's 5 s default on a busy machine.
+jest.setTimeout(120_000);
 
 describe('openDatabase on embedded PGlite with a data directory', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-store-'));
@@ -30,7 +33,7 @@ describe('openDatabase on embedded PGlite with a data directory', () => {
     } finally {
       await second.close();
     }
-  });
+  }, 120_000);
 
   it('can open without migrating', async () => {
     const bare = await openDatabase({ dataDir: ':memory:', migrate: false });
@@ -40,5 +43,5 @@ describe('openDatabase on embedded PGlite with a data directory', () => {
     } finally {
       await bare.close();
     }
-  });
+  }, 60_000);
 });
