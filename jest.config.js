@@ -11,6 +11,8 @@ const common = {
 };
 
 export default {
+  // testTimeout is a global option (ignored inside projects): integration tests start servers.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -27,7 +29,6 @@ export default {
       ],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      testTimeout: 60_000,
     },
     {
       ...common,
@@ -35,7 +36,6 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      testTimeout: 180_000,
     },
   ],
 };
