@@ -148,6 +148,13 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     mapping.objects.person.identity,
     identityFields(mapping, 'person'),
   );
+  const dealIndex = indexByPerson(input.dealFacts ?? [], (d) => [
+    ...(d.contactIds.hubspot ?? []).map((id) => `hubspot:${id}`),
+    ...(d.contactIds.salesforce ?? []).map((id) => `salesforce:${salesforceIdKey(id)}`),
+  ]);
+  const membershipIndex = indexByPerson(input.campaignMemberships ?? [], (m) => [
+    `salesforce:${salesforceIdKey(m.personId)}`,
+  ]);
   const persons = runAll(
     personIdentity.groups,
     (g) =>
@@ -156,8 +163,8 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
         ...(input.previousStages?.get(g.key)
           ? { previousStage: input.previousStages.get(g.key) as StageState }
           : {}),
-        deals: input.dealFacts ?? [],
-        campaignMemberships: input.campaignMemberships ?? [],
+        deals: dealIndex.find(g),
+        campaignMemberships: membershipIndex.find(g),
       }),
     problems,
   );
@@ -191,7 +198,7 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     companies,
     deals,
     attribution,
-    synced: new Map([...persons, ...companies, ...deals].flatMap((o) => [...o.synced])),
+    synced: mergeMaps([...persons, ...companies, ...deals].map((o) => o.synced)),
     links: {
       person: personIdentity.groups.map(linkFor),
       company: companyIdentity?.groups.map(linkFor) ?? [],
@@ -203,6 +210,42 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
   };
 }
 
+function mergeMaps(maps: ReadonlyArray<ReadonlyMap<string, string>>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of maps) for (const [k, v] of m) out.set(k, v);
+  return out;
+}
+
+/** The keys (`system:id`) of every record of a person group. */
+function personKeys(g: IdentityGroup): string[] {
+  const keys = g.hubspot ? [`hubspot:${g.hubspot.id}`] : [];
+  for (const r of [g.salesforce, ...g.convertedLeads])
+    if (r) keys.push(`salesforce:${salesforceIdKey(r.id)}`);
+  return keys;
+}
+
+/** Items indexed by the person records they name, so each group finds its own without a scan. */
+function indexByPerson<T>(
+  items: readonly T[],
+  keysOf: (item: T) => string[],
+): { find(g: IdentityGroup): T[] } {
+  const index = new Map<string, T[]>();
+  for (const item of items) {
+    for (const k of keysOf(item)) {
+      const list = index.get(k);
+      if (list) list.push(item);
+      else index.set(k, [item]);
+    }
+  }
+  return {
+    find(g) {
+      const found = new Set<T>();
+      for (const k of personKeys(g)) for (const item of index.get(k) ?? []) found.add(item);
+      return [...found];
+    },
+  };
+}
+
 /** Each deal credited over the touchpoints of every person on it, by the mapping's model. */
 export function attributeDeals(
   deals: readonly DealFact[],
@@ -210,16 +253,16 @@ export function attributeDeals(
   mapping: Mapping,
 ): DealAttribution[] {
   const out: DealAttribution[] = [];
+  const byRecord = new Map<string, GroupOutcome<UnifiedPerson>>();
+  for (const p of persons) for (const k of personKeys(p.group)) byRecord.set(k, p);
   for (const deal of deals) {
-    const hs = new Set(deal.contactIds.hubspot ?? []);
-    const sf = new Set((deal.contactIds.salesforce ?? []).map(salesforceIdKey));
-    const people = persons.filter((p) => {
-      const g = p.group;
-      return (
-        (g.hubspot !== undefined && hs.has(g.hubspot.id)) ||
-        [g.salesforce, ...g.convertedLeads].some((r) => r !== undefined && sf.has(salesforceIdKey(r.id)))
-      );
-    });
+    const keys = [
+      ...(deal.contactIds.hubspot ?? []).map((id) => `hubspot:${id}`),
+      ...(deal.contactIds.salesforce ?? []).map((id) => `salesforce:${salesforceIdKey(id)}`),
+    ];
+    const people = [...new Set(keys.map((k) => byRecord.get(k)).filter((p) => p !== undefined))].sort(
+      (a, b) => (a.unified.key < b.unified.key ? -1 : 1),
+    );
     const touches = new Map<string, Touchpoint>();
     for (const p of people) for (const t of p.unified.touchpoints) touches.set(t.id, t);
     // The lead-creation moment (W-shaped): the Salesforce Lead's creation, else the first record's.

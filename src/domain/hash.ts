@@ -3,10 +3,6 @@
  * wrote and recognises the same value when it comes back. FNV-1a 64-bit (hex) over a canonical string,
  * so `5` and `'5'` (HubSpot sends every value as a string) hash alike, and blank means blank.
  */
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const MASK = 0xffffffffffffffffn;
-
 export function canonicalValue(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value.trim();
@@ -15,17 +11,47 @@ export function canonicalValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** FNV-1a 64 over the UTF-8 bytes of `text`, in two 32-bit halves (no BigInt: this runs per field). */
 export function fnv1a64(text: string): string {
-  let hash = FNV_OFFSET;
-  for (let i = 0; i < text.length; i += 1) {
-    // UTF-16 code units, split into bytes, so every character contributes fully.
-    const c = text.charCodeAt(i);
-    hash = ((hash ^ BigInt(c & 0xff)) * FNV_PRIME) & MASK;
-    if (c > 0xff) hash = ((hash ^ BigInt(c >>> 8)) * FNV_PRIME) & MASK;
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  const bytes = utf8(text);
+  for (let i = 0; i < bytes.length; i += 1) {
+    lo = (lo ^ (bytes[i] ?? 0)) >>> 0;
+    // × 0x100000001b3 (= 2^40 + 0x1b3) modulo 2^64, split into 32-bit halves.
+    const loMul = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
+    lo = loMul >>> 0;
   }
-  return hash.toString(16).padStart(16, '0');
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
 
+const encoder = new TextEncoder();
+const ascii: number[] = [];
+
+/** UTF-8 bytes; ASCII (the common case) without allocating an encoder buffer. */
+function utf8(text: string): ArrayLike<number> {
+  ascii.length = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(text);
+    ascii.push(c);
+  }
+  return ascii;
+}
+
+const hashes = new Map<string, string>();
+const HASH_CACHE_SIZE = 50_000;
+
 export function valueHash(value: unknown): string {
-  return fnv1a64(canonicalValue(value));
+  const text = canonicalValue(value);
+  // Picklist values, flags and numbers repeat across records: memoise the short ones.
+  if (text.length > 32) return fnv1a64(text);
+  let hash = hashes.get(text);
+  if (hash === undefined) {
+    hash = fnv1a64(text);
+    if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
+    hashes.set(text, hash);
+  }
+  return hash;
 }

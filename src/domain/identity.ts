@@ -286,8 +286,20 @@ function buildClusters(
       unresolved: [],
     });
   }
-  clusters.sort((a, b) => compareSurvivors(identity.duplicate_survivor, a.survivor, b.survivor));
-  clusters.forEach((c, i) => (c.index = i));
+  // Decorate-sort-undecorate: the survivor rule's key is computed once per cluster, not per comparison.
+  const rule = identity.duplicate_survivor;
+  const sortKey = (r: SourceRecord): number =>
+    rule === 'oldest'
+      ? (parseInstant(r.createdAt) ?? 0)
+      : rule === 'most_recently_modified'
+        ? -(parseInstant(r.modifiedAt) ?? 0)
+        : -completeness(r);
+  const keyed = clusters.map((c) => ({ c, k: sortKey(c.survivor) }));
+  keyed.sort((a, b) => a.k - b.k || byId(a.c.survivor, b.c.survivor));
+  keyed.forEach(({ c }, i) => {
+    c.index = i;
+    clusters[i] = c;
+  });
   return clusters;
 }
 
@@ -349,12 +361,21 @@ export function resolveIdentity(
 
   const accept = (candidates: Candidate[], level: MatchKey): void => {
     candidates.sort((a, b) => a.rank - b.rank || a.hs.index - b.hs.index || a.sf.index - b.sf.index);
-    const options = new Map<Cluster, Set<Cluster>>();
+    // Most clusters have one candidate: remember the first, and collect a list only for the rest.
+    const first = new Map<Cluster, Cluster>();
+    const options = new Map<Cluster, Cluster[]>();
+    const note = (cluster: Cluster, other: Cluster): void => {
+      const seenFirst = first.get(cluster);
+      if (seenFirst === undefined) first.set(cluster, other);
+      else if (seenFirst !== other) {
+        const list = options.get(cluster) ?? [seenFirst];
+        if (!list.includes(other)) list.push(other);
+        options.set(cluster, list);
+      }
+    };
     for (const { hs, sf } of candidates) {
-      if (!options.has(hs)) options.set(hs, new Set());
-      if (!options.has(sf)) options.set(sf, new Set());
-      options.get(hs)?.add(sf);
-      options.get(sf)?.add(hs);
+      note(hs, sf);
+      note(sf, hs);
     }
     for (const { hs, sf } of candidates) {
       if (hs.partner || sf.partner) continue;
@@ -366,7 +387,7 @@ export function resolveIdentity(
     }
     const seen = new Set<Cluster>();
     for (const [cluster, others] of options) {
-      if (others.size < 2 || seen.has(cluster)) continue;
+      if (seen.has(cluster)) continue;
       seen.add(cluster);
       const names = [...others].sort((a, b) => a.index - b.index);
       conflict(
@@ -454,11 +475,14 @@ export function resolveIdentity(
     } else {
       const byKey = new Map<string, Cluster>();
       const secondaryLevel = level === 'secondary_email';
-      for (const sf of sfClusters)
+      for (const sf of sfClusters) {
+        if (sf.partner) continue;
         for (const k of secondaryLevel ? sf.allKeys : sf.primaryKeys) if (!byKey.has(k)) byKey.set(k, sf);
+      }
       const wanted = level === 'domain' ? kind === 'company' : kind === 'person';
       if (wanted) {
         for (const hs of hsClusters) {
+          if (hs.partner) continue;
           const seen = new Set<Cluster>();
           for (const k of secondaryLevel ? hs.allKeys : hs.primaryKeys) {
             const sf = byKey.get(k);
@@ -525,6 +549,7 @@ export function resolveIdentity(
   // of that person's record in its own system (e.g. a second Lead carrying the HubSpot contact's secondary
   // email). Without this, Tandem's own write of the survivor's email would split such duplicates off.
   const absorb = (unpaired: Cluster[], others: Cluster[]): void => {
+    if (!unpaired.some((u) => !u.partner && !u.link && !absorbed.has(u) && u.allKeys.size > 0)) return;
     const owner = new Map<string, Cluster>();
     for (const o of others) if (o.partner) for (const k of o.allKeys) if (!owner.has(k)) owner.set(k, o);
     for (const u of unpaired) {

@@ -99,13 +99,20 @@ export function decideStage(
   const clamp = (ms: number): number => Math.min(nowMs, Math.max(floorMs, ms));
   const evidence = (stage: LifecycleStage): number | undefined => parseInstant(input.evidenceAt?.[stage]);
   const finalMs = clamp(evidence(final) ?? nowMs);
+  // Reuse the caller's own strings for instants it gave (formatting dates is not free).
+  const given = new Map<number, string>([[nowMs, input.now]]);
+  for (const v of Object.values(input.evidenceAt ?? {})) {
+    const ms = parseInstant(v);
+    if (ms !== undefined && v !== undefined && /Z$/.test(v)) given.set(ms, v);
+  }
+  const format = (ms: number): string => given.get(ms) ?? toIsoInstant(ms);
 
   if (fired) {
     const [rule, { reason }] = fired;
     return {
       stage: final,
       changed: true,
-      entries: [{ stage: final, enteredAt: toIsoInstant(finalMs), reason, rule }],
+      entries: [{ stage: final, enteredAt: format(finalMs), reason, rule }],
       reason,
     };
   }
@@ -125,7 +132,7 @@ export function decideStage(
     const holds = stage === final || (definition !== undefined && evaluate(definition, facts, compiled));
     return {
       stage,
-      enteredAt: toIsoInstant(times[i] ?? finalMs),
+      enteredAt: format(times[i] ?? finalMs),
       reason: holds ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
       rule: holds ? `definitions.${stage}` : 'skipped',
     };

@@ -188,28 +188,25 @@ export function mergeFields(
     }
     const rule = field.mapping.conflict;
     const winner = chooseValue(rule, h, s);
-    const unified: UnifiedField = winner
-      ? {
-          value: winner.value,
-          provenance: {
-            system: winner.system,
-            object: winner.record.object,
-            recordId: winner.record.id,
-            field: winner.field,
-            changedAt: winner.changedAt,
-            rule,
-            ...(winner.echo ? { echo: true } : {}),
-          },
-        }
-      : { value: null };
+    let unified: UnifiedField;
+    if (winner) {
+      const provenance: Provenance = {
+        system: winner.system,
+        object: winner.record.object,
+        recordId: winner.record.id,
+        field: winner.field,
+        changedAt: winner.changedAt,
+        rule,
+      };
+      if (winner.echo) provenance.echo = true;
+      unified = { value: winner.value, provenance };
+    } else unified = { value: null };
     out.fields[field.name] = unified;
     out.changedAt[field.name] = winner?.changedAt;
-    out.merges.set(field.name, {
-      unified,
-      ...(h ? { hubspot: h } : {}),
-      ...(s ? { salesforce: s } : {}),
-      skipped,
-    });
+    const merged: FieldMerge = { unified, skipped };
+    if (h) merged.hubspot = h;
+    if (s) merged.salesforce = s;
+    out.merges.set(field.name, merged);
   }
   return out;
 }

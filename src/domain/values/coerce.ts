@@ -14,14 +14,26 @@ const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Milliseconds since the epoch from an ISO string (Salesforce's `+0000` offsets too) or epoch millis. */
-export function parseInstant(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
+const instants = new Map<string, number | undefined>();
+const INSTANT_CACHE_SIZE = 50_000;
+
+function parseInstantText(value: string): number | undefined {
   const text = value.trim();
   if (text === '') return undefined;
   if (/^\d{9,}$/.test(text)) return Number(text);
   const ms = Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function parseInstant(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  // Timestamps repeat a lot within a batch (and across comparisons); parsing is pure, so memoise it.
+  if (instants.has(value)) return instants.get(value);
+  const ms = parseInstantText(value);
+  if (instants.size >= INSTANT_CACHE_SIZE) instants.clear();
+  instants.set(value, ms);
+  return ms;
 }
 
 export function toIsoInstant(ms: number): string {

@@ -1,0 +1,171 @@
+/**
+ * Micro benchmark of the pure domain engine: N synthetic persons (HubSpot contact + Salesforce Lead or
+ * Contact, some one-sided, some converted, some with deals) reconciled in memory on one core with the
+ * default mapping — identity, merge, score, lifecycle, attribution and write plan.
+ *
+ *   npx tsx bench/engine.ts [persons=20000] [rounds=5]
+ *
+ * Prints one JSON line; no assertions (target: ≥ 50,000 persons/s).
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { MappingSchema } from '../src/domain/mapping/schema.js';
+import { reconcileBatch, type BatchInput } from '../src/domain/batch.js';
+import type { DealFact, SourceRecord } from '../src/domain/records.js';
+import { applyPlan } from '../src/domain/testing.js';
+
+const persons = Number(process.argv[2] ?? 20_000);
+const rounds = Number(process.argv[3] ?? 5);
+const mapping = MappingSchema.parse(
+  parse(readFileSync(new URL('../mappings/default.yaml', import.meta.url), 'utf8')),
+);
+
+const T0 = Date.UTC(2026, 0, 1);
+const iso = (days: number): string => new Date(T0 + days * 86_400_000).toISOString();
+const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length] as T;
+const titles = ['VP Sales', 'Director of IT', 'Marketing Manager', 'Engineer', 'Head of Growth', ''];
+const countries = ['US', 'Germany', 'Peru', 'United Kingdom', ''];
+const statuses = ['Open - Not Contacted', 'Working - Contacted', 'Closed - Not Converted'];
+const sources = ['ORGANIC_SEARCH', 'PAID_SEARCH', 'OFFLINE', 'REFERRALS'];
+const sfId = (prefix: string, n: number): string => `${prefix}${String(n).padStart(12, '0')}AAA`;
+
+function world(n: number): BatchInput {
+  const hubspot: SourceRecord[] = [];
+  const salesforce: SourceRecord[] = [];
+  const dealFacts: DealFact[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const email = `person${i}@${i % 7 === 0 ? 'gmail.com' : `co${i % 100}.com`}`;
+    const shape = i % 10; // 0-5 both, 6-7 HubSpot only, 8 Salesforce only, 9 converted
+    if (shape !== 8) {
+      hubspot.push({
+        system: 'hubspot',
+        object: 'contacts',
+        id: String(1000 + i),
+        fields: {
+          email: i % 3 === 0 ? ` ${email.toUpperCase()} ` : email,
+          firstname: `First${i}`,
+          lastname: `Last${i}`,
+          jobtitle: pick(titles, i),
+          phone: '(415) 555-0100',
+          country: pick(countries, i),
+          hs_analytics_num_page_views: String(i % 40),
+          num_conversion_events: String(i % 4),
+          hs_analytics_source: pick(sources, i),
+        },
+        fieldChangedAt: { jobtitle: iso(i % 30) },
+        createdAt: iso(i % 20),
+        modifiedAt: iso(i % 30),
+      });
+    }
+    if (shape <= 5 || shape >= 8) {
+      const lead = shape !== 9;
+      const id = sfId(lead ? '00Q' : '003', i);
+      salesforce.push({
+        system: 'salesforce',
+        object: lead ? 'Lead' : 'Contact',
+        id,
+        fields: {
+          Email: email,
+          FirstName: `First${i}`,
+          LastName: `Last${i}`,
+          Title: pick(titles, i + 1),
+          Phone: '+14155550100',
+          LeadSource: 'Web',
+          ...(lead ? { Status: pick(statuses, i), Company: `Co ${i % 100}` } : {}),
+        },
+        createdAt: iso(i % 20),
+        modifiedAt: iso((i * 7) % 30),
+      });
+      if (!lead) {
+        salesforce.push({
+          system: 'salesforce',
+          object: 'Lead',
+          id: sfId('00Q', i),
+          fields: {
+            Email: email,
+            LastName: `Last${i}`,
+            IsConverted: true,
+            ConvertedContactId: id,
+            Status: 'Closed - Converted',
+          },
+          createdAt: iso(i % 20),
+          modifiedAt: iso(25),
+        });
+        dealFacts.push({
+          dealUnifiedId: `deal-${i}`,
+          amount: 1000 + i,
+          outcome: i % 20 === 9 ? 'won' : 'open',
+          createdAt: iso(26),
+          closeDate: iso(40),
+          contactIds: { hubspot: [String(1000 + i)], salesforce: [id] },
+        });
+      }
+    }
+  }
+  return { persons: { hubspot, salesforce }, dealFacts };
+}
+
+const input = world(persons);
+const context = { now: iso(60) };
+
+function measure(batch: BatchInput, ctx: { now: string; lastWritten?: ReadonlyMap<string, string> }) {
+  const times: number[] = [];
+  let result = reconcileBatch(batch, mapping, ctx);
+  for (let r = 0; r < rounds; r += 1) {
+    const start = process.hrtime.bigint();
+    result = reconcileBatch(batch, mapping, ctx);
+    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)] ?? 0;
+  return { result, median };
+}
+
+// First sync: everything is new, so nearly every person gets writes (stage, score, sources, creates).
+const first = measure(input, context);
+// Steady state: the plan applied, the same records reconciled again — every field compared, nothing to write.
+const applied = applyPlan(
+  [...(input.persons?.hubspot ?? []), ...(input.persons?.salesforce ?? [])],
+  first.result.plan,
+  {
+    now: iso(61),
+    links: first.result.links.person,
+    lastWritten: first.result.synced,
+  },
+);
+const steadyInput: BatchInput = {
+  ...input,
+  persons: {
+    hubspot: applied.records.filter((r) => r.system === 'hubspot'),
+    salesforce: applied.records.filter((r) => r.system === 'salesforce'),
+  },
+  links: { person: applied.links },
+  previousStages: new Map(
+    first.result.persons.map((p) => [
+      p.unified.key,
+      { stage: p.unified.stage, history: p.unified.stageEntries },
+    ]),
+  ),
+};
+const steady = measure(steadyInput, { now: iso(62), lastWritten: applied.lastWritten });
+
+console.log(
+  JSON.stringify({
+    bench: 'domain-engine',
+    persons,
+    records: (input.persons?.hubspot.length ?? 0) + (input.persons?.salesforce.length ?? 0),
+    rounds,
+    firstSync: {
+      medianSeconds: Number(first.median.toFixed(4)),
+      personsPerSecond: Math.round(persons / first.median),
+      plannedRecordWrites: first.result.plan.writes.length,
+    },
+    steadyState: {
+      medianSeconds: Number(steady.median.toFixed(4)),
+      personsPerSecond: Math.round(persons / steady.median),
+      plannedRecordWrites: steady.result.plan.writes.length,
+    },
+    targetPersonsPerSecond: 50_000,
+    node: process.version,
+  }),
+);
