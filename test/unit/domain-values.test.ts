@@ -238,6 +238,9 @@ describe('valueHash', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
     expect(valueHash('a')).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64('foobar')).toBe('85944171f73967e8');
+    // UTF-8 bytes, as a BigInt reference implementation computes them
+    expect(fnv1a64('héllo 😀 ☃')).toBe('8a97a6144283bc22');
   });
 
   it('treats a HubSpot string and a Salesforce number alike, and blanks alike', () => {
