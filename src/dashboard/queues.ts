@@ -246,7 +246,8 @@ export class QueueBoard {
     await this.options.redis
       .multi()
       .set(this.replayKey(record.id), JSON.stringify(record), 'EX', REPLAY_TTL_SECONDS)
-      .zadd(this.replayIndexKey(), Date.parse(record.requestedAt), record.id)
+      .lpush(this.replayIndexKey(), record.id)
+      .ltrim(this.replayIndexKey(), 0, 999)
       .exec();
     return this.statusOf(record);
   }
@@ -260,7 +261,7 @@ export class QueueBoard {
 
   /** The most recent replays, newest first. */
   async recentReplays(limit = 10): Promise<ReplayStatus[]> {
-    const ids = await this.options.redis.zrevrange(this.replayIndexKey(), 0, limit - 1);
+    const ids = await this.options.redis.lrange(this.replayIndexKey(), 0, limit - 1);
     const statuses = await Promise.all(ids.map((id) => this.replayStatus(id)));
     return statuses.filter((s): s is ReplayStatus => s !== undefined);
   }

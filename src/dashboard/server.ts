@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -24,6 +24,7 @@ import { createLogger, type Logger } from '../logging.js';
 import { metrics as sharedMetrics, type TandemMetrics } from '../observability/metrics.js';
 import { ALL_QUEUES, bullPrefix } from '../queues/names.js';
 import type { PersonView } from '../store/customer-view-types.js';
+import { TandemBoardAdapter } from './bull-board-adapter.js';
 import { bearerToken, resolveTokens, roleForToken, SessionStore, type Role, type Session } from './auth.js';
 import { recordUrl, type RecordLinkSettings } from './links.js';
 import { buildOverview, type DashboardCustomerView } from './overview.js';
@@ -94,6 +95,14 @@ class HttpError extends Error {
   }
 }
 
+function underBase(path: string, base: string): boolean {
+  return path === base || path.startsWith(`${base}/`);
+}
+
+function isBoardPath(path: string): boolean {
+  return underBase(path, BOARD_BASE) || underBase(path, VIEWER_BOARD_BASE);
+}
+
 function isApiPath(path: string): boolean {
   return (
     path.startsWith('/api/') ||
@@ -157,7 +166,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     const path = pathOf(request);
-    if (!path.startsWith(BOARD_BASE) && !path.startsWith(VIEWER_BOARD_BASE)) {
+    if (!isBoardPath(path)) {
       reply.header(
         'content-security-policy',
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -192,7 +201,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
     }
 
     const auth = request.tandemAuth;
-    if (auth.role === 'viewer' && path.startsWith(BOARD_BASE)) {
+    if (auth.role === 'viewer' && underBase(path, BOARD_BASE)) {
       // Viewers get the read-only queue board.
       if (
         request.method === 'GET' &&
@@ -206,17 +215,10 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
       if (auth.role !== 'admin' && path !== '/logout') {
         return sendError(request, reply, 403, 'read-only access: only an admin can change anything');
       }
-      if (auth.via === 'session' && auth.session !== undefined) {
-        if (path.startsWith(BOARD_BASE)) {
-          // bull-board's own UI cannot carry our token; its requests must come from this origin.
-          if (!sameOrigin(request)) return sendError(request, reply, 403, 'cross-site request refused');
-        } else {
-          const body = request.body as Record<string, unknown> | undefined;
-          const given = headerValue(request.headers['x-csrf-token']) ?? fieldValue(body?.['_csrf']);
-          if (!sessions.checkCsrf(auth.session, given)) {
-            return sendError(request, reply, 403, 'missing or invalid CSRF token');
-          }
-        }
+      // bull-board's own UI cannot carry our CSRF token; its requests must come from this origin.
+      // (Tandem's own forms and API are checked for the token in preHandler, once the body is parsed.)
+      if (auth.via === 'session' && isBoardPath(path) && !sameOrigin(request)) {
+        return sendError(request, reply, 403, 'cross-site request refused');
       }
     }
   });
@@ -224,7 +226,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   app.addHook('preHandler', async (request, reply) => {
     const auth = request.tandemAuth;
     const path = pathOf(request);
-    if (auth?.via !== 'session' || auth.session === undefined || path.startsWith(BOARD_BASE)) return;
+    if (auth?.via !== 'session' || auth.session === undefined || isBoardPath(path)) return;
     if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
     const body = request.body as Record<string, unknown> | undefined;
     const given = headerValue(request.headers['x-csrf-token']) ?? fieldValue(body?.['_csrf']);
@@ -340,7 +342,8 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   });
 
   // --- static files -------------------------------------------------------------------------------------
-  const chartJsPath = require.resolve('chart.js/dist/chart.umd.js');
+  // chart.js exports no subpath for its UMD build; it sits beside the CommonJS entry.
+  const chartJsPath = join(dirname(require.resolve('chart.js')), 'chart.umd.js');
   const statics: Record<string, { file: string | URL; type: string }> = {
     'dashboard.css': { file: new URL('dashboard.css', STATIC_DIR), type: 'text/css; charset=utf-8' },
     'dashboard.js': { file: new URL('dashboard.js', STATIC_DIR), type: 'text/javascript; charset=utf-8' },
@@ -516,8 +519,7 @@ async function mountBoard(
   links: RecordLinkSettings,
   readOnly: boolean,
 ): Promise<void> {
-  const serverAdapter = new FastifyAdapter();
-  serverAdapter.setBasePath(basePath);
+  const serverAdapter = new TandemBoardAdapter(basePath);
   createBullBoard({
     queues: queues.map(
       (queue) =>
@@ -538,10 +540,13 @@ async function mountBoard(
           },
         }),
     ),
-    serverAdapter: serverAdapter as never,
-    options: { uiConfig: { boardTitle: readOnly ? 'Tandem queues (read only)' : 'Tandem queues' } },
+    serverAdapter,
+    options: {
+      uiBasePath: dirname(require.resolve('@bull-board/ui/package.json')),
+      uiConfig: { boardTitle: readOnly ? 'Tandem queues (read only)' : 'Tandem queues' },
+    },
   });
-  await app.register(serverAdapter.registerPlugin(), { prefix: basePath });
+  await serverAdapter.register(app as unknown as FastifyInstance);
 }
 
 function sessionCookieSecret(adminToken: string): string {
