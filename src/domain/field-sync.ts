@@ -82,6 +82,17 @@ export function planFieldUpdates(
     const current = target.fields[name] ?? null;
     const value = fm.unified.value;
     const max = hints?.[hintKey(system, target.object, name)];
+    // Fast path: the merge already read what this record holds; equal in unified form and not to be cut.
+    const held = system === 'hubspot' ? fm.hubspot : fm.salesforce;
+    if (
+      held !== undefined &&
+      held.record === target &&
+      held.field === name &&
+      sameUnified(held.value, value) &&
+      (max === undefined || typeof value !== 'string' || value.length <= max)
+    ) {
+      continue;
+    }
     const rendered = renderValue(field, system, value, max);
     const where = { system, object: target.object, recordId: target.id, field: name };
     if (!rendered.ok) {

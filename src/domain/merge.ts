@@ -3,7 +3,7 @@ import type { FieldProblem, Warning } from './problems.js';
 import { fieldChangedAt, isBlank, type ObjectName, type RawValue, type SourceRecord } from './records.js';
 import { valueHash } from './hash.js';
 import { readValue, type CompiledField } from './values/field-codec.js';
-import { parseInstant, type UnifiedValue } from './values/coerce.js';
+import { parseInstant, sameUnified, type UnifiedValue } from './values/coerce.js';
 
 export { valueHash } from './hash.js';
 
@@ -48,6 +48,7 @@ export interface SideValue {
   raw: RawValue;
   value: UnifiedValue;
   changedAt: string;
+  /** Set by the merge when the echo check decides something (`newest` with differing values). */
   echo: boolean;
 }
 
@@ -72,7 +73,6 @@ function readSide(
   system: System,
   record: SourceRecord,
   name: string,
-  lastWritten: LastWritten,
   out: { problems: FieldProblem[]; warnings: Warning[] },
 ): SideValue | 'skip' | 'fail' | 'absent' {
   const held = record.fields[name];
@@ -99,8 +99,6 @@ function readSide(
     });
     return 'fail';
   }
-  const key = writtenKey(system, record.id, name);
-  const written = lastWritten.size === 0 ? undefined : lastWritten.get(key);
   return {
     system,
     record,
@@ -108,8 +106,15 @@ function readSide(
     raw,
     value: read.value,
     changedAt: fieldChangedAt(record, name),
-    echo: written !== undefined && written === valueHash(raw),
+    echo: false,
   };
+}
+
+/** Is this value the one Tandem wrote (or last saw in step) there? Looked up only when it can matter. */
+function isEcho(side: SideValue, lastWritten: LastWritten): boolean {
+  if (lastWritten.size === 0) return false;
+  const written = lastWritten.get(writtenKey(side.system, side.record.id, side.field));
+  return written !== undefined && written === valueHash(side.raw);
 }
 
 /**
@@ -176,17 +181,21 @@ export function mergeFields(
     let s: SideValue | undefined;
     const hsName = sides.hubspot ? field.fieldIn('hubspot', sides.hubspot.object) : undefined;
     if (sides.hubspot && hsName !== undefined) {
-      const r = readSide(field, 'hubspot', sides.hubspot, hsName, lastWritten, out);
+      const r = readSide(field, 'hubspot', sides.hubspot, hsName, out);
       if (r === 'skip') skipped = true;
       else if (typeof r !== 'string') h = r;
     }
     const sfSource = salesforceSource(field, sides);
     if (sfSource) {
-      const r = readSide(field, 'salesforce', sfSource.record, sfSource.name, lastWritten, out);
+      const r = readSide(field, 'salesforce', sfSource.record, sfSource.name, out);
       if (r === 'skip') skipped = true;
       else if (typeof r !== 'string') s = r;
     }
     const rule = field.mapping.conflict;
+    if (rule === 'newest' && h && s && !sameUnified(h.value, s.value)) {
+      h.echo = isEcho(h, lastWritten);
+      s.echo = isEcho(s, lastWritten);
+    }
     const winner = chooseValue(rule, h, s);
     let unified: UnifiedField;
     if (winner) {
