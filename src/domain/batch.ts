@@ -1,4 +1,8 @@
-import type { Identity, Mapping } from './mapping/schema.js';
+import type { Condition, Identity, Mapping } from './mapping/schema.js';
+import { compileMapping, type CompiledMapping } from './compiled.js';
+import { evaluate, type ConditionFacts } from './conditions.js';
+import { mergeFields } from './merge.js';
+import type { CompiledField } from './values/field-codec.js';
 import { creditDeal, type DealAttribution, type Touchpoint } from './attribution.js';
 import {
   linkFor,
@@ -50,6 +54,8 @@ export interface BatchResult {
   companies: GroupOutcome<UnifiedRecord>[];
   deals: GroupOutcome<UnifiedDeal>[];
   attribution: DealAttribution[];
+  /** Entities left alone (outside the mapping's scope). */
+  skipped: SkippedGroup[];
   /** What every record holds once the plan is applied (store it as the next `lastWritten`). */
   synced: Map<string, string>;
   /** The links to store (one per entity), duplicates included, so the next batch resolves alike. */
@@ -108,13 +114,53 @@ function identityWarnings(result: IdentityResult): Warning[] {
   ];
 }
 
+type Scope = { hubspot?: Condition | undefined; salesforce?: Condition | undefined };
+
+/** Why a group was left out of this batch. */
+export interface SkippedGroup {
+  key: string;
+  reason: string;
+}
+
+/**
+ * The mapping's `scope`: a record outside it is still matched (so its counterpart is not created twice)
+ * but its entity is not synced at all. Scope conditions see the record's own fields, read through the
+ * mapping (unified names).
+ */
+function inScope(
+  group: IdentityGroup,
+  scope: Scope,
+  fields: readonly CompiledField[],
+  compiled: CompiledMapping,
+): string | undefined {
+  for (const system of ['hubspot', 'salesforce'] as const) {
+    const condition = scope[system];
+    const record = group[system];
+    if (condition === undefined || record === undefined) continue;
+    const merge = mergeFields(fields, { [system]: record }, new Map());
+    const values: Record<string, ConditionFacts['fields'][string]> = {};
+    for (const [k, v] of Object.entries(merge.fields)) values[k] = v.value;
+    if (!evaluate(condition, { fields: values, changedAt: merge.changedAt }, compiled)) {
+      return `${system} ${record.object} ${record.id} is outside the mapping's scope`;
+    }
+  }
+  return undefined;
+}
+
 function runAll<U extends UnifiedRecord>(
   groups: readonly IdentityGroup[],
   run: (g: IdentityGroup) => ReconcileResult<U>,
   problems: FieldProblem[],
+  skip?: (g: IdentityGroup) => string | undefined,
+  skipped?: SkippedGroup[],
 ): GroupOutcome<U>[] {
   const out: GroupOutcome<U>[] = [];
   for (const g of groups) {
+    const reason = skip?.(g);
+    if (reason !== undefined) {
+      skipped?.push({ key: g.key, reason });
+      continue;
+    }
     const r = guarded(g, () => run(g));
     if ('error' in r) problems.push(r.error);
     else {
@@ -155,6 +201,12 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
   const membershipIndex = indexByPerson(input.campaignMemberships ?? [], (m) => [
     `salesforce:${salesforceIdKey(m.personId)}`,
   ]);
+  const compiled = compileMapping(mapping);
+  const skipped: SkippedGroup[] = [];
+  const scopeOf =
+    (scope: Scope | undefined, fields: readonly CompiledField[]) =>
+    (g: IdentityGroup): string | undefined =>
+      scope && (scope.hubspot || scope.salesforce) ? inScope(g, scope, fields, compiled) : undefined;
   const persons = runAll(
     personIdentity.groups,
     (g) =>
@@ -167,6 +219,8 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
         campaignMemberships: membershipIndex.find(g),
       }),
     problems,
+    scopeOf(mapping.objects.person.scope, compiled.person),
+    skipped,
   );
   const company = mapping.objects.company;
   const companyIdentity =
@@ -174,12 +228,24 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
       ? resolve('company', input.companies, company.identity, identityFields(mapping, 'company'))
       : undefined;
   const companies = companyIdentity
-    ? runAll(companyIdentity.groups, (g) => reconcileCompany(g, mapping, context), problems)
+    ? runAll(
+        companyIdentity.groups,
+        (g) => reconcileCompany(g, mapping, context),
+        problems,
+        scopeOf(company?.scope, compiled.company),
+        skipped,
+      )
     : [];
   const deal = mapping.objects.deal;
   const dealIdentity = deal && input.deals ? resolve('deal', input.deals, deal.identity, {}) : undefined;
   const deals = dealIdentity
-    ? runAll(dealIdentity.groups, (g) => reconcileDeal(g, mapping, context), problems)
+    ? runAll(
+        dealIdentity.groups,
+        (g) => reconcileDeal(g, mapping, context),
+        problems,
+        scopeOf(deal?.scope, compiled.deal),
+        skipped,
+      )
     : [];
   const attribution = attributeDeals(input.dealFacts ?? [], persons, mapping);
   const warnings = [
@@ -198,6 +264,7 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     companies,
     deals,
     attribution,
+    skipped,
     synced: mergeMaps([...persons, ...companies, ...deals].map((o) => o.synced)),
     links: {
       person: personIdentity.groups.map(linkFor),

@@ -360,6 +360,35 @@ describe('problems fail one record alone', () => {
   });
 });
 
+describe('scope', () => {
+  it('an entity with a record outside the scope is matched but not synced', () => {
+    const m = mappingWith((raw) => {
+      raw.objects.person.scope = { hubspot: { not: { field: 'email', contains: '@partner.io' } } };
+    });
+    const r = reconcileBatch(
+      {
+        persons: {
+          hubspot: [
+            hsContact('1', { email: 'a@partner.io', jobtitle: 'CEO' }, { modifiedAt: at(5) }),
+            hsContact('2', { email: 'b@acme.com', jobtitle: 'CEO' }, { modifiedAt: at(5) }),
+          ],
+          salesforce: [
+            sfLead(L1, { Email: 'a@partner.io', Title: 'VP' }),
+            sfLead(sfId('00Q', 2), { Email: 'b@acme.com', Title: 'VP' }),
+          ],
+        },
+      },
+      m,
+      { now: NOW },
+    );
+    expect(r.skipped).toEqual([
+      { key: 'person:hubspot:1', reason: expect.stringContaining('outside the mapping') },
+    ]);
+    expect(r.plan.writes.some((w) => w.recordId === L1 || w.recordId === '1')).toBe(false);
+    expect(r.plan.writes.some((w) => w.recordId === sfId('00Q', 2))).toBe(true);
+  });
+});
+
 describe('deals and companies', () => {
   it('translates the stage through the pipeline map and knows the outcome', () => {
     const r = reconcileDeal(
