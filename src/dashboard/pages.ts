@@ -125,7 +125,7 @@ const num = (n: number | null | undefined): string =>
 
 function chart(id: string, spec: unknown, label: string): SafeHtml {
   return html`<figure class="chart">
-    <canvas data-chart="${id}" role="img" aria-label="${label}"></canvas>
+    <div class="chart-box"><canvas data-chart="${id}" role="img" aria-label="${label}"></canvas></div>
     <script type="application/json" id="${id}">
       ${jsonForScript(spec)}
     </script>
