@@ -84,7 +84,8 @@ export interface ReconcileResult<U extends UnifiedRecord> {
   warnings: Warning[];
   /**
    * `${system}:${recordId}:${field}` → hash of the value each record will hold once the plan is applied
-   * (what it holds now, or what Tandem writes). Store it as the next `lastWritten`: a value still equal
+   * (what it holds now, or what Tandem writes) — for `newest` fields and every planned write. Store it as
+   * the next `lastWritten` (merged into the previous one): a value still equal
    * to it carries no change of its own, which matters for Salesforce, whose only change time is the
    * record's — bumped by Tandem's own writes to other fields.
    */
@@ -93,9 +94,16 @@ export interface ReconcileResult<U extends UnifiedRecord> {
 
 function syncedHashes(merge: MergeResult, plan: WritePlan): Map<string, string> {
   const out = new Map<string, string>();
+  // Echoes only ever decide `newest`, so only those fields' held values need remembering.
   for (const fm of merge.merges.values()) {
-    for (const side of [fm.hubspot, fm.salesforce]) {
-      if (side) out.set(writtenKey(side.system, side.record.id, side.field), valueHash(side.raw));
+    if (fm.unified.provenance?.rule !== 'newest') continue;
+    if (fm.hubspot)
+      out.set(writtenKey('hubspot', fm.hubspot.record.id, fm.hubspot.field), valueHash(fm.hubspot.raw));
+    if (fm.salesforce) {
+      out.set(
+        writtenKey('salesforce', fm.salesforce.record.id, fm.salesforce.field),
+        valueHash(fm.salesforce.raw),
+      );
     }
   }
   for (const w of plan.writes) {
