@@ -1,0 +1,123 @@
+import { describe, expect, it } from '@jest/globals';
+import { tokensEqual, roleForToken, resolveTokens, InsecureListenError } from '../../src/dashboard/auth.js';
+import { escapeHtml, html, jsonForScript, raw } from '../../src/dashboard/html.js';
+import { hubspotRecordUrl, salesforceRecordUrl } from '../../src/dashboard/links.js';
+import { groupFailures, type FailedJobView } from '../../src/dashboard/queues.js';
+
+describe('html template', () => {
+  it.each([
+    ['<b>HTML</b>', '&lt;b&gt;HTML&lt;/b&gt;'],
+    ['"><script>alert(1)</script>', '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;'],
+    ["it's `quoted` & done", 'it&#39;s &#96;quoted&#96; &amp; done'],
+    ['Zoë 😀 שלום مرحبا', 'Zoë 😀 שלום مرحبا'],
+  ])('escapes %j', (value, expected) => {
+    expect(html`<td title="${value}">${value}</td>`.value).toBe(`<td title="${expected}">${expected}</td>`);
+  });
+
+  it('nests templates and arrays without escaping them twice, and drops null/undefined/false', () => {
+    const items = ['<a>', 'b'];
+    // prettier-ignore
+    const list = html`<ul>${items.map((i) => html`<li>${i}</li>`)}</ul>`.value;
+    expect(list).toBe('<ul><li>&lt;a&gt;</li><li>b</li></ul>');
+    expect(html`${null}${undefined}${false}${0}`.value).toBe('0');
+    expect(html`${raw('<br>')}`.value).toBe('<br>');
+    expect(escapeHtml('&amp;')).toBe('&amp;amp;');
+  });
+
+  it('keeps JSON inside a script element from closing it', () => {
+    const out = jsonForScript({ label: '</script><script>alert(1)</script>', amp: '&' }).value;
+    expect(out).not.toContain('</script>');
+    expect(JSON.parse(out)).toEqual({ label: '</script><script>alert(1)</script>', amp: '&' });
+  });
+});
+
+describe('record links', () => {
+  const production = {
+    hubspotBaseUrl: 'https://api.hubapi.com',
+    hubspotPortalId: '123456',
+    salesforceInstanceUrl: 'https://acme.my.salesforce.com',
+    salesforceApiVersion: '62.0',
+  };
+  const sandbox = {
+    hubspotBaseUrl: 'http://127.0.0.1:4010/',
+    salesforceInstanceUrl: 'http://localhost:4011',
+    salesforceApiVersion: '62.0',
+  };
+
+  it('opens records in the CRMs in production', () => {
+    expect(hubspotRecordUrl(production, 'contacts', '501')).toBe(
+      'https://app.hubspot.com/contacts/123456/record/0-1/501',
+    );
+    expect(hubspotRecordUrl(production, 'deals', '7')).toBe(
+      'https://app.hubspot.com/contacts/123456/record/0-3/7',
+    );
+    expect(salesforceRecordUrl(production, 'Lead', '00Q000000000001AAA')).toBe(
+      'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view',
+    );
+  });
+
+  it('links to the sandbox REST URL instead', () => {
+    expect(hubspotRecordUrl(sandbox, 'contacts', '501')).toBe(
+      'http://127.0.0.1:4010/crm/v3/objects/contacts/501',
+    );
+    expect(salesforceRecordUrl(sandbox, 'Contact', '003000000000001AAA')).toBe(
+      'http://localhost:4011/services/data/v62.0/sobjects/Contact/003000000000001AAA',
+    );
+  });
+
+  it('offers no link for unknown objects, odd ids or missing settings', () => {
+    expect(
+      hubspotRecordUrl({ ...production, hubspotPortalId: undefined } as never, 'contacts', '1'),
+    ).toBeUndefined();
+    expect(hubspotRecordUrl(production, 'contacts', '../x')).toBeUndefined();
+    expect(salesforceRecordUrl(production, 'Case', '500000000000001AAA')).toBeUndefined();
+    expect(salesforceRecordUrl(production, 'Lead', 'javascript:alert(1)')).toBeUndefined();
+  });
+});
+
+describe('tokens', () => {
+  it('compares tokens of any length and grants the matching role', () => {
+    expect(tokensEqual('a', 'a')).toBe(true);
+    expect(tokensEqual('a', 'a-much-longer-token')).toBe(false);
+    const tokens = { adminToken: 'admin-token-0123456789', viewerToken: 'viewer-token-0123456789' };
+    expect(roleForToken(tokens, 'admin-token-0123456789')).toBe('admin');
+    expect(roleForToken(tokens, 'viewer-token-0123456789')).toBe('viewer');
+    expect(roleForToken(tokens, '')).toBeUndefined();
+  });
+
+  it('refuses an open host without an admin token; generates one on loopback', () => {
+    expect(() => resolveTokens('0.0.0.0', {})).toThrow(InsecureListenError);
+    const generated = resolveTokens('127.0.0.1', {});
+    expect(generated.generated).toBe(true);
+    expect(generated.adminToken.length).toBeGreaterThanOrEqual(32);
+  });
+});
+
+describe('failure groups', () => {
+  const job = (id: string, code: string, reason: string): FailedJobView => ({
+    queue: 'write-back',
+    id,
+    name: 'w',
+    code,
+    reason,
+    kind: 'permanent',
+    failedAt: null,
+    attemptsMade: 1,
+    attempts: 1,
+    payload: {},
+  });
+
+  it('groups by code, largest first, with reasons by frequency', () => {
+    const groups = groupFailures([
+      job('1', 'A', 'x'),
+      job('2', 'B', 'y'),
+      job('3', 'B', 'z'),
+      job('4', 'B', 'z'),
+    ]);
+    expect(groups.map((g) => [g.code, g.count])).toEqual([
+      ['B', 3],
+      ['A', 1],
+    ]);
+    expect(groups[0]?.reasons).toEqual(['z', 'y']);
+  });
+});
