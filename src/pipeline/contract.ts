@@ -1,0 +1,99 @@
+import type { Checkpoint } from '../connectors/connector.js';
+import type { System } from '../domain/mapping/schema.js';
+import type { ObjectName } from '../domain/records.js';
+import type { RecordWrite } from '../domain/write-plan.js';
+import type { FailureDetail } from '../queues/failure.js';
+
+/**
+ * The sync pipeline as the queue layer sees it: three steps, each callable without queues (so `tandem
+ * mappings preview`, `rebuild` and tests can drive them directly). The queue layer (`src/queues/`,
+ * `workers/`) turns each step into jobs; this module never imports BullMQ.
+ *
+ *   pull(system, object)      → pages of refs, snapshots stored, checkpoint saved after each page
+ *   reconcile(kind, refs)     → unified view saved, WriteBatches planned (no API call)
+ *   writeBack(batch)          → per-record outcomes; failures come back one per record, replayable
+ */
+
+export type EntityKind = 'person' | 'company' | 'deal';
+
+/** A CRM record Tandem knows of. */
+export interface SourceRef {
+  system: System;
+  object: ObjectName;
+  id: string;
+}
+
+export type PullMode = 'incremental' | 'backfill' | 'rebuild';
+
+/** One page of a pull: its records are stored as snapshots; `refs` go on to reconcile. */
+export interface PulledPage {
+  system: System;
+  object: ObjectName;
+  kind: EntityKind;
+  refs: SourceRef[];
+  deleted: SourceRef[];
+  checkpoint: Checkpoint;
+}
+
+/** Writes for one system and object, at most one API batch (HubSpot 100, Salesforce 200). */
+export interface WriteBatch {
+  system: System;
+  object: ObjectName;
+  writes: RecordWrite[];
+  mappingVersion: string;
+  /** Deterministic digest of the content: the queue layer's job id, so a re-planned batch is not queued twice. */
+  key: string;
+}
+
+/** One record that failed alone, with what an admin needs and what a replay needs. */
+export interface RecordFailure {
+  detail: FailureDetail;
+  /** The write to retry on replay (write-back failures). */
+  write?: RecordWrite;
+  /** The records to reconcile again on replay (reconcile failures, e.g. an unmapped picklist value). */
+  refs?: SourceRef[];
+  kind?: EntityKind;
+}
+
+export interface ReconcileOutcome {
+  entities: number;
+  writes: WriteBatch[];
+  failures: RecordFailure[];
+  dryRun: boolean;
+}
+
+export interface WriteBackOutcome {
+  written: number;
+  created: number;
+  failed: RecordFailure[];
+  /** The daily API budget ran out part-way: these writes were not sent and must wait `waitMs`. */
+  deferred?: { waitMs: number; batch: WriteBatch };
+}
+
+export interface PullOptions {
+  mode: PullMode;
+  signal?: AbortSignal;
+  pageSize?: number;
+}
+
+export interface ReconcileOptions {
+  /** Plan and return, but save nothing and write nothing (preview). */
+  dryRun?: boolean;
+  jobId?: string;
+}
+
+export interface SyncPipeline {
+  /** The objects a full cycle pulls, in order (companies before persons before deals). */
+  readonly objects: ReadonlyArray<{ system: System; object: ObjectName; kind: EntityKind }>;
+  readonly mappingVersion: string;
+  pull(system: System, object: ObjectName, options: PullOptions): AsyncIterable<PulledPage>;
+  reconcile(
+    kind: EntityKind,
+    refs: readonly SourceRef[],
+    options?: ReconcileOptions,
+  ): Promise<ReconcileOutcome>;
+  writeBack(batch: WriteBatch, options: { jobId: string }): Promise<WriteBackOutcome>;
+  /** Refs of every unified record whose stored mapping version differs from the current one (back-fill). */
+  refsForMappingBackfill(kind: EntityKind, options: { after?: string; limit: number }): Promise<SourceRef[]>;
+  close(): Promise<void>;
+}
