@@ -12,7 +12,7 @@ describe('RedisKeys', () => {
     expect(keys.lastWritten('salesforce', '00Q5e00000AbCdE')).toBe('tandem:{lw}:salesforce:00Q5e00000AbCdE');
     expect(keys.personLock('person_123')).toBe('tandem:{lock}:person:person_123');
     expect(keys.budget('salesforce', 'daily')).toBe('tandem:{budget}:salesforce:daily');
-    expect(keys.queuePrefix()).toBe('tandem:{queue}');
+    expect(keys.queuePrefix()).toBe('{tandem}:bull');
   });
 
   it('puts keys of one concern in one slot and concerns in different slots', () => {

@@ -1,3 +1,5 @@
+import { bullPrefix } from '../../queues/names.js';
+
 /**
  * Every Redis key Tandem uses, built from one configurable prefix. Each concern carries its own
  * Redis-Cluster hash tag (`{checkpoint}`, `{lw}`, `{lock}`, …) so a multi-key command or pipeline within
@@ -39,8 +41,11 @@ export class RedisKeys {
     return `${this.prefix}:{budget}:${system}:${window}`;
   }
 
-  /** Prefix to hand to BullMQ (`new Queue(name, { prefix })`): every queue key shares the `{queue}` tag. */
+  /**
+   * Prefix to hand to BullMQ (`new Queue(name, { prefix })`): `bullPrefix(prefix)` from `src/queues/names.ts`,
+   * the one place it is defined, so every queue key of this prefix shares one cluster slot.
+   */
   queuePrefix(): string {
-    return `${this.prefix}:{queue}`;
+    return bullPrefix(this.prefix);
   }
 }
