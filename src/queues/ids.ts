@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { System } from '../domain/mapping/schema.js';
+import type { RecordWrite } from '../domain/write-plan.js';
+import type { EntityKind, SourceRef } from '../pipeline/contract.js';
+
+/**
+ * Deterministic job and deduplication ids. BullMQ refuses a custom id that is an integer, or that contains
+ * `:` unless it has exactly three `:`-separated parts (`pull:hubspot:contacts` passes): `jobId()` makes any
+ * string acceptable without losing determinism.
+ */
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/** A string BullMQ accepts as a custom job id (the same input always gives the same id). */
+export function jobId(raw: string): string {
+  let id = raw;
+  if (id.includes(':') && id.split(':').length !== 3) id = id.replaceAll(':', '_');
+  if (`${parseInt(id, 10)}` === id) id = `j${id}`;
+  return id;
+}
+
+/** One pull per system and object is queued at a time. */
+export function pullJobId(system: System, object: string): string {
+  return `pull:${system}:${object}`;
+}
+
+/** Order-independent digest of a batch of refs: the same records make the same reconcile job. */
+export function refsDigest(kind: EntityKind, refs: readonly SourceRef[]): string {
+  const keys = [...new Set(refs.map((r) => `${r.system}/${r.object}/${r.id}`))].sort();
+  return digest(`${kind}\n${keys.join('\n')}`);
+}
+
+export function reconcileDedupId(kind: EntityKind, refs: readonly SourceRef[]): string {
+  return `rc-${refsDigest(kind, refs)}`;
+}
+
+/** The failed reconcile job of these records (one per record set, replaced when it fails again). */
+export function reconcileFailureJobId(kind: EntityKind, refs: readonly SourceRef[]): string {
+  return `rcf-${refsDigest(kind, refs)}`;
+}
+
+/** The write-back job of a batch: its content key. */
+export function writeBackJobId(batchKey: string): string {
+  return jobId(batchKey);
+}
+
+/** The failed write of one CRM record (or of one record to create, by its entity): one job per record. */
+export function writeFailureJobId(write: RecordWrite): string {
+  const target = write.recordId ?? `new/${write.entityKey}`;
+  return `wbf-${digest(`${write.system}/${write.object}/${write.action}/${target}`)}`;
+}
+
+/** The key of the one-write batch a failure job replays (content digest, like the pipeline's keys). */
+export function singleWriteKey(write: RecordWrite): string {
+  return `wb1-${digest(JSON.stringify(write))}`;
+}

@@ -1,0 +1,216 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { System } from '../domain/mapping/schema.js';
+import type { ObjectName } from '../domain/records.js';
+import type { EntityKind, PullMode, RecordFailure, SourceRef, WriteBatch } from '../pipeline/contract.js';
+import {
+  pullJobId,
+  reconcileDedupId,
+  reconcileFailureJobId,
+  singleWriteKey,
+  writeBackJobId,
+  writeFailureJobId,
+} from './ids.js';
+import {
+  JobName,
+  singleWriteBatch,
+  type ChildJob,
+  type PullJobData,
+  type ReconcileJobData,
+  type WriteBackJobData,
+} from './jobs.js';
+import { bullPrefix, Priority, QueueName, Retention } from './names.js';
+
+/**
+ * Producers: the one place jobs are added, with Tandem's options. How each queue avoids double work:
+ *
+ * - **pull**: job id `pull:{system}:{object}`. While one is waiting, delayed or running, enqueueing again
+ *   returns it; a finished one is replaced. Pulls fired by the job schedulers get BullMQ's own ids, so the
+ *   pull processor also holds a lease lock per object (see `workers/pull.ts`).
+ * - **reconcile**: BullMQ deduplication with id `rc-<digest of the sorted refs>` and `keepLastIfActive`:
+ *   the same records queued again while waiting are coalesced into the queued job; queued again while it
+ *   runs, they run once more after it (never in parallel). Records in different batches are kept apart by
+ *   the pipeline's person locks (a busy lock delays the job briefly without burning an attempt).
+ * - **write-back**: job id = the batch `key` (a content digest): a re-planned identical batch is not queued
+ *   twice. A finished job with that id is replaced, so the same content can be written again later.
+ * - **per-record failures**: their own jobs with deterministic ids (one per CRM record for writes, one per
+ *   record set for reconcile), replaced when the record fails again, so a record never has two.
+ *
+ * Priorities (`Priority`): replays first, then incremental sync, then back-fills and rebuilds; a job's
+ * children inherit its priority, so a back-fill never starves incremental sync.
+ */
+
+export interface QueueSettings {
+  /** The configured Redis prefix (`TANDEM_REDIS_PREFIX`); queues live under `bullPrefix(prefix)`. */
+  redisPrefix: string;
+  /** Attempts for transient errors (default 5). */
+  attempts?: number;
+  /** First backoff delay; doubles per attempt, with jitter (default 1000 ms). */
+  backoffMs?: number;
+  /** How long failed jobs are kept (`TANDEM_FAILED_JOB_RETENTION`). */
+  failedRetentionMs: number;
+}
+
+export type TandemQueues = Record<QueueName, Queue>;
+
+export const DEFAULT_ATTEMPTS = 5;
+export const DEFAULT_BACKOFF_MS = 1_000;
+
+export function openQueues(connection: Redis, redisPrefix: string): TandemQueues {
+  const prefix = bullPrefix(redisPrefix);
+  return {
+    [QueueName.Pull]: new Queue(QueueName.Pull, { connection, prefix }),
+    [QueueName.Reconcile]: new Queue(QueueName.Reconcile, { connection, prefix }),
+    [QueueName.WriteBack]: new Queue(QueueName.WriteBack, { connection, prefix }),
+  };
+}
+
+export async function closeQueues(queues: TandemQueues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q) => q.close()));
+}
+
+export function priorityFor(mode: PullMode | 'replay'): number {
+  switch (mode) {
+    case 'incremental':
+      return Priority.Incremental;
+    case 'backfill':
+      return Priority.Backfill;
+    case 'rebuild':
+      return Priority.Rebuild;
+    case 'replay':
+      return Priority.Replay;
+  }
+}
+
+export interface EnqueueOptions {
+  cycleId?: string | undefined;
+  priority?: number | undefined;
+}
+
+export class Producers {
+  readonly queues: TandemQueues;
+  private readonly settings: QueueSettings;
+
+  constructor(queues: TandemQueues, settings: QueueSettings) {
+    this.queues = queues;
+    this.settings = settings;
+  }
+
+  /** Default options of every Tandem job: retries with backoff and jitter, retention of finished jobs. */
+  jobOptions(priority: number): JobsOptions {
+    return {
+      attempts: this.settings.attempts ?? DEFAULT_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.settings.backoffMs ?? DEFAULT_BACKOFF_MS, jitter: 0.5 },
+      priority,
+      removeOnComplete: { age: Retention.completedAgeSeconds, count: Retention.completedCount },
+      // Age only, never a count: a failure is kept for the retention period however many there are.
+      removeOnFail: { age: Math.ceil(this.settings.failedRetentionMs / 1000) },
+    };
+  }
+
+  async enqueuePull(
+    system: System,
+    object: ObjectName,
+    options: EnqueueOptions & { mode: PullMode },
+  ): Promise<string> {
+    const data: PullJobData = { system, object, mode: options.mode, ...cycle(options) };
+    return this.addReplacingFinished(this.queues.pull, JobName.Pull, data, {
+      ...this.jobOptions(options.priority ?? priorityFor(options.mode)),
+      jobId: pullJobId(system, object),
+    });
+  }
+
+  async enqueueReconcile(
+    kind: EntityKind,
+    refs: readonly SourceRef[],
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    const data: ReconcileJobData = { kind, refs: [...refs], ...cycle(options) };
+    const job = await this.queues.reconcile.add(JobName.Reconcile, data, {
+      ...this.jobOptions(options.priority ?? Priority.Incremental),
+      deduplication: { id: reconcileDedupId(kind, refs), keepLastIfActive: true },
+    });
+    return job.id ?? '';
+  }
+
+  async enqueueWriteBack(batch: WriteBatch, options: EnqueueOptions = {}): Promise<string> {
+    const data: WriteBackJobData = { batch, ...cycle(options) };
+    return this.addReplacingFinished(this.queues['write-back'], JobName.WriteBack, data, {
+      ...this.jobOptions(options.priority ?? Priority.Incremental),
+      jobId: writeBackJobId(batch.key),
+    });
+  }
+
+  /**
+   * A record the pipeline reported failed becomes its own job: `knownFailure` makes its first run record the
+   * failure without calling the CRM again; a replay then writes (or reconciles) for real. Returns the job id,
+   * or undefined when the failure carries nothing to replay.
+   */
+  async enqueueRecordFailure(
+    failure: RecordFailure,
+    context: EnqueueOptions & { batch?: WriteBatch; kind?: EntityKind },
+  ): Promise<ChildJob | undefined> {
+    const opts = { ...this.jobOptions(Priority.Replay) };
+    if (failure.write !== undefined && context.batch !== undefined) {
+      const write = failure.write;
+      const data: WriteBackJobData = {
+        batch: singleWriteBatch(context.batch, write, singleWriteKey(write)),
+        knownFailure: failure.detail,
+        ...cycle(context),
+      };
+      const id = await this.addReplacingFinished(this.queues['write-back'], JobName.WriteFailure, data, {
+        ...opts,
+        jobId: writeFailureJobId(write),
+      });
+      return { queue: QueueName.WriteBack, id };
+    }
+    const kind = failure.kind ?? context.kind;
+    if (failure.refs !== undefined && failure.refs.length > 0 && kind !== undefined) {
+      const data: ReconcileJobData = {
+        kind,
+        refs: failure.refs,
+        knownFailure: failure.detail,
+        ...cycle(context),
+      };
+      const id = await this.addReplacingFinished(this.queues.reconcile, JobName.ReconcileFailure, data, {
+        ...opts,
+        jobId: reconcileFailureJobId(kind, failure.refs),
+      });
+      return { queue: QueueName.Reconcile, id };
+    }
+    return undefined;
+  }
+
+  /**
+   * Adds a job under a deterministic id. BullMQ ignores an add whose id exists in any state, so a finished
+   * (completed or failed) job with that id is removed first; a waiting, delayed or active one is kept and
+   * its id returned.
+   */
+  private async addReplacingFinished(
+    queue: Queue,
+    name: string,
+    data: object,
+    opts: JobsOptions & { jobId: string },
+  ): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const existing = await queue.getJob(opts.jobId);
+      if (existing !== undefined && existing !== null) {
+        const state = await existing.getState();
+        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return opts.jobId;
+        try {
+          await existing.remove();
+        } catch (error) {
+          // Locked: it was just picked up again (a replay). Keep it.
+          if (attempt >= 2) throw error;
+          continue;
+        }
+      }
+      const job = await queue.add(name, data, opts);
+      return job.id ?? opts.jobId;
+    }
+  }
+}
+
+function cycle(options: EnqueueOptions): { cycleId?: string } {
+  return options.cycleId === undefined ? {} : { cycleId: options.cycleId };
+}

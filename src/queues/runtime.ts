@@ -1,0 +1,108 @@
+import { Worker, type Job, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pullProcessor } from '../../workers/pull.js';
+import { reconcileProcessor } from '../../workers/reconcile.js';
+import { writeBackProcessor } from '../../workers/write-back.js';
+import type { WorkerDeps } from '../../workers/deps.js';
+import type { Logger } from '../logging.js';
+import type { SyncPipeline } from '../pipeline/contract.js';
+import { LeaseLocks, RedisKeys } from '../store/redis/index.js';
+import { workerConnection } from './connections.js';
+import { bullPrefix, QueueName } from './names.js';
+import type { ProcessingContext } from './processing.js';
+import type { Producers } from './producers.js';
+
+/**
+ * Runs the three processors as BullMQ workers. Any number of processes may run them against one Redis:
+ * BullMQ hands each job to one worker, and a worker that dies mid-job (SIGKILL, crash, lost network) has
+ * its lock expire; the stalled-job check of any live worker puts the job back (`maxStalledCount` times,
+ * then it fails with "job stalled more than allowable limit"). `close()` stops taking jobs and waits for
+ * the ones in flight (graceful drain on SIGTERM/SIGINT).
+ */
+
+export interface WorkerSet {
+  workers: Worker[];
+  /** Stops fetching, waits for in-flight jobs, closes the connection. */
+  close(): Promise<void>;
+}
+
+export interface StartWorkersOptions {
+  redisUrl: string;
+  redisPrefix: string;
+  pipeline: SyncPipeline;
+  producers: Producers;
+  log: Logger;
+  queues?: readonly QueueName[];
+  concurrency?: Partial<Record<QueueName, number>>;
+  /** How long a job's lock lasts without renewal (default 30 s): a dead worker's jobs recover after it. */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for (default 30 s). */
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+}
+
+export const DEFAULT_CONCURRENCY: Record<QueueName, number> = { pull: 2, reconcile: 4, 'write-back': 2 };
+
+/**
+ * BullMQ's manual rate limit (`worker.rateLimit(ms)` + `RateLimitError`) is only honoured by workers that
+ * have a `limiter` (its `max` is what turns the limiter key's TTL into a pause): a generous one that
+ * never limits by itself.
+ */
+const MANUAL_RATE_LIMIT_ENABLER = { max: 1_000_000, duration: 1_000 };
+
+export async function startWorkers(options: StartWorkersOptions): Promise<WorkerSet> {
+  const connection: Redis = workerConnection(options.redisUrl);
+  connection.on('error', (error) => options.log.warn({ err: error }, 'redis connection error (workers)'));
+  const keys = new RedisKeys(options.redisPrefix);
+  const deps: WorkerDeps = {
+    pipeline: options.pipeline,
+    producers: options.producers,
+    locks: new LeaseLocks(connection),
+    keys,
+    log: options.log,
+  };
+  const which = options.queues ?? [QueueName.Pull, QueueName.Reconcile, QueueName.WriteBack];
+  const workers: Worker[] = [];
+  for (const name of which) {
+    const self: { worker?: Worker } = {};
+    const ctx: ProcessingContext = {
+      queueName: name,
+      log: options.log,
+      rateLimit: async (ms) => self.worker?.rateLimit(ms),
+    };
+    const processor: Processor =
+      name === QueueName.Pull
+        ? pullProcessor(deps, ctx)
+        : name === QueueName.Reconcile
+          ? reconcileProcessor(deps, ctx)
+          : writeBackProcessor(deps, ctx);
+    const worker = new Worker(name, processor, {
+      connection,
+      prefix: bullPrefix(options.redisPrefix),
+      concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+      limiter: MANUAL_RATE_LIMIT_ENABLER,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      maxStalledCount: options.maxStalledCount ?? 2,
+    });
+    self.worker = worker;
+    worker.on('error', (error) => options.log.warn({ err: error, queue: name }, 'worker error'));
+    worker.on('stalled', (jobId) => options.log.warn({ queue: name, jobId }, 'stalled job put back'));
+    worker.on('failed', (job: Job | undefined, error: Error) =>
+      options.log.debug({ queue: name, jobId: job?.id, reason: error.message }, 'job failed'),
+    );
+    workers.push(worker);
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(workers.map((w) => w.close()));
+        await connection.quit().catch(() => connection.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

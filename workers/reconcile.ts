@@ -1,0 +1,63 @@
+import type { Job } from 'bullmq';
+import { reconcileFailureJobId } from '../src/queues/ids.js';
+import { QueueName } from '../src/queues/names.js';
+import { type ChildJob, parseReconcileJob, type ReconcileJobResult } from '../src/queues/jobs.js';
+import {
+  contextOf,
+  failPermanently,
+  runClassified,
+  type ProcessingContext,
+} from '../src/queues/processing.js';
+import type { WorkerDeps } from './deps.js';
+
+/**
+ * Reconcile: merge a batch of records into the customer view and plan the writes (no API call), then queue
+ * one write-back job per planned batch and one failed job per record that could not be reconciled (e.g. an
+ * unmapped picklist value), so its batch-mates go on.
+ *
+ * A per-record failure job (`knownFailure` set) records that failure on its first run without reconciling
+ * again; replayed, it reconciles its records for real and fails again only if they still fail.
+ */
+export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
+  return async (job: Job, token?: string): Promise<ReconcileJobResult> =>
+    runClassified(
+      job,
+      token,
+      ctx,
+      async () => {
+        const data = parseReconcileJob(job.data);
+        if (data.knownFailure !== undefined) return failPermanently(job, data.knownFailure);
+        const outcome = await deps.pipeline.reconcile(data.kind, data.refs, { jobId: job.id ?? '' });
+        const handOn = { cycleId: data.cycleId, priority: job.opts.priority };
+        const children: ChildJob[] = [];
+        for (const batch of outcome.writes) {
+          const id = await deps.producers.enqueueWriteBack(batch, handOn);
+          children.push({ queue: QueueName.WriteBack, id });
+        }
+        let own: (typeof outcome.failures)[number] | undefined;
+        for (const failure of outcome.failures) {
+          const refs = failure.refs ?? [];
+          if (refs.length > 0 && reconcileFailureJobId(failure.kind ?? data.kind, refs) === job.id) {
+            own = failure; // this job is that record's failure job, replayed: it fails again itself
+            continue;
+          }
+          const child = await deps.producers.enqueueRecordFailure(failure, { ...handOn, kind: data.kind });
+          if (child !== undefined) children.push(child);
+          else
+            deps.log.warn(
+              { code: failure.detail.code },
+              `reconcile failure with nothing to replay: ${failure.detail.reason}`,
+            );
+        }
+        if (own !== undefined) return failPermanently(job, own.detail);
+        return {
+          entities: outcome.entities,
+          refs: data.refs.length,
+          writes: outcome.writes.reduce((n, b) => n + b.writes.length, 0),
+          failed: outcome.failures.length,
+          children,
+        };
+      },
+      contextOf(job),
+    );
+}
