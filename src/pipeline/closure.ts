@@ -1,0 +1,250 @@
+// Reconcile's input loaded from PostgreSQL: the identity closure of a batch of refs (snapshots reachable
+// through stored links, cross-reference ids and normalised emails / domains), the stored links, and for
+// persons the deals and campaign memberships that decide stage and attribution.
+
+import type { Kysely } from 'kysely';
+import { salesforceIdKey } from '../domain/identity.js';
+import type { Mapping, System } from '../domain/mapping/schema.js';
+import type { ObjectName, SourceRecord, StoredLink } from '../domain/records.js';
+import type { CustomerView } from '../store/customer-view.js';
+import type { RecordLink, SourceSnapshot } from '../store/customer-view-types.js';
+import { anyOf } from '../store/batch-sql.js';
+import type { CustomerViewDatabase } from '../store/schema.js';
+import type { SourceSnapshots } from '../store/source-snapshots.js';
+import type { EntityKind, SourceRef } from './contract.js';
+import { kindOf, objectsOfKind } from './fields.js';
+import { identityKeys, keyOf, metaOf, snapshotToRecord, fieldsOf } from './snapshots.js';
+import type { RelatedRecord } from './facts.js';
+
+export interface Closure {
+  kind: EntityKind;
+  /** The kind's records (persons: contacts, Leads, Contacts), deleted ones included (marked archived). */
+  records: SourceRecord[];
+  links: StoredLink[];
+  /** Persons only: deal records and link rows found around them. */
+  hubspotDeals: Array<{ record: SourceRecord; contacts: string[] }>;
+  opportunities: SourceRecord[];
+  contactRoles: RelatedRecord[];
+  campaignMembers: RelatedRecord[];
+  /** Deal record key (`hubspot:<id>` / `salesforce:<15-char>`) → unified deal id. */
+  dealLinks: Map<string, string>;
+}
+
+export interface ClosureOptions {
+  /** Expansion rounds (each round: links, cross-references, emails); default 6. */
+  maxRounds?: number;
+  /** Records to use instead of their stored snapshots (preview's freshly read sample). */
+  overrides?: readonly SourceRecord[];
+}
+
+const snapshotKey = (s: { system: System; object: string; recordId: string }): string =>
+  `${s.system}:${s.object}:${s.recordId}`;
+
+function relatedOf(s: SourceSnapshot): RelatedRecord {
+  return {
+    id: s.recordId,
+    fields: fieldsOf(s),
+    createdAt: metaOf(s).createdAt,
+    ...(s.deleted ? { archived: true } : {}),
+  };
+}
+
+export function storedLinks(rows: readonly RecordLink[], kind: EntityKind): StoredLink[] {
+  const byUnified = new Map<string, StoredLink>();
+  for (const r of rows) {
+    if (r.recordType !== kind) continue;
+    const link = byUnified.get(r.unifiedId) ?? { unifiedId: r.unifiedId };
+    if (r.system === 'hubspot') link.hubspotId = r.recordId;
+    else if (r.object === 'Lead') link.salesforceLeadId = r.recordId;
+    else if (r.object === 'Contact') link.salesforceContactId = r.recordId;
+    else link.salesforceId = r.recordId;
+    byUnified.set(r.unifiedId, link);
+  }
+  return [...byUnified.values()].sort((a, b) => (a.unifiedId < b.unifiedId ? -1 : 1));
+}
+
+export class ClosureLoader {
+  constructor(
+    private readonly db: Kysely<CustomerViewDatabase>,
+    private readonly view: CustomerView,
+    private readonly snapshots: SourceSnapshots,
+    private readonly mapping: Mapping,
+  ) {}
+
+  async load(kind: EntityKind, refs: readonly SourceRef[], options: ClosureOptions = {}): Promise<Closure> {
+    const objects = new Set<string>(objectsOfKind(kind, this.mapping));
+    const own = new Map<string, SourceSnapshot>();
+    const related = new Map<string, SourceSnapshot>();
+    const seenKeys = new Set<string>();
+    const seenEmails = new Set<string>();
+    const seenUnified = new Set<string>();
+    const linkRows = new Map<string, RecordLink>();
+    let keys = new Set<string>();
+    let emails = new Set<string>();
+    let fresh: SourceSnapshot[] = [];
+
+    const take = (s: SourceSnapshot): void => {
+      const k = snapshotKey(s);
+      if (objects.has(s.object)) {
+        if (!own.has(k)) {
+          own.set(k, s);
+          fresh.push(s);
+        }
+      } else if (!related.has(k)) {
+        related.set(k, s);
+        if (kind === 'person') fresh.push(s);
+      }
+    };
+    const want = (key: string): void => {
+      if (!seenKeys.has(key)) keys.add(key);
+    };
+
+    const bySystem = new Map<System, string[]>();
+    for (const r of refs) {
+      bySystem.set(r.system, [...(bySystem.get(r.system) ?? []), r.id]);
+      want(keyOf(r.system, r.id));
+    }
+    for (const [system, ids] of bySystem) {
+      for (const s of await this.snapshots.findByRecordIds({ system, recordIds: ids })) take(s);
+    }
+    for (const o of options.overrides ?? []) if (kindOf(o.object) === kind) want(keyOf(o.system, o.id));
+
+    const maxRounds = options.maxRounds ?? 6;
+    for (let round = 0; round < maxRounds; round += 1) {
+      // What the newly found records lead to: their keys, emails, links, and (persons) their deals.
+      const newOwn = fresh.filter((s) => objects.has(s.object));
+      for (const s of fresh) {
+        const record = snapshotToRecord(s);
+        if (objects.has(s.object)) {
+          for (const k of identityKeys(record, this.mapping)) want(k);
+          for (const e of s.emails) if (!seenEmails.has(e)) emails.add(e);
+        } else if (s.object === 'deals') {
+          for (const k of identityKeys(record, this.mapping)) want(k);
+          for (const c of metaOf(s).associations?.contacts ?? []) want(c);
+        } else if (s.object === 'Opportunity') {
+          for (const k of identityKeys(record, this.mapping)) want(k);
+        } else if (s.object === 'OpportunityContactRole') {
+          for (const f of ['OpportunityId', 'ContactId']) {
+            const id = record.fields[f];
+            if (typeof id === 'string' && id !== '') want(salesforceIdKey(id));
+          }
+        }
+      }
+      fresh = [];
+      const unified = await this.linksOf(newOwn, linkRows);
+      const newUnified = unified.filter((u) => !seenUnified.has(u));
+      for (const u of newUnified) seenUnified.add(u);
+      if (newUnified.length > 0) {
+        for (const row of await this.view.findLinksByUnifiedIds(newUnified)) {
+          linkRows.set(`${row.system}:${row.object}:${row.recordId}`, row);
+          want(keyOf(row.system, row.recordId));
+        }
+      }
+      if (keys.size === 0 && emails.size === 0) break;
+      const keyList = [...keys];
+      const emailList = [...emails];
+      for (const k of keyList) seenKeys.add(k);
+      for (const e of emailList) seenEmails.add(e);
+      keys = new Set();
+      emails = new Set();
+      for (const s of await this.snapshots.findByCrossReferences(keyList)) take(s);
+      for (const s of await this.snapshots.findByEmails(emailList)) if (objects.has(s.object)) take(s);
+      if (fresh.length === 0 && keys.size === 0) break;
+    }
+
+    const overrides = new Map<string, SourceRecord>();
+    for (const o of options.overrides ?? []) {
+      if (kindOf(o.object) === kind) overrides.set(`${o.system}:${o.object}:${o.id}`, o);
+    }
+    const records = [...own.values()]
+      .filter((s) => !overrides.has(snapshotKey(s)))
+      .map(snapshotToRecord)
+      .concat([...overrides.values()]);
+    await this.linksOf([...own.values()], linkRows);
+    const links = storedLinks([...linkRows.values()], kind);
+    await this.addDuplicates(links);
+
+    const closure: Closure = {
+      kind,
+      records,
+      links,
+      hubspotDeals: [],
+      opportunities: [],
+      contactRoles: [],
+      campaignMembers: [],
+      dealLinks: new Map(),
+    };
+    if (kind !== 'person') return closure;
+    const relatedList = [...related.values()];
+    for (const s of relatedList) {
+      if (s.object === 'deals') {
+        closure.hubspotDeals.push({
+          record: snapshotToRecord(s),
+          contacts: [...(metaOf(s).associations?.contacts ?? [])],
+        });
+      } else if (s.object === 'Opportunity') closure.opportunities.push(snapshotToRecord(s));
+      else if (s.object === 'OpportunityContactRole') closure.contactRoles.push(relatedOf(s));
+      else if (s.object === 'CampaignMember') closure.campaignMembers.push(relatedOf(s));
+    }
+    const dealRows = await this.dealLinkRows(closure);
+    for (const row of dealRows) {
+      closure.dealLinks.set(`${row.system}:${keyOf(row.system, row.recordId)}`, row.unifiedId);
+    }
+    return closure;
+  }
+
+  /** Unified ids of these records' stored links (rows collected into `into`). */
+  private async linksOf(
+    snapshots: readonly SourceSnapshot[],
+    into: Map<string, RecordLink>,
+  ): Promise<string[]> {
+    const groups = new Map<string, { system: System; object: string; ids: string[] }>();
+    for (const s of snapshots) {
+      const k = `${s.system}:${s.object}`;
+      const g = groups.get(k) ?? { system: s.system, object: s.object, ids: [] };
+      g.ids.push(s.recordId);
+      groups.set(k, g);
+    }
+    const unified = new Set<string>();
+    for (const g of groups.values()) {
+      for (const row of await this.view.findLinks({ system: g.system, object: g.object, recordIds: g.ids })) {
+        into.set(`${row.system}:${row.object}:${row.recordId}`, row);
+        unified.add(row.unifiedId);
+      }
+    }
+    return [...unified];
+  }
+
+  private async dealLinkRows(closure: Closure): Promise<RecordLink[]> {
+    const rows: RecordLink[] = [];
+    const hs = closure.hubspotDeals.map((d) => d.record.id);
+    const sf = closure.opportunities.map((o) => o.id);
+    rows.push(...(await this.view.findLinks({ system: 'hubspot', object: 'deals', recordIds: hs })));
+    rows.push(...(await this.view.findLinks({ system: 'salesforce', object: 'Opportunity', recordIds: sf })));
+    return rows.filter((r) => r.recordType === 'deal');
+  }
+
+  /** Duplicates found earlier stay with their entity (the domain keeps them out of sync). */
+  private async addDuplicates(links: StoredLink[]): Promise<void> {
+    if (links.length === 0) return;
+    const rows = await this.db
+      .selectFrom('duplicates')
+      .select(['unified_id', 'system', 'record_ids', 'survivor_record_id'])
+      .where(
+        anyOf(
+          'unified_id',
+          links.map((l) => l.unifiedId),
+        ),
+      )
+      .execute();
+    const byUnified = new Map(links.map((l) => [l.unifiedId, l]));
+    for (const r of rows) {
+      const link = r.unified_id === null ? undefined : byUnified.get(r.unified_id);
+      if (!link) continue;
+      const ids = (r.record_ids as string[]).filter((id) => id !== r.survivor_record_id);
+      link.duplicates = [...(link.duplicates ?? []), ...ids.map((id) => ({ system: r.system, id }))];
+    }
+  }
+}
+
+export type { ObjectName };

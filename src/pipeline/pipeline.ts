@@ -1,0 +1,900 @@
+// The sync pipeline: pull → reconcile → write-back, each callable without queues.
+
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { RateLimitedError, TransientError, type Classification } from '../connectors/classify.js';
+import {
+  CheckpointSchema,
+  type Checkpoint,
+  type DeletedRecord,
+  type FieldValue,
+  type WriteOp,
+  type WriteOutcome,
+} from '../connectors/connector.js';
+import type { HubSpotConnector } from '../connectors/hubspot/connector.js';
+import type { SalesforceConnector } from '../connectors/salesforce/connector.js';
+import { reconcileBatch, type BatchInput } from '../domain/batch.js';
+import type { TargetSchemaHints } from '../domain/field-sync.js';
+import { valueHash } from '../domain/hash.js';
+import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
+import type { LifecycleStage, Mapping, System } from '../domain/mapping/schema.js';
+import type { ObjectName, RawValue, SourceRecord } from '../domain/records.js';
+import type { StageState } from '../domain/reconcile.js';
+import type { RecordWrite } from '../domain/write-plan.js';
+import { anyOf } from '../store/batch-sql.js';
+import { CustomerView } from '../store/customer-view.js';
+import type { SourceSnapshot, StageName, WriteAuditEntry } from '../store/customer-view-types.js';
+import { CheckpointStore } from '../store/redis/checkpoints.js';
+import type { RedisKeys } from '../store/redis/keys.js';
+import { LastWrittenStore, type WrittenValue } from '../store/redis/last-written.js';
+import type { CustomerViewDatabase } from '../store/schema.js';
+import { SourceSnapshots } from '../store/source-snapshots.js';
+import { metrics as defaultMetrics, type TandemMetrics } from '../observability/metrics.js';
+import type { FailureDetail } from '../queues/failure.js';
+import { batchKey, splitWrites } from './batches.js';
+import { ClosureLoader, type Closure } from './closure.js';
+import type {
+  EntityKind,
+  PulledPage,
+  PullOptions,
+  ReconcileOptions,
+  ReconcileOutcome,
+  RecordFailure,
+  SourceRef,
+  SyncPipeline,
+  WriteBackOutcome,
+  WriteBatch,
+} from './contract.js';
+import { buildCampaignMemberships, buildDealFacts } from './facts.js';
+import { kindOf, objectsOfKind } from './fields.js';
+import { viewRows } from './persist.js';
+import { pullRelated, readDealAssociations, type RelatedObject } from './related.js';
+import { recordToSnapshot, relatedToSnapshot, snapshotToRecord, withWrittenValues } from './snapshots.js';
+
+export interface SyncPipelineDeps {
+  mapping: Mapping;
+  /** The version stamped on unified records and write batches (`mappingVersion(mapping, text)`). */
+  mappingVersion: string;
+  /** The mapping's YAML as applied (recorded in `mapping_versions` on first use). */
+  mappingText?: string;
+  hubspot: HubSpotConnector;
+  salesforce: SalesforceConnector;
+  db: Kysely<CustomerViewDatabase>;
+  redis: Redis;
+  keys: RedisKeys;
+  logger?: Logger;
+  metrics?: TandemMetrics;
+  now?: () => Date;
+  /** Target field lengths (`hintKey(system, object, field)` → max length) for truncation. */
+  targetHints?: TargetSchemaHints;
+  /** Released by `close()` (what `openSyncPipeline` opened). */
+  onClose?: () => Promise<void>;
+}
+
+/** The extra reconcile input preview uses: freshly read records in place of their snapshots. */
+export interface PipelineReconcileOptions extends ReconcileOptions {
+  overrides?: readonly SourceRecord[];
+}
+
+export interface SyncPipelineImpl extends SyncPipeline {
+  readonly view: CustomerView;
+  readonly snapshots: SourceSnapshots;
+  readonly lastWritten: LastWrittenStore;
+  readonly mapping: Mapping;
+  reconcile(
+    kind: EntityKind,
+    refs: readonly SourceRef[],
+    options?: PipelineReconcileOptions,
+  ): Promise<ReconcileOutcome>;
+}
+
+const SF_PERSON_ORDER: ObjectName[] = ['Lead', 'Contact'];
+
+function objectsFor(mapping: Mapping): SyncPipeline['objects'] {
+  const out: Array<{ system: System; object: ObjectName; kind: EntityKind }> = [];
+  for (const kind of ['company', 'person', 'deal'] as const) {
+    for (const object of objectsOfKind(kind, mapping)) {
+      out.push({ system: object === object.toLowerCase() ? 'hubspot' : 'salesforce', object, kind });
+    }
+  }
+  return out;
+}
+
+function parseWrittenKey(key: string): WrittenValue | undefined {
+  const first = key.indexOf(':');
+  const last = key.lastIndexOf(':');
+  if (first < 0 || last <= first) return undefined;
+  return {
+    system: key.slice(0, first),
+    recordId: key.slice(first + 1, last),
+    field: key.slice(last + 1),
+    hash: '',
+  };
+}
+
+function detail(
+  c: Classification,
+  write: RecordWrite,
+  at: Date,
+  recordId: string | undefined,
+): FailureDetail {
+  const field = c.kind === 'permanent' ? c.field : undefined;
+  return {
+    code: c.code,
+    reason: c.reason,
+    kind: c.kind,
+    system: write.system,
+    object: write.object,
+    ...(recordId !== undefined ? { recordId } : {}),
+    unifiedId: write.entityKey,
+    ...(field !== undefined ? { field } : {}),
+    failedAt: at.toISOString(),
+  };
+}
+
+function fieldsOfWrite(w: RecordWrite): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const f of w.fields) out[f.field] = f.value;
+  return out;
+}
+
+class Pipeline implements SyncPipelineImpl {
+  readonly objects: SyncPipeline['objects'];
+  readonly mappingVersion: string;
+  readonly mapping: Mapping;
+  readonly view: CustomerView;
+  readonly snapshots: SourceSnapshots;
+  readonly lastWritten: LastWrittenStore;
+  private readonly checkpoints: CheckpointStore<Checkpoint>;
+  private readonly loader: ClosureLoader;
+  private readonly metrics: TandemMetrics;
+  private readonly now: () => Date;
+  private versionRecorded = false;
+  private closed = false;
+
+  constructor(private readonly deps: SyncPipelineDeps) {
+    this.mapping = deps.mapping;
+    this.mappingVersion = deps.mappingVersion;
+    this.objects = objectsFor(deps.mapping);
+    this.view = new CustomerView(deps.db);
+    this.snapshots = new SourceSnapshots(deps.db);
+    this.lastWritten = new LastWrittenStore(deps.redis, deps.keys);
+    this.checkpoints = new CheckpointStore(deps.redis, deps.keys, CheckpointSchema);
+    this.loader = new ClosureLoader(deps.db, this.view, this.snapshots, deps.mapping);
+    this.metrics = deps.metrics ?? defaultMetrics;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  // ---- pull ------------------------------------------------------------------------------------------
+
+  async *pull(system: System, object: ObjectName, options: PullOptions): AsyncIterable<PulledPage> {
+    const kind = kindOf(object);
+    if (kind === undefined) throw new RangeError(`Tandem does not pull ${system} ${object}`);
+    const stored = options.mode === 'incremental' ? await this.checkpoints.get(system, object) : undefined;
+    const startedAt = this.now();
+    const runId = await this.view.startSyncRun({
+      system,
+      object,
+      kind:
+        options.mode === 'incremental' ? (stored === undefined ? 'initial' : 'incremental') : options.mode,
+      startedAt,
+    });
+    let pulled = 0;
+    try {
+      const pages =
+        system === 'hubspot'
+          ? this.deps.hubspot.pull(object as never, stored ?? null, this.pullOptions(options))
+          : this.deps.salesforce.pull(object as never, stored ?? null, this.pullOptions(options));
+      for await (const page of pages) {
+        const at = this.now();
+        let associations: Map<string, string[]> | undefined;
+        if (system === 'hubspot' && object === 'deals' && page.records.length > 0) {
+          associations = await readDealAssociations(
+            this.deps.hubspot,
+            page.records.map((r) => r.id),
+            'contacts',
+          );
+        }
+        const companies =
+          system === 'hubspot' && object === 'deals' && page.records.length > 0
+            ? await readDealAssociations(
+                this.deps.hubspot,
+                page.records.map((r) => r.id),
+                'companies',
+              )
+            : undefined;
+        const rows = page.records.map((r) =>
+          recordToSnapshot(
+            r,
+            this.mapping,
+            at,
+            associations === undefined
+              ? undefined
+              : { contacts: associations.get(r.id) ?? [], companies: companies?.get(r.id) ?? [] },
+          ),
+        );
+        await this.snapshots.upsert(rows);
+        const deleted = await this.markDeleted(system, page.deleted, at);
+        await this.checkpoints.save(system, object, page.checkpoint);
+        pulled += page.records.length;
+        if (page.records.length > 0) {
+          this.metrics.recordsSynced.inc({ system, object, direction: 'pulled' }, page.records.length);
+        }
+        yield {
+          system,
+          object,
+          kind,
+          refs: page.records.map((r) => ({ system, object, id: r.id })),
+          deleted,
+          checkpoint: page.checkpoint,
+        };
+        // Persons whose deals changed: their stage and attribution depend on them.
+        if (associations !== undefined) {
+          const contacts = [...new Set([...associations.values()].flat())].sort();
+          if (contacts.length > 0) yield this.personPage('hubspot', 'contacts', contacts, page.checkpoint);
+        }
+        if (system === 'salesforce' && object === 'Opportunity' && page.records.length > 0) {
+          const contacts = await this.contactsOfOpportunities(page.records.map((r) => r.id));
+          if (contacts.length > 0) yield this.personPage('salesforce', 'Contact', contacts, page.checkpoint);
+        }
+      }
+      if (system === 'salesforce') {
+        const related = this.relatedFor(object);
+        if (related !== undefined) yield* this.pullRelatedObject(related, options);
+      }
+      await this.view.finishSyncRun(runId, {
+        status: 'succeeded',
+        finishedAt: this.now(),
+        recordsPulled: pulled,
+        recordsWritten: 0,
+        recordsFailed: 0,
+      });
+    } catch (error) {
+      await this.view
+        .finishSyncRun(runId, {
+          status: 'failed',
+          finishedAt: this.now(),
+          recordsPulled: pulled,
+          recordsWritten: 0,
+          recordsFailed: 0,
+          error: error instanceof Error ? error.message : String(error),
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private pullOptions(options: PullOptions): { pageSize?: number; signal?: AbortSignal } {
+    return {
+      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    };
+  }
+
+  private personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
+    return {
+      system,
+      object,
+      kind: 'person',
+      refs: ids.map((id) => ({ system, object, id })),
+      deleted: [],
+      checkpoint,
+    };
+  }
+
+  /** OpportunityContactRoles ride on the Opportunity pull; CampaignMembers on the first person object's. */
+  private relatedFor(object: ObjectName): RelatedObject | undefined {
+    if (object === 'Opportunity') return 'OpportunityContactRole';
+    const first = SF_PERSON_ORDER.find((o) =>
+      this.mapping.objects.person.salesforce.objects.includes(o as never),
+    );
+    if (object === first && this.mapping.attribution.touchpoints.salesforce_campaign_members)
+      return 'CampaignMember';
+    return undefined;
+  }
+
+  private async *pullRelatedObject(object: RelatedObject, options: PullOptions): AsyncIterable<PulledPage> {
+    const stored =
+      options.mode === 'incremental' ? await this.checkpoints.get('salesforce', object) : undefined;
+    const since = stored?.phase === 'incremental' ? stored.since : undefined;
+    for await (const page of pullRelated(this.deps.salesforce, object, since)) {
+      const at = this.now();
+      await this.snapshots.upsert(page.rows.map((r) => relatedToSnapshot(r, at)));
+      const checkpoint: Checkpoint = {
+        system: 'salesforce',
+        object,
+        phase: 'incremental',
+        since: page.since ?? '1970-01-01T00:00:00.000Z',
+        lastId: null,
+      };
+      await this.checkpoints.save('salesforce', object, checkpoint);
+      const leads = new Set<string>();
+      const contacts = new Set<string>();
+      for (const r of page.rows) {
+        const lead = r.fields['LeadId'];
+        const contact = r.fields['ContactId'];
+        if (typeof lead === 'string' && lead !== '') leads.add(lead);
+        else if (typeof contact === 'string' && contact !== '') contacts.add(contact);
+      }
+      if (leads.size > 0) yield this.personPage('salesforce', 'Lead', [...leads].sort(), checkpoint);
+      if (contacts.size > 0) yield this.personPage('salesforce', 'Contact', [...contacts].sort(), checkpoint);
+    }
+  }
+
+  private async contactsOfOpportunities(ids: readonly string[]): Promise<string[]> {
+    const keys = ids.map((id) => id.slice(0, 15));
+    const rows = await this.snapshots.findByCrossReferences(keys);
+    const contacts = new Set<string>();
+    for (const r of rows) {
+      if (r.object !== 'OpportunityContactRole' || r.deleted) continue;
+      const c = r.properties['ContactId'];
+      if (typeof c === 'string' && c !== '') contacts.add(c);
+    }
+    return [...contacts].sort();
+  }
+
+  private async markDeleted(
+    system: System,
+    deleted: readonly DeletedRecord[],
+    at: Date,
+  ): Promise<SourceRef[]> {
+    if (deleted.length === 0) return [];
+    const found = await this.snapshots.findByRecordIds({ system, recordIds: deleted.map((d) => d.id) });
+    await this.snapshots.upsert(found.map((s) => ({ ...s, deleted: true, pulledAt: at })));
+    await this.lastWritten.deleteRecords(
+      system,
+      deleted.map((d) => d.id),
+    );
+    return deleted.map((d) => ({ system, object: d.object as ObjectName, id: d.id }));
+  }
+
+  // ---- reconcile -------------------------------------------------------------------------------------
+
+  async reconcile(
+    kind: EntityKind,
+    refs: readonly SourceRef[],
+    options: PipelineReconcileOptions = {},
+  ): Promise<ReconcileOutcome> {
+    const dryRun = options.dryRun === true;
+    const now = this.now();
+    const closure = await this.loader.load(kind, refs, {
+      ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
+    });
+    const lastWritten = await this.loadLastWritten(closure.records);
+    const previous = kind === 'person' ? await this.loadStages(closure) : new Map<string, StageState>();
+    const set = {
+      hubspot: closure.records.filter((r) => r.system === 'hubspot'),
+      salesforce: closure.records.filter((r) => r.system === 'salesforce'),
+    };
+    const input: BatchInput =
+      kind === 'person'
+        ? {
+            persons: set,
+            links: { person: closure.links },
+            dealFacts: buildDealFacts(closure, this.mapping),
+            campaignMemberships: buildCampaignMemberships(closure.campaignMembers),
+            previousStages: previous,
+          }
+        : kind === 'company'
+          ? { companies: set, links: { company: closure.links } }
+          : { deals: set, links: { deal: closure.links } };
+    const result = reconcileBatch(input, this.mapping, {
+      now: now.toISOString(),
+      lastWritten,
+      ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
+    });
+    const failures = this.problemsToFailures(kind, result.problems, closure, now);
+    const writes = splitWrites(result.plan.writes, this.mappingVersion);
+    if (!dryRun) {
+      await this.recordVersion();
+      const stages = new Map<string, StageName | null>();
+      for (const [k, v] of previous) stages.set(k, v.stage);
+      const rows = viewRows(kind, result, this.mappingVersion, now, stages);
+      await this.view.upsertLinks(rows.links, now);
+      await this.view.recordDuplicates(rows.duplicates);
+      if (rows.persons.length > 0) await this.view.upsertPersons(rows.persons);
+      if (rows.companies.length > 0) await this.view.upsertCompanies(rows.companies);
+      if (rows.deals.length > 0) await this.view.upsertDeals(rows.deals);
+      if (rows.unifiedIds.length > 0) await this.view.replaceFieldValues(rows.unifiedIds, rows.fieldValues);
+      await this.view.appendStageEntries(rows.stageEntries);
+      if (rows.personIds.length > 0) await this.view.replaceTouchpoints(rows.personIds, rows.touchpoints);
+      if (rows.dealIds.length > 0) await this.view.replaceCredits(rows.dealIds, rows.credits);
+      const synced: WrittenValue[] = [];
+      for (const [key, hash] of result.synced) {
+        const parsed = parseWrittenKey(key);
+        if (parsed !== undefined) synced.push({ ...parsed, hash });
+      }
+      await this.lastWritten.setMany(synced);
+    }
+    for (const f of failures) this.metrics.failures.inc({ code: f.detail.code, kind: f.detail.kind });
+    return {
+      entities: result.persons.length + result.companies.length + result.deals.length,
+      writes,
+      failures,
+      dryRun,
+    };
+  }
+
+  private problemsToFailures(
+    kind: EntityKind,
+    problems: ReturnType<typeof reconcileBatch>['problems'],
+    closure: Closure,
+    now: Date,
+  ): RecordFailure[] {
+    const byRecord = new Map<string, RecordFailure>();
+    for (const p of problems) {
+      const record =
+        p.recordId === undefined
+          ? undefined
+          : closure.records.find(
+              (r) => r.id === p.recordId && (p.system === undefined || r.system === p.system),
+            );
+      const key = `${p.system ?? ''}:${p.recordId ?? p.message}`;
+      if (byRecord.has(key)) continue;
+      const value = p.value === undefined ? '' : ` (value ${JSON.stringify(p.value)})`;
+      const known =
+        p.knownValues !== undefined && p.knownValues.length > 0
+          ? `; known values: ${p.knownValues.join(', ')}`
+          : '';
+      const failure: RecordFailure = {
+        detail: {
+          code: `TANDEM_${p.code.toUpperCase()}`,
+          reason: `${p.message}${p.message.includes(String(p.value)) ? '' : value}${known}`,
+          kind: 'permanent',
+          ...(p.system !== undefined ? { system: p.system } : {}),
+          ...(p.object !== undefined ? { object: p.object } : {}),
+          ...(p.recordId !== undefined ? { recordId: p.recordId } : {}),
+          ...(p.field !== undefined ? { field: p.field } : {}),
+          failedAt: now.toISOString(),
+        },
+        kind,
+        ...(record !== undefined
+          ? { refs: [{ system: record.system, object: record.object, id: record.id }] }
+          : {}),
+      };
+      byRecord.set(key, failure);
+    }
+    return [...byRecord.values()];
+  }
+
+  private async loadLastWritten(records: readonly SourceRecord[]): Promise<Map<string, string>> {
+    const fields = records.flatMap((r) =>
+      Object.keys(r.fields).map((field) => ({ system: r.system, recordId: r.id, field })),
+    );
+    const hashes = await this.lastWritten.getMany(fields);
+    const out = new Map<string, string>();
+    fields.forEach((f, i) => {
+      const h = hashes[i];
+      if (h !== undefined) out.set(`${f.system}:${f.recordId}:${f.field}`, h);
+    });
+    return out;
+  }
+
+  private async loadStages(closure: Closure): Promise<Map<string, StageState>> {
+    const ids = closure.links.map((l) => l.unifiedId);
+    const out = new Map<string, StageState>();
+    if (ids.length === 0) return out;
+    const [persons, history] = await Promise.all([
+      this.deps.db.selectFrom('persons').select(['id', 'lifecycle_stage']).where(anyOf('id', ids)).execute(),
+      this.deps.db
+        .selectFrom('stage_history')
+        .selectAll()
+        .where(anyOf('person_id', ids))
+        .orderBy('person_id')
+        .orderBy('entered_at')
+        .orderBy('recorded_at')
+        .execute(),
+    ]);
+    const entries = new Map<string, DomainStageEntry[]>();
+    for (const h of history) {
+      const list = entries.get(h.person_id) ?? [];
+      list.push({
+        stage: h.stage as LifecycleStage,
+        enteredAt: h.entered_at.toISOString(),
+        reason: h.reason ?? '',
+        rule: h.rule ?? '',
+      });
+      entries.set(h.person_id, list);
+    }
+    for (const p of persons) {
+      out.set(p.id, {
+        stage: (p.lifecycle_stage as LifecycleStage | null) ?? null,
+        history: entries.get(p.id) ?? [],
+      });
+    }
+    return out;
+  }
+
+  private async recordVersion(): Promise<void> {
+    if (this.versionRecorded || this.deps.mappingText === undefined) return;
+    await this.view.recordMappingVersion({
+      version: this.mappingVersion,
+      contentHash: valueHash(this.deps.mappingText),
+      mappingText: this.deps.mappingText,
+      appliedAt: this.now(),
+    });
+    this.versionRecorded = true;
+  }
+
+  // ---- write-back ------------------------------------------------------------------------------------
+
+  async writeBack(batch: WriteBatch, options: { jobId: string }): Promise<WriteBackOutcome> {
+    const at = this.now();
+    const writes = await this.resolveCreates(batch.writes);
+    const failed: RecordFailure[] = [];
+    const audit: WriteAuditEntry[] = [];
+    const deferred: RecordWrite[] = [];
+    const transient: Array<{ write: RecordWrite; c: Classification }> = [];
+    let waitMs = 0;
+    const succeeded: Array<{ write: RecordWrite; recordId: string; created: boolean }> = [];
+
+    const fail = (write: RecordWrite, c: Classification, recordId?: string): void => {
+      if (c.kind === 'rate_limited') {
+        deferred.push(write);
+        waitMs = Math.max(waitMs, c.waitMs);
+        return;
+      }
+      if (c.kind === 'transient') {
+        transient.push({ write, c });
+        return;
+      }
+      failed.push({ detail: detail(c, write, at, recordId ?? write.recordId), write });
+      audit.push({
+        jobId: options.jobId,
+        system: write.system,
+        object: write.object,
+        recordId: recordId ?? write.recordId ?? null,
+        unifiedId: write.entityKey,
+        field: c.field ?? null,
+        outcome: 'failed',
+        errorCode: c.code,
+        errorMessage: c.reason,
+        reason: write.action === 'create' ? `create ${write.object}` : null,
+        at,
+      });
+    };
+
+    let outcomes: WriteOutcome[];
+    let pending = writes;
+    try {
+      // HubSpot lifecyclestage moving back: clear, then set (two ordered requests).
+      const clearing = pending.filter(
+        (w) => w.action === 'update' && w.fields.some((f) => f.clearFirst === true),
+      );
+      if (clearing.length > 0) {
+        const clearOps: WriteOp[] = clearing.map((w, i) => ({
+          kind: 'update',
+          ref: String(i),
+          recordId: w.recordId ?? '',
+          fields: Object.fromEntries(
+            w.fields.filter((f) => f.clearFirst === true).map((f) => [f.field, null]),
+          ),
+        }));
+        const clearOutcomes = await this.write(batch.system, batch.object, clearOps);
+        const bad = new Set<RecordWrite>();
+        clearOutcomes.forEach((o, i) => {
+          const w = clearing[i];
+          if (w !== undefined && !o.ok) {
+            fail(w, o.classification);
+            bad.add(w);
+          }
+        });
+        pending = pending.filter((w) => !bad.has(w));
+      }
+      const ops = pending.map((w, i) => this.toOp(w, i));
+      outcomes = await this.write(batch.system, batch.object, ops);
+    } catch (error) {
+      if (error instanceof RateLimitedError && succeeded.length === 0) {
+        const c = error.classification;
+        const rest = { ...batch, writes: pending };
+        return {
+          written: 0,
+          created: 0,
+          failed,
+          deferred: {
+            waitMs: c.kind === 'rate_limited' ? c.waitMs : 60_000,
+            batch: { ...rest, key: batchKey(rest) },
+          },
+        };
+      }
+      throw error;
+    }
+    outcomes.forEach((o, i) => {
+      const w = pending[i];
+      if (w === undefined) return;
+      if (o.ok)
+        succeeded.push({ write: w, recordId: o.recordId, created: w.action === 'create' && o.created });
+      else fail(w, o.classification);
+    });
+
+    // The counterparts of created records learn the new ids; the links remember them.
+    const linkFailures = await this.linkBack(succeeded, options.jobId, at, audit);
+    failed.push(...linkFailures);
+
+    await this.recordSuccess(succeeded, options.jobId, at, audit);
+    const forget = [...failed, ...transient.map((t) => ({ write: t.write }))]
+      .map((f) => f.write)
+      .filter((w): w is RecordWrite => w !== undefined && w.recordId !== undefined)
+      .flatMap((w) =>
+        w.fields.map((f) => ({ system: w.system, recordId: w.recordId ?? '', field: f.field })),
+      );
+    await this.lastWritten.deleteFields(forget);
+    await this.view.appendWriteAudit(audit);
+    const written = succeeded.length;
+    if (written > 0)
+      this.metrics.recordsSynced.inc(
+        { system: batch.system, object: batch.object, direction: 'written' },
+        written,
+      );
+    for (const f of failed) this.metrics.failures.inc({ code: f.detail.code, kind: f.detail.kind });
+    if (transient.length > 0) {
+      const first = transient[0] as { write: RecordWrite; c: Classification };
+      throw new TransientError({
+        code: first.c.code,
+        reason: `${transient.length} of ${batch.writes.length} writes to ${batch.system} ${batch.object} failed for a passing reason (${first.c.reason}); the batch is safe to retry`,
+      });
+    }
+    const outcome: WriteBackOutcome = {
+      written,
+      created: succeeded.filter((s) => s.created || s.write.action === 'create').length,
+      failed,
+    };
+    if (deferred.length > 0) {
+      const rest = { ...batch, writes: deferred };
+      outcome.deferred = { waitMs, batch: { ...rest, key: batchKey(rest) } };
+    }
+    return outcome;
+  }
+
+  private write(system: System, object: ObjectName, ops: readonly WriteOp[]): Promise<WriteOutcome[]> {
+    if (ops.length === 0) return Promise.resolve([]);
+    return system === 'hubspot'
+      ? this.deps.hubspot.write(object as never, ops)
+      : this.deps.salesforce.write(object as never, ops);
+  }
+
+  private toOp(w: RecordWrite, i: number): WriteOp {
+    const fields = fieldsOfWrite(w);
+    if (w.action === 'update') return { kind: 'update', ref: String(i), recordId: w.recordId ?? '', fields };
+    const email = fields['email'];
+    if (w.system === 'hubspot' && w.object === 'contacts' && typeof email === 'string' && email !== '') {
+      return { kind: 'upsert', ref: String(i), idProperty: 'email', idValue: email, fields };
+    }
+    return { kind: 'create', ref: String(i), fields };
+  }
+
+  /** A create whose entity already has a record in the target (an earlier batch created it) becomes an update. */
+  private async resolveCreates(writes: readonly RecordWrite[]): Promise<RecordWrite[]> {
+    const creates = writes.filter((w) => w.action === 'create' && w.counterpart !== undefined);
+    if (creates.length === 0) return [...writes];
+    const groups = new Map<string, { system: System; object: string; ids: string[] }>();
+    for (const w of creates) {
+      const c = w.counterpart as NonNullable<RecordWrite['counterpart']>;
+      const k = `${c.system}:${c.object}`;
+      const g = groups.get(k) ?? { system: c.system, object: c.object, ids: [] };
+      g.ids.push(c.id);
+      groups.set(k, g);
+    }
+    const unifiedOf = new Map<string, string>();
+    for (const g of groups.values()) {
+      for (const l of await this.view.findLinks({ system: g.system, object: g.object, recordIds: g.ids })) {
+        unifiedOf.set(`${l.system}:${l.recordId}`, l.unifiedId);
+      }
+    }
+    const rows = await this.view.findLinksByUnifiedIds([
+      ...new Set([...unifiedOf.values(), ...creates.map((w) => w.entityKey)]),
+    ]);
+    return writes.map((w) => {
+      if (w.action !== 'create' || w.counterpart === undefined) return w;
+      const unified = unifiedOf.get(`${w.counterpart.system}:${w.counterpart.id}`) ?? w.entityKey;
+      const target = rows.find(
+        (r) =>
+          r.unifiedId === unified &&
+          r.system === w.system &&
+          (r.object === w.object ||
+            (w.system === 'salesforce' &&
+              kindOf(r.object as ObjectName) === 'person' &&
+              kindOf(w.object) === 'person')),
+      );
+      if (target === undefined) return w;
+      const { counterpart: _c, linkBack: _l, ...rest } = w;
+      return { ...rest, action: 'update', object: target.object as ObjectName, recordId: target.recordId };
+    });
+  }
+
+  private async linkBack(
+    created: ReadonlyArray<{ write: RecordWrite; recordId: string; created: boolean }>,
+    jobId: string,
+    at: Date,
+    audit: WriteAuditEntry[],
+  ): Promise<RecordFailure[]> {
+    const failures: RecordFailure[] = [];
+    const links = created
+      .filter((c) => c.write.action === 'create' && c.write.counterpart !== undefined)
+      .flatMap((c) => {
+        const cp = c.write.counterpart as NonNullable<RecordWrite['counterpart']>;
+        return [
+          {
+            system: c.write.system,
+            object: c.write.object,
+            recordId: c.recordId,
+            unifiedId: c.write.entityKey,
+            recordType: kindOf(c.write.object) ?? 'person',
+            linkedBy: 'created' as const,
+          },
+          {
+            system: cp.system,
+            object: cp.object,
+            recordId: cp.id,
+            unifiedId: c.write.entityKey,
+            recordType: kindOf(cp.object) ?? 'person',
+            linkedBy: 'created' as const,
+          },
+        ];
+      });
+    await this.view.upsertLinks(links, at);
+    const backs = created
+      .filter(
+        (c) =>
+          c.write.action === 'create' && c.write.counterpart !== undefined && c.write.linkBack !== undefined,
+      )
+      .map((c): RecordWrite => {
+        const cp = c.write.counterpart as NonNullable<RecordWrite['counterpart']>;
+        const field = (c.write.linkBack as { field: string }).field;
+        return {
+          action: 'update',
+          system: cp.system,
+          object: cp.object,
+          recordId: cp.id,
+          entityKey: c.write.entityKey,
+          fields: [
+            {
+              field,
+              value: c.recordId,
+              hash: valueHash(c.recordId),
+              reason: `link back: id of the ${c.write.system} ${c.write.object} Tandem created`,
+            },
+          ],
+        };
+      });
+    const byTarget = new Map<string, RecordWrite[]>();
+    for (const b of backs) {
+      const k = `${b.system}\n${b.object}`;
+      byTarget.set(k, [...(byTarget.get(k) ?? []), b]);
+    }
+    for (const list of byTarget.values()) {
+      const first = list[0] as RecordWrite;
+      const outcomes = await this.write(
+        first.system,
+        first.object,
+        list.map((w, i) => this.toOp(w, i)),
+      );
+      const ok: Array<{ write: RecordWrite; recordId: string; created: boolean }> = [];
+      outcomes.forEach((o, i) => {
+        const w = list[i];
+        if (w === undefined) return;
+        if (o.ok) ok.push({ write: w, recordId: o.recordId, created: false });
+        else {
+          failures.push({ detail: detail(o.classification, w, at, w.recordId), write: w });
+          audit.push({
+            jobId,
+            system: w.system,
+            object: w.object,
+            recordId: w.recordId ?? null,
+            unifiedId: w.entityKey,
+            field: w.fields[0]?.field ?? null,
+            after: w.fields[0]?.value ?? null,
+            outcome: 'failed',
+            errorCode: o.classification.code,
+            errorMessage: o.classification.reason,
+            at,
+          });
+        }
+      });
+      await this.recordSuccess(ok, jobId, at, audit);
+    }
+    return failures;
+  }
+
+  /** Last-written hashes, snapshots with the written values, and the audit of each written field. */
+  private async recordSuccess(
+    done: ReadonlyArray<{ write: RecordWrite; recordId: string; created: boolean }>,
+    jobId: string,
+    at: Date,
+    audit: WriteAuditEntry[],
+  ): Promise<void> {
+    if (done.length === 0) return;
+    const hashes: WrittenValue[] = [];
+    for (const d of done) {
+      for (const f of d.write.fields) {
+        hashes.push({ system: d.write.system, recordId: d.recordId, field: f.field, hash: f.hash });
+        audit.push({
+          jobId,
+          system: d.write.system,
+          object: d.write.object,
+          recordId: d.recordId,
+          unifiedId: d.write.entityKey,
+          field: f.field,
+          before: f.previous ?? null,
+          after: f.value,
+          rule: f.provenance?.rule ?? (f.unifiedField === undefined ? 'computed' : null),
+          reason: f.reason,
+          outcome: 'written',
+          at,
+        });
+      }
+    }
+    await this.lastWritten.setMany(hashes);
+    const bySystem = new Map<System, typeof done>();
+    for (const d of done) bySystem.set(d.write.system, [...(bySystem.get(d.write.system) ?? []), d]);
+    const rows: SourceSnapshot[] = [];
+    for (const [system, list] of bySystem) {
+      const existing = await this.snapshots.findByRecordIds({
+        system,
+        recordIds: list.map((d) => d.recordId),
+      });
+      const byId = new Map(existing.map((s) => [`${s.object}:${s.recordId}`, s]));
+      for (const d of list) {
+        const written: Record<string, RawValue> = {};
+        for (const f of d.write.fields) written[f.field] = f.value;
+        const snapshot = byId.get(`${d.write.object}:${d.recordId}`);
+        if (snapshot !== undefined) rows.push(withWrittenValues(snapshot, written, this.mapping, at));
+        else {
+          const record: SourceRecord = {
+            system,
+            object: d.write.object,
+            id: d.recordId,
+            fields: written,
+            createdAt: at.toISOString(),
+            modifiedAt: at.toISOString(),
+          };
+          rows.push(recordToSnapshot(record, this.mapping, at));
+        }
+      }
+    }
+    await this.snapshots.upsert(rows);
+  }
+
+  // ---- back-fill ---------------------------------------------------------------------------------------
+
+  async refsForMappingBackfill(
+    kind: EntityKind,
+    options: { after?: string; limit: number },
+  ): Promise<SourceRef[]> {
+    const ids = await this.view.recordsByMappingVersion({
+      recordType: kind,
+      currentVersion: this.mappingVersion,
+      ...(options.after !== undefined ? { afterId: options.after } : {}),
+      limit: options.limit,
+    });
+    if (ids.length === 0) return [];
+    const links = await this.view.findLinksByUnifiedIds(ids);
+    return links
+      .filter((l) => l.recordType === kind)
+      .map((l) => ({ system: l.system, object: l.object as ObjectName, id: l.recordId }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.deps.onClose?.();
+  }
+}
+
+/**
+ * The pipeline over ready-made dependencies (connectors, database, Redis); `openSyncPipeline` builds them
+ * from the configuration.
+ *
+ * @example
+ * const pipeline = createSyncPipeline({ mapping, mappingVersion, hubspot, salesforce, db, redis, keys });
+ * for await (const page of pipeline.pull('hubspot', 'contacts', { mode: 'incremental' })) {
+ *   const { writes } = await pipeline.reconcile(page.kind, page.refs);
+ *   for (const batch of writes) await pipeline.writeBack(batch, { jobId: batch.key });
+ * }
+ */
+export function createSyncPipeline(deps: SyncPipelineDeps): SyncPipelineImpl {
+  return new Pipeline(deps);
+}
+
+export { snapshotToRecord };
