@@ -194,13 +194,14 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     mapping.objects.person.identity,
     identityFields(mapping, 'person'),
   );
-  const dealIndex = indexByPerson(input.dealFacts ?? [], (d) => [
-    ...(d.contactIds.hubspot ?? []).map((id) => `hubspot:${id}`),
-    ...(d.contactIds.salesforce ?? []).map((id) => `salesforce:${salesforceIdKey(id)}`),
-  ]);
-  const membershipIndex = indexByPerson(input.campaignMemberships ?? [], (m) => [
-    `salesforce:${salesforceIdKey(m.personId)}`,
-  ]);
+  const dealIndex = indexByPerson(input.dealFacts ?? [], (d) => ({
+    hubspot: d.contactIds.hubspot ?? NONE,
+    salesforce: d.contactIds.salesforce ?? NONE,
+  }));
+  const membershipIndex = indexByPerson(input.campaignMemberships ?? [], (m) => ({
+    hubspot: NONE,
+    salesforce: [m.personId],
+  }));
   const compiled = compileMapping(mapping);
   const skipped: SkippedGroup[] = [];
   const scopeOf =
@@ -209,15 +210,15 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
       scope && (scope.hubspot || scope.salesforce) ? inScope(g, scope, fields, compiled) : undefined;
   const persons = runAll(
     personIdentity.groups,
-    (g) =>
-      reconcilePerson(g, mapping, {
+    (g) => {
+      const previousStage = input.previousStages?.get(g.key);
+      return reconcilePerson(g, mapping, {
         ...context,
-        ...(input.previousStages?.get(g.key)
-          ? { previousStage: input.previousStages.get(g.key) as StageState }
-          : {}),
+        ...(previousStage ? { previousStage } : {}),
         deals: dealIndex.find(g),
         campaignMemberships: membershipIndex.find(g),
-      }),
+      });
+    },
     problems,
     scopeOf(mapping.objects.person.scope, compiled.person),
     skipped,
@@ -283,32 +284,55 @@ function mergeMaps(maps: ReadonlyArray<ReadonlyMap<string, string>>): Map<string
   return out;
 }
 
-/** The keys (`system:id`) of every record of a person group. */
-function personKeys(g: IdentityGroup): string[] {
-  const keys = g.hubspot ? [`hubspot:${g.hubspot.id}`] : [];
-  for (const r of [g.salesforce, ...g.convertedLeads])
-    if (r) keys.push(`salesforce:${salesforceIdKey(r.id)}`);
-  return keys;
+/** Person record ids per system (Salesforce ids by their 15-character key). */
+interface PersonIds {
+  hubspot: readonly string[];
+  salesforce: readonly string[];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Calls `visit` with each record id of a person group: HubSpot first, then Salesforce and converted Leads. */
+function forEachPersonId(
+  g: IdentityGroup,
+  visit: (system: 'hubspot' | 'salesforce', id: string) => void,
+): void {
+  if (g.hubspot) visit('hubspot', g.hubspot.id);
+  if (g.salesforce) visit('salesforce', salesforceIdKey(g.salesforce.id));
+  for (const r of g.convertedLeads) visit('salesforce', salesforceIdKey(r.id));
 }
 
 /** Items indexed by the person records they name, so each group finds its own without a scan. */
 function indexByPerson<T>(
   items: readonly T[],
-  keysOf: (item: T) => string[],
-): { find(g: IdentityGroup): T[] } {
-  const index = new Map<string, T[]>();
+  idsOf: (item: T) => PersonIds,
+): { find(g: IdentityGroup): readonly T[] } {
+  const index = { hubspot: new Map<string, T[]>(), salesforce: new Map<string, T[]>() };
+  const add = (map: Map<string, T[]>, k: string, item: T): void => {
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  };
   for (const item of items) {
-    for (const k of keysOf(item)) {
-      const list = index.get(k);
-      if (list) list.push(item);
-      else index.set(k, [item]);
-    }
+    const ids = idsOf(item);
+    for (const id of ids.hubspot) add(index.hubspot, id, item);
+    for (const id of ids.salesforce) add(index.salesforce, salesforceIdKey(id), item);
   }
   return {
     find(g) {
-      const found = new Set<T>();
-      for (const k of personKeys(g)) for (const item of index.get(k) ?? []) found.add(item);
-      return [...found];
+      // Usually one record names the items: hand out its list; several → in order, each item once.
+      let first: readonly T[] | undefined;
+      let found: Set<T> | undefined;
+      forEachPersonId(g, (system, id) => {
+        const list = index[system].get(id);
+        if (list === undefined) return;
+        if (first === undefined) first = list;
+        else {
+          found ??= new Set(first);
+          for (const item of list) found.add(item);
+        }
+      });
+      return found ? [...found] : (first ?? NONE);
     },
   };
 }
@@ -320,16 +344,22 @@ export function attributeDeals(
   mapping: Mapping,
 ): DealAttribution[] {
   const out: DealAttribution[] = [];
-  const byRecord = new Map<string, GroupOutcome<UnifiedPerson>>();
-  for (const p of persons) for (const k of personKeys(p.group)) byRecord.set(k, p);
+  const byRecord = {
+    hubspot: new Map<string, GroupOutcome<UnifiedPerson>>(),
+    salesforce: new Map<string, GroupOutcome<UnifiedPerson>>(),
+  };
+  for (const p of persons) forEachPersonId(p.group, (system, id) => byRecord[system].set(id, p));
   for (const deal of deals) {
-    const keys = [
-      ...(deal.contactIds.hubspot ?? []).map((id) => `hubspot:${id}`),
-      ...(deal.contactIds.salesforce ?? []).map((id) => `salesforce:${salesforceIdKey(id)}`),
-    ];
-    const people = [...new Set(keys.map((k) => byRecord.get(k)).filter((p) => p !== undefined))].sort(
-      (a, b) => (a.unified.key < b.unified.key ? -1 : 1),
-    );
+    const found = new Set<GroupOutcome<UnifiedPerson>>();
+    for (const id of deal.contactIds.hubspot ?? []) {
+      const p = byRecord.hubspot.get(id);
+      if (p) found.add(p);
+    }
+    for (const id of deal.contactIds.salesforce ?? []) {
+      const p = byRecord.salesforce.get(salesforceIdKey(id));
+      if (p) found.add(p);
+    }
+    const people = [...found].sort((a, b) => (a.unified.key < b.unified.key ? -1 : 1));
     const touches = new Map<string, Touchpoint>();
     for (const p of people) for (const t of p.unified.touchpoints) touches.set(t.id, t);
     // The lead-creation moment (W-shaped): the Salesforce Lead's creation, else the first record's.

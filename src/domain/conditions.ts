@@ -25,15 +25,6 @@ function asNumber(value: UnifiedValue | undefined | string | number): number | u
   return undefined;
 }
 
-function valuesEqual(value: UnifiedValue | undefined, expected: string | number | boolean): boolean {
-  if (isBlank(value)) return false;
-  if (typeof expected === 'boolean' || typeof value === 'boolean') return String(value) === String(expected);
-  const a = asNumber(value);
-  const b = asNumber(expected);
-  if (a !== undefined && b !== undefined) return a === b;
-  return String(value).trim().toLowerCase() === String(expected).trim().toLowerCase();
-}
-
 /** Numbers compare as numbers; otherwise both as instants when both parse, else as text. */
 function order(value: UnifiedValue | undefined, bound: number | string): number | undefined {
   if (isBlank(value) || typeof value === 'boolean') return undefined;
@@ -61,13 +52,72 @@ function compareNumber(value: number | undefined, cmp: NumberComparison): boolea
   return true;
 }
 
-function evaluateField(c: FieldCondition, facts: ConditionFacts, compiled: CompiledMapping): boolean {
-  const value = facts.fields[c.field];
-  if (c.is_blank !== undefined && isBlank(value) !== c.is_blank) return false;
-  if (c.eq !== undefined && !valuesEqual(value, c.eq)) return false;
-  if (c.neq !== undefined && valuesEqual(value, c.neq)) return false;
-  if (c.in !== undefined && !c.in.some((e) => valuesEqual(value, e))) return false;
-  if (c.not_in !== undefined && c.not_in.some((e) => valuesEqual(value, e))) return false;
+type Evaluator = (facts: ConditionFacts) => boolean;
+type FieldTest = (value: UnifiedValue | undefined, facts: ConditionFacts) => boolean;
+
+/** An expected value of `eq`/`in`, read once: its number (if any) and folded text. */
+interface Expected {
+  bool: boolean;
+  text: string;
+  folded: string;
+  number: number | undefined;
+}
+
+const expected = (e: string | number | boolean): Expected => ({
+  bool: typeof e === 'boolean',
+  text: String(e),
+  folded: String(e).trim().toLowerCase(),
+  number: asNumber(typeof e === 'boolean' ? undefined : e),
+});
+
+/** `valuesEqual(value, e)` for any of `options`, reading the value once. */
+function equalsAny(value: UnifiedValue | undefined, options: readonly Expected[]): boolean {
+  if (isBlank(value)) return false;
+  const text = String(value);
+  const isBool = typeof value === 'boolean';
+  let number: number | undefined | null = null;
+  let folded: string | undefined;
+  for (const e of options) {
+    if (e.bool || isBool) {
+      if (text === e.text) return true;
+      continue;
+    }
+    if (e.number !== undefined) {
+      if (number === null) number = asNumber(value);
+      if (number !== undefined) {
+        if (number === e.number) return true;
+        continue;
+      }
+    }
+    folded ??= text.trim().toLowerCase();
+    if (folded === e.folded) return true;
+  }
+  return false;
+}
+
+/** A field condition as a list of tests, each built once from the condition (same order, same rules). */
+function compileField(c: FieldCondition): Evaluator {
+  const tests: FieldTest[] = [];
+  if (c.is_blank !== undefined) {
+    const want = c.is_blank;
+    tests.push((v) => isBlank(v) === want);
+  }
+  if (c.eq !== undefined) {
+    const eq = [expected(c.eq)];
+    tests.push((v) => equalsAny(v, eq));
+  }
+  if (c.neq !== undefined) {
+    const neq = [expected(c.neq)];
+    tests.push((v) => !equalsAny(v, neq));
+  }
+  if (c.in !== undefined) {
+    const options = c.in.map(expected);
+    tests.push((v) => equalsAny(v, options));
+  }
+  if (c.not_in !== undefined) {
+    const options = c.not_in.map(expected);
+    tests.push((v) => !equalsAny(v, options));
+  }
   for (const [bound, ok] of [
     [c.gt, (d: number) => d > 0],
     [c.gte, (d: number) => d >= 0],
@@ -75,46 +125,103 @@ function evaluateField(c: FieldCondition, facts: ConditionFacts, compiled: Compi
     [c.lte, (d: number) => d <= 0],
   ] as const) {
     if (bound === undefined) continue;
-    const d = order(value, bound);
-    if (d === undefined || !ok(d)) return false;
+    tests.push((v) => {
+      const d = order(v, bound);
+      return d !== undefined && ok(d);
+    });
   }
-  if (c.matches !== undefined && (isBlank(value) || !compiled.regex(c.matches).test(String(value))))
-    return false;
-  if (
-    c.contains !== undefined &&
-    (isBlank(value) || !String(value).toLowerCase().includes(c.contains.toLowerCase()))
-  ) {
-    return false;
+  if (c.matches !== undefined) {
+    const pattern = c.matches;
+    let re: RegExp | undefined; // built on first use, as before: an unused bad pattern never throws
+    tests.push((v) => !isBlank(v) && (re ??= new RegExp(pattern, 'i')).test(String(v)));
+  }
+  if (c.contains !== undefined) {
+    const needle = c.contains.toLowerCase();
+    tests.push((v) => !isBlank(v) && String(v).toLowerCase().includes(needle));
   }
   if (c.changed_within_days !== undefined) {
-    const at = parseInstant(facts.changedAt?.[c.field]);
-    if (at === undefined || facts.now === undefined) return false;
-    if (facts.now - at > c.changed_within_days * DAY_MS) return false;
+    const windowMs = c.changed_within_days * DAY_MS;
+    tests.push((_v, facts) => {
+      const at = parseInstant(facts.changedAt?.[c.field]);
+      if (at === undefined || facts.now === undefined) return false;
+      return !(facts.now - at > windowMs);
+    });
   }
-  return true;
+  const field = c.field;
+  return (facts) => {
+    const value = facts.fields[field];
+    for (const test of tests) if (!test(value, facts)) return false;
+    return true;
+  };
 }
 
-export function evaluate(condition: Condition, facts: ConditionFacts, compiled: CompiledMapping): boolean {
-  if ('all' in condition) return condition.all.every((c) => evaluate(c, facts, compiled));
-  if ('any' in condition) return condition.any.some((c) => evaluate(c, facts, compiled));
-  if ('not' in condition) return !evaluate(condition.not, facts, compiled);
-  if ('score' in condition) return compareNumber(facts.score?.total, condition.score);
-  if ('fit_score' in condition) return compareNumber(facts.score?.fit, condition.fit_score);
-  if ('engagement_score' in condition)
-    return compareNumber(facts.score?.engagement, condition.engagement_score);
-  if ('converted' in condition) return (facts.converted ?? false) === condition.converted;
-  if ('has_open_deal' in condition) return (facts.hasOpenDeal ?? false) === condition.has_open_deal;
-  if ('has_won_deal' in condition) return (facts.hasWonDeal ?? false) === condition.has_won_deal;
+function compileCondition(condition: Condition): Evaluator {
+  if ('all' in condition) {
+    const parts = condition.all.map(compiledCondition);
+    return (facts) => parts.every((p) => p(facts));
+  }
+  if ('any' in condition) {
+    const parts = condition.any.map(compiledCondition);
+    return (facts) => parts.some((p) => p(facts));
+  }
+  if ('not' in condition) {
+    const inner = compiledCondition(condition.not);
+    return (facts) => !inner(facts);
+  }
+  if ('score' in condition) {
+    const cmp = condition.score;
+    return (facts) => compareNumber(facts.score?.total, cmp);
+  }
+  if ('fit_score' in condition) {
+    const cmp = condition.fit_score;
+    return (facts) => compareNumber(facts.score?.fit, cmp);
+  }
+  if ('engagement_score' in condition) {
+    const cmp = condition.engagement_score;
+    return (facts) => compareNumber(facts.score?.engagement, cmp);
+  }
+  if ('converted' in condition) {
+    const want = condition.converted;
+    return (facts) => (facts.converted ?? false) === want;
+  }
+  if ('has_open_deal' in condition) {
+    const want = condition.has_open_deal;
+    return (facts) => (facts.hasOpenDeal ?? false) === want;
+  }
+  if ('has_won_deal' in condition) {
+    const want = condition.has_won_deal;
+    return (facts) => (facts.hasWonDeal ?? false) === want;
+  }
   if ('stage' in condition) {
     const { at_least, is } = condition.stage;
-    const stage = facts.stage ?? null;
-    if (
-      at_least !== undefined &&
-      (stage === null || stageRank(stage) < stageRank(at_least) || stage === 'disqualified')
-    )
-      return false;
-    if (is !== undefined && (stage === null || !is.includes(stage))) return false;
-    return true;
+    const minRank = at_least === undefined ? undefined : stageRank(at_least);
+    return (facts) => {
+      const stage = facts.stage ?? null;
+      if (minRank !== undefined && (stage === null || stageRank(stage) < minRank || stage === 'disqualified'))
+        return false;
+      if (is !== undefined && (stage === null || !is.includes(stage))) return false;
+      return true;
+    };
   }
-  return evaluateField(condition, facts, compiled);
+  return compileField(condition);
+}
+
+/** Conditions are compiled once per condition object (the mapping's own objects are long-lived). */
+const evaluators = new WeakMap<Condition, Evaluator>();
+
+function compiledCondition(condition: Condition): Evaluator {
+  let fn = evaluators.get(condition);
+  if (fn === undefined) {
+    fn = compileCondition(condition);
+    evaluators.set(condition, fn);
+  }
+  return fn;
+}
+
+/**
+ * Does `condition` hold for `facts`? The condition is compiled to a closure on first use and cached per
+ * condition object. `compiled` is kept for callers; the regular expressions are compiled with the condition.
+ */
+export function evaluate(condition: Condition, facts: ConditionFacts, _compiled?: CompiledMapping): boolean {
+  return compiledCondition(condition)(facts);
 }

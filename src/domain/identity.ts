@@ -216,6 +216,9 @@ function buildClusters(
 ): Cluster[] {
   const uf = new UnionFind(records.length);
   const keys = records.map((r) => keysOf(kind, system, r, identity, fields));
+  // Read once per record: the Contact a converted Lead points at, and the member key.
+  const convertedTo = new Map<SourceRecord, string | undefined>();
+  for (const r of records) convertedTo.set(r, convertedContactId(r));
   const owner = new Map<string, number>();
   const idIndex = new Map<string, number>();
   records.forEach((r, i) => idIndex.set(system === 'salesforce' ? salesforceIdKey(r.id) : r.id, i));
@@ -230,7 +233,7 @@ function buildClusters(
   });
   if (kind === 'person' && system === 'salesforce') {
     records.forEach((r, i) => {
-      const contact = convertedContactId(r);
+      const contact = convertedTo.get(r);
       const j = contact === undefined ? undefined : idIndex.get(contact);
       if (j !== undefined) uf.union(i, j);
     });
@@ -247,7 +250,7 @@ function buildClusters(
     const members = indexes.map((i) => records[i]).filter((r): r is SourceRecord => r !== undefined);
     const memberIds = new Set(members.map((m) => salesforceIdKey(m.id)));
     const converted = members.filter((m) => {
-      const c = convertedContactId(m);
+      const c = convertedTo.get(m);
       return c !== undefined && memberIds.has(c);
     });
     const eligible = members.filter((m) => !converted.includes(m));
@@ -497,20 +500,23 @@ export function resolveIdentity(
     accept(candidates, level);
   }
 
+  const xref = crossReferenceFields(kind, identity);
   for (const hs of hsClusters) {
     const sf = hs.partner;
     if (!sf) continue;
-    const x = crossReferenceFields(kind, identity);
-    const sfIds = new Set(sf.members.map((m) => salesforceIdKey(m.id)));
-    const disagreeing = x.hubspot
-      .map((f) => idValue(hs.survivor.fields[f]))
-      .filter(
-        (id): id is string =>
-          id !== undefined && !sfIds.has(salesforceIdKey(id)) && sfById.has(salesforceIdKey(id)),
-      );
-    const sfRef = x.salesforce === undefined ? undefined : idValue(sf.survivor.fields[x.salesforce]);
-    const hsIds = new Set(hs.members.map((m) => m.id));
-    if (disagreeing.length > 0 || (sfRef !== undefined && !hsIds.has(sfRef))) {
+    // A cross-reference naming a Salesforce record of the batch outside the partner cluster disagrees.
+    const disagreeing = xref.hubspot.some((f) => {
+      const id = idValue(hs.survivor.fields[f]);
+      if (id === undefined) return false;
+      const key = salesforceIdKey(id);
+      const other = sfById.get(key);
+      return other !== undefined && other !== sf && !sf.members.some((m) => salesforceIdKey(m.id) === key);
+    });
+    const sfRef = xref.salesforce === undefined ? undefined : idValue(sf.survivor.fields[xref.salesforce]);
+    if (
+      disagreeing ||
+      (sfRef !== undefined && hsById.get(sfRef) !== hs && !hs.members.some((m) => m.id === sfRef))
+    ) {
       const already = hs.conflicts.some((c) => c.level === 'cross_reference');
       if (!already) {
         conflict(
@@ -536,10 +542,15 @@ export function resolveIdentity(
     target.sharedKeys = [...new Set([...target.sharedKeys, ...shared])].sort();
     absorbed.add(u);
   };
+  // The first cluster per system holding each link (indexed: a scan per duplicate would be quadratic).
+  const linked = { hubspot: new Map<StoredLink, Cluster>(), salesforce: new Map<StoredLink, Cluster>() };
+  for (const c of [...hsClusters, ...sfClusters]) {
+    if (c.link && !linked[c.system].has(c.link)) linked[c.system].set(c.link, c);
+  }
   for (const link of [...(input.links ?? [])].sort((a, b) => (a.unifiedId < b.unifiedId ? -1 : 1))) {
     for (const dup of link.duplicates ?? []) {
       const u = dup.system === 'hubspot' ? hsById.get(dup.id) : sfById.get(salesforceIdKey(dup.id));
-      const target = [...hsClusters, ...sfClusters].find((c) => c.system === dup.system && c.link === link);
+      const target = linked[dup.system].get(link);
       if (!u || !target || u === target || u.partner || u.link || absorbed.has(u)) continue;
       absorbInto(target, u, []);
     }

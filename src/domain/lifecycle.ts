@@ -55,6 +55,21 @@ function firstRule(
   return rules.find(([, rule]) => rule.to !== current && evaluate(rule.when, facts, compiled));
 }
 
+const ruleNames = new WeakMap<Lifecycle, ReadonlyArray<[string, StageRule]>>();
+
+/** `disqualify` then `recycle` rules with their names (`disqualify[0]`, …), built once per lifecycle. */
+function namedRules(lifecycle: Lifecycle): ReadonlyArray<[string, StageRule]> {
+  let rules = ruleNames.get(lifecycle);
+  if (rules === undefined) {
+    rules = [
+      ...lifecycle.disqualify.map((r, i): [string, StageRule] => [`disqualify[${i}]`, r]),
+      ...lifecycle.recycle.map((r, i): [string, StageRule] => [`recycle[${i}]`, r]),
+    ];
+    ruleNames.set(lifecycle, rules);
+  }
+  return rules;
+}
+
 /**
  * Decide the unified stage. The stage only moves forward (to the highest stage whose definition holds),
  * except through a `disqualify` rule (checked first) or a `recycle` rule; rules are checked against the
@@ -86,10 +101,7 @@ export function decideStage(
     const candidate = candidateStage(lifecycle, facts, compiled);
     if (stageRank(candidate) > stageRank(previous)) forward = candidate;
   }
-  const rules: Array<[string, StageRule]> = [
-    ...lifecycle.disqualify.map((r, i): [string, StageRule] => [`disqualify[${i}]`, r]),
-    ...lifecycle.recycle.map((r, i): [string, StageRule] => [`recycle[${i}]`, r]),
-  ];
+  const rules = namedRules(lifecycle);
   const fired = firstRule(rules, { ...facts, stage: forward }, forward, compiled);
   const final = fired ? fired[1].to : forward;
   if (final === previous || final === null) return unchanged();

@@ -21,8 +21,12 @@ function describe(label: string | undefined, fallback: string): string {
  * engagement counts positive quantities only and stops at `max_points`.
  */
 export function scorePerson(score: Score, facts: ConditionFacts, compiled: CompiledMapping): LeadScore {
-  const unscored: ConditionFacts = { ...facts };
-  delete unscored.score;
+  // Without the score (no `delete`: it would turn the facts into a slow dictionary object).
+  let unscored: ConditionFacts = facts;
+  if ('score' in facts) {
+    const { score: _ignored, ...rest } = facts;
+    unscored = rest;
+  }
   const breakdown: LeadScore['breakdown'] = [];
   let fit = 0;
   for (const [i, rule] of score.fit.entries()) {
