@@ -1,0 +1,252 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { QueueBoard, failedJobView } from '../../src/dashboard/queues.js';
+import { producerConnection } from '../../src/queues/connections.js';
+import { runCycle } from '../../src/queues/cycle.js';
+import { JobName } from '../../src/queues/jobs.js';
+import { ALL_QUEUES, bullPrefix, Priority } from '../../src/queues/names.js';
+import { closeQueues, openQueues, Producers, type TandemQueues } from '../../src/queues/producers.js';
+import { startWorkers, type WorkerSet } from '../../src/queues/runtime.js';
+import { dropFakeState, FakePipeline, seedPersons } from '../support/fake-pipeline.js';
+
+// The queue layer on real BullMQ and a real Redis, driving a small implementation of the SyncPipeline
+// interface whose state is in Redis too (test/support/fake-pipeline.ts).
+
+const url = process.env['TEST_REDIS_URL'] ?? '';
+const log = pino({ level: 'silent' });
+let redis: Redis;
+let producerRedis: Redis;
+
+beforeAll(async () => {
+  redis = new Redis(url);
+  producerRedis = await producerConnection(url);
+});
+afterAll(async () => {
+  await producerRedis.quit();
+  await redis.quit();
+});
+
+let prefix: string;
+let queues: TandemQueues;
+let producers: Producers;
+let pipeline: FakePipeline;
+let workers: WorkerSet | undefined;
+
+beforeEach(() => {
+  prefix = `test-${randomUUID()}`;
+  queues = openQueues(producerRedis, prefix);
+  producers = new Producers(queues, { redisPrefix: prefix, failedRetentionMs: 86_400_000, backoffMs: 20 });
+  pipeline = new FakePipeline(redis, prefix, 10);
+});
+afterEach(async () => {
+  await workers?.close();
+  workers = undefined;
+  for (const queue of Object.values(queues)) await queue.obliterate({ force: true });
+  await closeQueues(queues);
+  await dropFakeState(redis, prefix);
+  const mine = await redis.keys(`${prefix}:*`);
+  if (mine.length > 0) await redis.del(...mine);
+});
+
+async function start(): Promise<WorkerSet> {
+  workers = await startWorkers({ redisUrl: url, redisPrefix: prefix, pipeline, producers, log });
+  return workers;
+}
+
+const board = (): QueueBoard =>
+  new QueueBoard({
+    queues: Object.values(queues),
+    redis,
+    prefix,
+    links: { hubspotBaseUrl: 'https://api.hubapi.com', salesforceApiVersion: '62.0' },
+  });
+
+describe('a sync cycle through the queues', () => {
+  it('converges: the first cycle writes every person, the second writes nothing', async () => {
+    const ids = await seedPersons(redis, prefix, 45);
+    await start();
+    const first = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    const hubspot = first.objects.find((o) => o.system === 'hubspot');
+    const salesforce = first.objects.find((o) => o.system === 'salesforce');
+    expect(hubspot).toMatchObject({ pulled: 45, reconciled: 45 });
+    expect(salesforce).toMatchObject({ written: 45 });
+    expect(first.failures).toEqual([]);
+    expect(await redis.hlen(`fake:${prefix}:records:salesforce`)).toBe(45);
+
+    const second = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    expect(second.objects.reduce((n, o) => n + o.written + o.pulled, 0)).toBe(0);
+    const writes = await redis.hgetall(`fake:${prefix}:writes`);
+    expect(Object.keys(writes)).toHaveLength(ids.length);
+    expect(Object.values(writes).every((n) => n === '1')).toBe(true);
+  });
+
+  it('keeps a rejected record as its own failed job with a readable reason; its batch-mates are written', async () => {
+    await seedPersons(redis, prefix, 12);
+    await redis.sadd(`fake:${prefix}:reject`, 'salesforce/p00003');
+    await start();
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+
+    expect(summary.failures).toHaveLength(1);
+    expect(summary.failures[0]).toMatchObject({
+      queue: 'write-back',
+      code: 'SALESFORCE_STRING_TOO_LONG',
+      recordId: 'p00003',
+      system: 'salesforce',
+    });
+    expect(summary.objects.find((o) => o.system === 'salesforce')).toMatchObject({ written: 11, failed: 1 });
+    // The record was not sent again to record the failure: only the 11 batch-mates were written.
+    expect(await redis.hget(`fake:${prefix}:writes`, 'salesforce/p00003')).toBeNull();
+    expect(await redis.hlen(`fake:${prefix}:writes`)).toBe(11);
+
+    const [failed] = await queues['write-back'].getFailed();
+    expect(failed?.name).toBe(JobName.WriteFailure);
+    const view = failedJobView('write-back', failed!, { hubspotBaseUrl: 'x', salesforceApiVersion: '62.0' });
+    expect(view.reason).toMatch(/Salesforce rejected the value for Lead.value of p00003/);
+    expect(view.code).toBe('SALESFORCE_STRING_TOO_LONG');
+    expect(failed?.data.batch.writes).toHaveLength(1);
+    expect(failed?.data.knownFailure).toBeUndefined();
+    expect(failed?.opts.priority).toBe(Priority.Replay);
+
+    // The cause fixed, a replay from the dashboard writes it for real.
+    await redis.srem(`fake:${prefix}:reject`, 'salesforce/p00003');
+    const replay = await board().replay({ code: 'SALESFORCE_STRING_TOO_LONG' }, 'test');
+    expect(replay.jobs).toHaveLength(1);
+    await waitFor(async () => (await failed!.getState()) === 'completed');
+    expect(await redis.hget(`fake:${prefix}:writes`, 'salesforce/p00003')).toBe('1');
+    expect(await redis.hget(`fake:${prefix}:records:salesforce`, 'p00003')).toBe('v1-p00003');
+  });
+
+  it('a replay that fails again leaves the same job failed, not a second one', async () => {
+    await seedPersons(redis, prefix, 3);
+    await redis.sadd(`fake:${prefix}:reject`, 'salesforce/p00001');
+    await start();
+    await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    const [failed] = await queues['write-back'].getFailed();
+    await board().replay({ jobs: [{ queue: 'write-back', id: failed!.id! }] }, 'test');
+    await waitFor(async () => (await failed!.getState()) === 'failed');
+    const again = await queues['write-back'].getFailed();
+    expect(again.map((j) => j.id)).toEqual([failed!.id]);
+    expect(again[0]?.attemptsStarted).toBeGreaterThan(0);
+    expect(again[0]?.data.failure.code).toBe('SALESFORCE_STRING_TOO_LONG');
+  });
+
+  it('recovers from a 5xx storm without manual action (backoff, then success)', async () => {
+    await seedPersons(redis, prefix, 10);
+    await redis.set(`fake:${prefix}:outage:salesforce`, '3');
+    await start();
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    expect(summary.failures).toEqual([]);
+    expect(summary.objects.find((o) => o.system === 'salesforce')?.written).toBe(10);
+    expect(Number(await redis.get(`fake:${prefix}:outage:salesforce`))).toBeLessThan(0);
+  });
+
+  it('waits out a rate limit without burning an attempt', async () => {
+    producers = new Producers(queues, { redisPrefix: prefix, failedRetentionMs: 86_400_000, attempts: 1 });
+    await seedPersons(redis, prefix, 5);
+    await redis.set(`fake:${prefix}:rate-limited:salesforce`, '2');
+    await start();
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    // One attempt only: had the 429s counted as attempts, the batch would have failed.
+    expect(summary.failures).toEqual([]);
+    expect(summary.objects.find((o) => o.system === 'salesforce')?.written).toBe(5);
+    const [done] = await queues['write-back'].getCompleted();
+    // Started three times (two 429s, then success), yet one attempt was enough.
+    expect(done?.attemptsStarted).toBe(3);
+    expect(done?.attemptsMade).toBe(1);
+  });
+
+  it('exhausted transient retries leave a failed job with the reason', async () => {
+    producers = new Producers(queues, {
+      redisPrefix: prefix,
+      failedRetentionMs: 86_400_000,
+      attempts: 2,
+      backoffMs: 10,
+    });
+    await seedPersons(redis, prefix, 4);
+    await redis.set(`fake:${prefix}:outage:salesforce`, '100');
+    await start();
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    expect(summary.failures).toHaveLength(1);
+    expect(summary.failures[0]).toMatchObject({
+      code: 'SALESFORCE_SERVER_ERROR',
+      kind: 'transient',
+      queue: 'write-back',
+    });
+    const [failed] = await queues['write-back'].getFailed();
+    expect(failed?.attemptsMade).toBe(2);
+  });
+});
+
+describe('producers and payloads', () => {
+  it('fails a malformed payload at once with the bad paths named', async () => {
+    await start();
+    const job = await queues.reconcile.add(
+      'reconcile',
+      { kind: 'person', refs: [{ system: 'zoho', id: '' }] },
+      {
+        attempts: 5,
+      },
+    );
+    await waitFor(async () => (await job.getState()) === 'failed');
+    const failed = await queues.reconcile.getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toMatch(/Malformed reconcile job payload: refs\.0\.system/);
+    expect(failed?.data.failure.code).toBe('INVALID_JOB_PAYLOAD');
+  });
+
+  it('coalesces the same records queued twice, and keeps one pull per object', async () => {
+    const refs = [
+      { system: 'hubspot' as const, object: 'contacts' as const, id: '1' },
+      { system: 'hubspot' as const, object: 'contacts' as const, id: '2' },
+    ];
+    const a = await producers.enqueueReconcile('person', refs);
+    const b = await producers.enqueueReconcile('person', [...refs].reverse());
+    expect(b).toBe(a);
+    expect(await queues.reconcile.count()).toBe(1);
+
+    const p1 = await producers.enqueuePull('hubspot', 'contacts', { mode: 'incremental' });
+    const p2 = await producers.enqueuePull('hubspot', 'contacts', { mode: 'backfill' });
+    expect(p1).toBe('pull:hubspot:contacts');
+    expect(p2).toBe(p1);
+    expect(await queues.pull.count()).toBe(1);
+  });
+
+  it('runs incremental work before back-fill work', async () => {
+    await producers.enqueuePull('hubspot', 'contacts', { mode: 'backfill' });
+    await producers.enqueuePull('salesforce', 'Lead', { mode: 'incremental' });
+    const order: string[] = [];
+    const slow = new FakePipeline(redis, prefix);
+    const recording = Object.assign(Object.create(slow) as FakePipeline, {
+      pull: (system: 'hubspot' | 'salesforce', object: string) => {
+        order.push(`${system}/${object}`);
+        return slow.pull(system, object);
+      },
+    });
+    workers = await startWorkers({
+      redisUrl: url,
+      redisPrefix: prefix,
+      pipeline: recording,
+      producers,
+      log,
+      concurrency: { pull: 1 },
+      queues: ['pull'],
+    });
+    await waitFor(async () => (await queues.pull.getCompletedCount()) === 2);
+    expect(order).toEqual(['salesforce/Lead', 'hubspot/contacts']);
+  });
+
+  it('uses one BullMQ prefix', () => {
+    expect(queues.pull.opts.prefix).toBe(bullPrefix(prefix));
+    expect(ALL_QUEUES).toEqual(['pull', 'reconcile', 'write-back']);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
