@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { registerDashboardCommand } from './dashboard.js';
 import { registerMappingsCommand } from './mappings.js';
+import { registerReplayCommand } from './replay.js';
 import { registerSandboxCommand } from './sandbox.js';
+import { registerSchedulerCommand } from './scheduler.js';
+import { registerStatusCommand } from './status.js';
+import { registerSyncCommand } from './sync.js';
+import { registerWorkerCommand } from './worker.js';
 
 /** Each command module registers itself on the program; add new ones here. */
 export type RegisterCommand = (program: Command) => void;
@@ -10,4 +15,9 @@ export const commands: RegisterCommand[] = [
   registerMappingsCommand,
   registerSandboxCommand,
   registerDashboardCommand,
+  registerSyncCommand,
+  registerWorkerCommand,
+  registerSchedulerCommand,
+  registerStatusCommand,
+  registerReplayCommand,
 ];
