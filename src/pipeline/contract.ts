@@ -43,6 +43,11 @@ export interface WriteBatch {
   mappingVersion: string;
   /** Deterministic digest of the content: the queue layer's job id, so a re-planned batch is not queued twice. */
   key: string;
+  /**
+   * Per entity: hashes of the values its records hold that the plan leaves as they are (`system:recordId:field`
+   * → hash). Stored as Tandem's own (echo suppression) once the entity's writes succeed. Optional.
+   */
+  synced?: Record<string, Record<string, string>>;
 }
 
 /** One record that failed alone, with what an admin needs and what a replay needs. */

@@ -19,8 +19,15 @@ import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { valueHash } from '../domain/hash.js';
 import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
 import type { LifecycleStage, Mapping, System } from '../domain/mapping/schema.js';
-import type { ObjectName, RawValue, SourceRecord } from '../domain/records.js';
+import type {
+  HubSpotObjectName,
+  ObjectName,
+  RawValue,
+  SalesforceObjectName,
+  SourceRecord,
+} from '../domain/records.js';
 import type { StageState } from '../domain/reconcile.js';
+import { stageRank } from '../domain/stages.js';
 import type { RecordWrite } from '../domain/write-plan.js';
 import { anyOf } from '../store/batch-sql.js';
 import { CustomerView } from '../store/customer-view.js';
@@ -47,7 +54,10 @@ import type {
   WriteBatch,
 } from './contract.js';
 import { buildCampaignMemberships, buildDealFacts } from './facts.js';
-import { kindOf, objectsOfKind } from './fields.js';
+import { hubspotPullProperties, kindOf, objectsOfKind, salesforcePullFields } from './fields.js';
+import type { HttpInfoLike } from '../connectors/hubspot/client.js';
+import { toSourceRecord as hubspotRecord, type HubSpotObjectLike } from '../connectors/hubspot/pull.js';
+import { pullFields, toSourceRecord as salesforceRecord } from '../connectors/salesforce/records.js';
 import { viewRows } from './persist.js';
 import { pullRelated, readDealAssociations, type RelatedObject } from './related.js';
 import { recordToSnapshot, relatedToSnapshot, snapshotToRecord, withWrittenValues } from './snapshots.js';
@@ -385,7 +395,27 @@ class Pipeline implements SyncPipelineImpl {
       ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
     });
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
-    const writes = splitWrites(result.plan.writes, this.mappingVersion);
+    const withWrites = new Set(result.plan.writes.map((w) => w.entityKey));
+    const pendingSynced = new Map<string, Record<string, string>>();
+    for (const o of [...result.persons, ...result.companies, ...result.deals]) {
+      if (!withWrites.has(o.unified.key)) continue;
+      const held: Record<string, string> = {};
+      const planned = new Set(
+        result.plan.writes
+          .filter((w) => w.entityKey === o.unified.key)
+          .flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId ?? ''}:${f.field}`)),
+      );
+      for (const [key, hash] of o.synced) if (!planned.has(key)) held[key] = hash;
+      if (Object.keys(held).length > 0) pendingSynced.set(o.unified.key, held);
+    }
+    const writes = splitWrites(result.plan.writes, this.mappingVersion).map((b) => {
+      const synced: Record<string, Record<string, string>> = {};
+      for (const w of b.writes) {
+        const held = pendingSynced.get(w.entityKey);
+        if (held !== undefined) synced[w.entityKey] = held;
+      }
+      return Object.keys(synced).length > 0 ? { ...b, synced } : b;
+    });
     if (!dryRun) {
       await this.recordVersion();
       const stages = new Map<string, StageName | null>();
@@ -400,10 +430,16 @@ class Pipeline implements SyncPipelineImpl {
       await this.view.appendStageEntries(rows.stageEntries);
       if (rows.personIds.length > 0) await this.view.replaceTouchpoints(rows.personIds, rows.touchpoints);
       if (rows.dealIds.length > 0) await this.view.replaceCredits(rows.dealIds, rows.credits);
+      // What an entity holds is Tandem's own only once the plan is applied: entities with nothing to write
+      // are in step now; the others' hashes travel with their write batches and are stored on success
+      // (a second reconcile before then must not take unwritten or out-of-step values for echoes).
       const synced: WrittenValue[] = [];
-      for (const [key, hash] of result.synced) {
-        const parsed = parseWrittenKey(key);
-        if (parsed !== undefined) synced.push({ ...parsed, hash });
+      for (const o of [...result.persons, ...result.companies, ...result.deals]) {
+        if (withWrites.has(o.unified.key)) continue;
+        for (const [key, hash] of o.synced) {
+          const parsed = parseWrittenKey(key);
+          if (parsed !== undefined) synced.push({ ...parsed, hash });
+        }
       }
       await this.lastWritten.setMany(synced);
     }
@@ -497,6 +533,13 @@ class Pipeline implements SyncPipelineImpl {
       });
       entries.set(h.person_id, list);
     }
+    // Entries of one move share their time: funnel order breaks the tie, so the latest reason is the last one.
+    for (const list of entries.values()) {
+      list.sort(
+        (a, b) =>
+          Date.parse(a.enteredAt) - Date.parse(b.enteredAt) || stageRank(a.stage) - stageRank(b.stage),
+      );
+    }
     for (const p of persons) {
       out.set(p.id, {
         stage: (p.lifecycle_stage as LifecycleStage | null) ?? null,
@@ -520,6 +563,86 @@ class Pipeline implements SyncPipelineImpl {
   // ---- write-back ------------------------------------------------------------------------------------
 
   async writeBack(batch: WriteBatch, options: { jobId: string }): Promise<WriteBackOutcome> {
+    const outcome = await this.writeBatch(batch, options.jobId);
+    if (outcome.created.length === 0) return outcome.result;
+    // What the CRM filled in on create (defaults, formulas) is news to the other side: read the new records
+    // back and settle their entities now, so a cycle leaves nothing for the next one to discover.
+    const result = outcome.result;
+    const refs = await this.readBack(outcome.created);
+    const kind = kindOf(batch.object);
+    if (kind === undefined || refs.length === 0) return result;
+    const again = await this.reconcile(kind, refs);
+    for (const b of again.writes) {
+      const more = (await this.writeBatch(b, options.jobId)).result;
+      result.written += more.written;
+      result.created += more.created;
+      result.failed.push(...more.failed);
+      if (more.deferred !== undefined && result.deferred === undefined) result.deferred = more.deferred;
+    }
+    return result;
+  }
+
+  /** Fresh snapshots of records Tandem just created (one read per system and object). */
+  private async readBack(created: readonly SourceRef[]): Promise<SourceRef[]> {
+    const at = this.now();
+    const byObject = new Map<string, SourceRef[]>();
+    for (const r of created)
+      byObject.set(`${r.system}:${r.object}`, [...(byObject.get(`${r.system}:${r.object}`) ?? []), r]);
+    const records: SourceRecord[] = [];
+    for (const refs of byObject.values()) {
+      const first = refs[0] as SourceRef;
+      const ids = refs.map((r) => r.id);
+      if (first.system === 'hubspot') {
+        const object = first.object as HubSpotObjectName;
+        const properties = hubspotPullProperties(this.mapping).properties[object];
+        for (let i = 0; i < ids.length; i += 100) {
+          const inputs = ids.slice(i, i + 100).map((id) => ({ id }));
+          const answer = await this.deps.hubspot.caller.call(
+            (c) =>
+              c.crm.objects.batchApi.readWithHttpInfo(
+                object,
+                { inputs, properties, propertiesWithHistory: [] },
+                false,
+              ) as unknown as Promise<HttpInfoLike<{ results: HubSpotObjectLike[] }>>,
+            { object },
+          );
+          records.push(...answer.results.map((r) => hubspotRecord(object, r)));
+        }
+      } else {
+        const object = first.object as SalesforceObjectName;
+        const conn = this.deps.salesforce.caller.conn;
+        const describe = await this.deps.salesforce.caller.call(() => conn.sobject(object).describe(), {
+          object,
+        });
+        const types = new Map(describe.fields.map((f) => [f.name, f.type as string]));
+        const fields = pullFields(object, salesforcePullFields(this.mapping)[object]).filter((f) =>
+          types.has(f),
+        );
+        for (let i = 0; i < ids.length; i += 200) {
+          const list = ids
+            .slice(i, i + 200)
+            .map((id) => `'${id.replace(/[^A-Za-z0-9]/g, '')}'`)
+            .join(', ');
+          const rows = await this.deps.salesforce.caller.call(
+            () =>
+              conn.query<Record<string, unknown>>(
+                `SELECT ${fields.join(', ')} FROM ${object} WHERE Id IN (${list})`,
+              ),
+            { object },
+          );
+          records.push(...rows.records.map((r) => salesforceRecord(object, r, types)));
+        }
+      }
+    }
+    await this.snapshots.upsert(records.map((r) => recordToSnapshot(r, this.mapping, at)));
+    return records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
+  }
+
+  private async writeBatch(
+    batch: WriteBatch,
+    jobId: string,
+  ): Promise<{ result: WriteBackOutcome; created: SourceRef[] }> {
+    const options = { jobId };
     const at = this.now();
     const writes = await this.resolveCreates(batch.writes);
     const failed: RecordFailure[] = [];
@@ -589,12 +712,15 @@ class Pipeline implements SyncPipelineImpl {
         const c = error.classification;
         const rest = { ...batch, writes: pending };
         return {
-          written: 0,
-          created: 0,
-          failed,
-          deferred: {
-            waitMs: c.kind === 'rate_limited' ? c.waitMs : 60_000,
-            batch: { ...rest, key: batchKey(rest) },
+          created: [],
+          result: {
+            written: 0,
+            created: 0,
+            failed,
+            deferred: {
+              waitMs: c.kind === 'rate_limited' ? c.waitMs : 60_000,
+              batch: { ...rest, key: batchKey(rest) },
+            },
           },
         };
       }
@@ -612,7 +738,7 @@ class Pipeline implements SyncPipelineImpl {
     const linkFailures = await this.linkBack(succeeded, options.jobId, at, audit);
     failed.push(...linkFailures);
 
-    await this.recordSuccess(succeeded, options.jobId, at, audit);
+    await this.recordSuccess(succeeded, options.jobId, at, audit, batch.synced);
     const forget = [...failed, ...transient.map((t) => ({ write: t.write }))]
       .map((f) => f.write)
       .filter((w): w is RecordWrite => w !== undefined && w.recordId !== undefined)
@@ -635,16 +761,16 @@ class Pipeline implements SyncPipelineImpl {
         reason: `${transient.length} of ${batch.writes.length} writes to ${batch.system} ${batch.object} failed for a passing reason (${first.c.reason}); the batch is safe to retry`,
       });
     }
-    const outcome: WriteBackOutcome = {
-      written,
-      created: succeeded.filter((s) => s.created || s.write.action === 'create').length,
-      failed,
-    };
+    const creates = succeeded.filter((s) => s.write.action === 'create');
+    const outcome: WriteBackOutcome = { written, created: creates.length, failed };
     if (deferred.length > 0) {
       const rest = { ...batch, writes: deferred };
       outcome.deferred = { waitMs, batch: { ...rest, key: batchKey(rest) } };
     }
-    return outcome;
+    return {
+      result: outcome,
+      created: creates.map((c) => ({ system: c.write.system, object: c.write.object, id: c.recordId })),
+    };
   }
 
   private write(system: System, object: ObjectName, ops: readonly WriteOp[]): Promise<WriteOutcome[]> {
@@ -803,6 +929,7 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
     audit: WriteAuditEntry[],
+    synced?: WriteBatch['synced'],
   ): Promise<void> {
     if (done.length === 0) return;
     const hashes: WrittenValue[] = [];
@@ -823,6 +950,12 @@ class Pipeline implements SyncPipelineImpl {
           outcome: 'written',
           at,
         });
+      }
+    }
+    for (const entity of new Set(done.map((d) => d.write.entityKey))) {
+      for (const [key, hash] of Object.entries(synced?.[entity] ?? {})) {
+        const parsed = parseWrittenKey(key);
+        if (parsed !== undefined) hashes.push({ ...parsed, hash });
       }
     }
     await this.lastWritten.setMany(hashes);
