@@ -7,6 +7,7 @@
 //   reject             set  system/id      (writes the CRM rejects permanently)
 //   outage:<system>    string n            (the next n write calls fail with HTTP 503)
 //   rate-limited:<system> n          (the next n write calls are rate-limited for 300 ms)
+//   down:<system>     string            (pulls fail: connection refused)
 //   slow-ms            string ms           (each write call sleeps this long: time to kill a worker)
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -46,6 +47,9 @@ export class FakePipeline implements SyncPipeline {
   }
 
   async *pull(system: System, object: string): AsyncIterable<PulledPage> {
+    if ((await this.redis.exists(this.key(`down:${system}`))) === 1) {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    }
     const records = await this.redis.hgetall(this.key(`records:${system}`));
     const seen = await this.redis.hgetall(this.key(`seen:${system}`));
     const changed = Object.keys(records)
