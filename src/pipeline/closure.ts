@@ -13,7 +13,7 @@ import type { CustomerViewDatabase } from '../store/schema.js';
 import type { SourceSnapshots } from '../store/source-snapshots.js';
 import type { EntityKind, SourceRef } from './contract.js';
 import { kindOf, objectsOfKind } from './fields.js';
-import { identityKeys, keyOf, metaOf, snapshotToRecord, fieldsOf } from './snapshots.js';
+import { fieldsOf, identityKeys, keyOf, matchKeys, metaOf, snapshotToRecord } from './snapshots.js';
 import type { RelatedRecord } from './facts.js';
 
 export interface Closure {
@@ -107,7 +107,11 @@ export class ClosureLoader {
     for (const [system, ids] of bySystem) {
       for (const s of await this.snapshots.findByRecordIds({ system, recordIds: ids })) take(s);
     }
-    for (const o of options.overrides ?? []) if (kindOf(o.object) === kind) want(keyOf(o.system, o.id));
+    for (const o of options.overrides ?? []) {
+      if (kindOf(o.object) !== kind) continue;
+      for (const k of identityKeys(o, this.mapping)) want(k);
+      for (const e of matchKeys(o, this.mapping)) emails.add(e);
+    }
 
     const maxRounds = options.maxRounds ?? 6;
     for (let round = 0; round < maxRounds; round += 1) {

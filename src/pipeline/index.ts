@@ -9,3 +9,10 @@ export { openSyncPipeline, loadMapping, type OpenSyncPipelineOptions } from './o
 export { splitWrites, batchKey, BATCH_LIMIT } from './batches.js';
 export { hubspotPullProperties, salesforcePullFields, kindOf, objectsOfKind } from './fields.js';
 export { formatPlanPreview, previewLines, type PreviewLine } from './preview.js';
+export {
+  previewMapping,
+  backfillMapping,
+  rebuildView,
+  type PreviewResult,
+  type RunSummary,
+} from './maintenance.js';

@@ -92,6 +92,7 @@ export interface SyncPipelineImpl extends SyncPipeline {
   readonly snapshots: SourceSnapshots;
   readonly lastWritten: LastWrittenStore;
   readonly mapping: Mapping;
+  readonly connectors: { hubspot: HubSpotConnector; salesforce: SalesforceConnector };
   reconcile(
     kind: EntityKind,
     refs: readonly SourceRef[],
@@ -156,6 +157,7 @@ class Pipeline implements SyncPipelineImpl {
   readonly view: CustomerView;
   readonly snapshots: SourceSnapshots;
   readonly lastWritten: LastWrittenStore;
+  readonly connectors: { hubspot: HubSpotConnector; salesforce: SalesforceConnector };
   private readonly checkpoints: CheckpointStore<Checkpoint>;
   private readonly loader: ClosureLoader;
   private readonly metrics: TandemMetrics;
@@ -167,6 +169,7 @@ class Pipeline implements SyncPipelineImpl {
     this.mapping = deps.mapping;
     this.mappingVersion = deps.mappingVersion;
     this.objects = objectsFor(deps.mapping);
+    this.connectors = { hubspot: deps.hubspot, salesforce: deps.salesforce };
     this.view = new CustomerView(deps.db);
     this.snapshots = new SourceSnapshots(deps.db);
     this.lastWritten = new LastWrittenStore(deps.redis, deps.keys);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { registerBackfillCommand } from './backfill.js';
 import { registerDashboardCommand } from './dashboard.js';
 import { registerMappingsCommand } from './mappings.js';
+import { registerRebuildCommand } from './rebuild.js';
 import { registerReplayCommand } from './replay.js';
 import { registerSandboxCommand } from './sandbox.js';
 import { registerSchedulerCommand } from './scheduler.js';
@@ -20,4 +22,6 @@ export const commands: RegisterCommand[] = [
   registerSchedulerCommand,
   registerStatusCommand,
   registerReplayCommand,
+  registerBackfillCommand,
+  registerRebuildCommand,
 ];

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Client } from '@hubspot/api-client';
 import type { Connection } from 'jsforce';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { registerMappingsPreview } from './preview.js';
 import { mappingVersion, validateMapping } from '../../domain/mapping/check.js';
 import { describeMapping } from '../../domain/mapping/describe.js';
 import type { MappingSummary } from '../../domain/mapping/describe.js';
@@ -280,4 +281,6 @@ export function registerMappingsCommand(program: Command): void {
     .description('Print the JSON Schema of mapping files (for editors)')
     .option('--out <file>', 'write it to a file instead')
     .action(schemaCommand);
+
+  registerMappingsPreview(mappings);
 }
