@@ -15,9 +15,11 @@ export function canonicalValue(value: unknown): string {
 export function fnv1a64(text: string): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  const bytes = utf8(text);
-  for (let i = 0; i < bytes.length; i += 1) {
-    lo = (lo ^ (bytes[i] ?? 0)) >>> 0;
+  // ASCII (the common case) hashes its char codes directly; anything else goes through UTF-8 bytes.
+  const bytes = isAscii(text) ? undefined : encoder.encode(text);
+  const length = bytes ? bytes.length : text.length;
+  for (let i = 0; i < length; i += 1) {
+    lo = (lo ^ (bytes ? (bytes[i] ?? 0) : text.charCodeAt(i))) >>> 0;
     // × 0x100000001b3 (= 2^40 + 0x1b3) modulo 2^64, split into 32-bit halves.
     const loMul = lo * 0x1b3;
     hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
@@ -27,17 +29,10 @@ export function fnv1a64(text: string): string {
 }
 
 const encoder = new TextEncoder();
-const ascii: number[] = [];
 
-/** UTF-8 bytes; ASCII (the common case) without allocating an encoder buffer. */
-function utf8(text: string): ArrayLike<number> {
-  ascii.length = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return encoder.encode(text);
-    ascii.push(c);
-  }
-  return ascii;
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 const hashes = new Map<string, string>();

@@ -247,6 +247,13 @@ function buildClusters(
   });
   const clusters: Cluster[] = [];
   for (const indexes of byRoot.values()) {
+    const only = indexes.length === 1 ? indexes[0] : undefined;
+    const record = only === undefined ? undefined : records[only];
+    const recordKeys = only === undefined ? undefined : keys[only];
+    if (record && recordKeys) {
+      clusters.push(singleton(system, record, recordKeys, convertedTo.get(record)));
+      continue;
+    }
     const members = indexes.map((i) => records[i]).filter((r): r is SourceRecord => r !== undefined);
     const memberIds = new Set(members.map((m) => salesforceIdKey(m.id)));
     const converted = members.filter((m) => {
@@ -304,6 +311,39 @@ function buildClusters(
     clusters[i] = c;
   });
   return clusters;
+}
+
+/** A record alone in its cluster (the common case): what the general rules in `buildClusters` give. */
+function singleton(
+  system: System,
+  record: SourceRecord,
+  keys: Keys,
+  convertedTo: string | undefined,
+): Cluster {
+  const all = [...keys.primary, ...keys.secondary];
+  let sharedKeys: string[] = [];
+  if (keys.secondary.length > 1) {
+    const counts = new Map<string, number>();
+    for (const key of all) counts.set(key, (counts.get(key) ?? 0) + 1);
+    sharedKeys = [...counts]
+      .filter(([, n]) => n > 1)
+      .map(([k]) => k)
+      .sort();
+  }
+  return {
+    system,
+    index: 0,
+    members: [record],
+    survivor: record,
+    // A Lead converted into itself is its own converted Lead (odd data, same answer as the general rule).
+    convertedLeads: convertedTo !== undefined && convertedTo === salesforceIdKey(record.id) ? [record] : [],
+    duplicates: [],
+    primaryKeys: new Set(keys.primary),
+    allKeys: new Set(all),
+    sharedKeys,
+    conflicts: [],
+    unresolved: [],
+  };
 }
 
 interface Candidate {
@@ -603,10 +643,16 @@ export function resolveIdentity(
     const key =
       link?.unifiedId ??
       (hs ? `${kind}:hubspot:${hs.survivor.id}` : `${kind}:salesforce:${sf?.survivor.id ?? ''}`);
-    const groupConflicts = [...new Set([...(hs?.conflicts ?? []), ...(sf?.conflicts ?? [])])];
-    const unresolved = [...(hs?.unresolved ?? []), ...(sf?.unresolved ?? [])].filter(
-      (u) => !(u.system === 'hubspot' ? hs : sf),
-    );
+    const hsConflicts = hs?.conflicts ?? [];
+    const sfConflicts = sf?.conflicts ?? [];
+    const groupConflicts =
+      hsConflicts.length + sfConflicts.length === 0 ? [] : [...new Set([...hsConflicts, ...sfConflicts])];
+    const hsUnresolved = hs?.unresolved ?? [];
+    const sfUnresolved = sf?.unresolved ?? [];
+    const unresolved =
+      hsUnresolved.length + sfUnresolved.length === 0
+        ? []
+        : [...hsUnresolved, ...sfUnresolved].filter((u) => !(u.system === 'hubspot' ? hs : sf));
     const matchedBy = hs?.matchedBy ?? sf?.matchedBy;
     return {
       key,

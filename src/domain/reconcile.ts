@@ -136,7 +136,7 @@ function isConvertedLead(record: SourceRecord | undefined): boolean {
 
 function unifiedValues(merge: MergeResult): Record<string, UnifiedField['value']> {
   const out: Record<string, UnifiedField['value']> = {};
-  for (const [k, v] of Object.entries(merge.fields)) out[k] = v.value;
+  for (const k in merge.fields) out[k] = (merge.fields[k] as UnifiedField).value;
   return out;
 }
 
@@ -299,11 +299,11 @@ function failed<U extends UnifiedRecord>(unified: U, sink: Sink): ReconcileResul
 }
 
 function personDeals(
-  records: readonly SourceRecord[],
+  sfIds: ReadonlySet<string>,
   hubspot: SourceRecord | undefined,
   deals: readonly DealFact[],
 ): DealFact[] {
-  const sfIds = new Set(records.map((r) => salesforceIdKey(r.id)));
+  if (deals.length === 0) return [];
   return deals.filter(
     (d) =>
       (hubspot !== undefined && (d.contactIds.hubspot ?? []).includes(hubspot.id)) ||
@@ -349,7 +349,8 @@ export function reconcilePerson(
   const sink: Sink = { problems: merge.problems, warnings: merge.warnings };
   const sfRecords = [...(records.salesforce ? [records.salesforce] : []), ...records.convertedLeads];
   const converted = sfRecords.some(isConvertedLead);
-  const deals = personDeals(sfRecords, records.hubspot, context.deals ?? []);
+  const sfIds = new Set(sfRecords.map((r) => salesforceIdKey(r.id)));
+  const deals = personDeals(sfIds, records.hubspot, context.deals ?? []);
   const openDeals = deals.filter((d) => d.outcome === 'open');
   const wonDeals = deals.filter((d) => d.outcome === 'won');
   const nowMs = parseInstant(context.now);
@@ -386,9 +387,8 @@ export function reconcilePerson(
     },
     compiled,
   );
-  const memberIds = new Set(sfRecords.map((r) => salesforceIdKey(r.id)));
   const memberships = (context.campaignMemberships ?? []).filter((m) =>
-    memberIds.has(salesforceIdKey(m.personId)),
+    sfIds.has(salesforceIdKey(m.personId)),
   );
   const touchpoints = collectTouchpoints(
     {

@@ -10,6 +10,8 @@ export interface CompiledField {
   readonly name: string;
   readonly transform: TransformFn;
   readonly valueMap: CompiledValueMap | undefined;
+  /** The `default_on_create` placeholders, trimmed: they read back as blank. */
+  readonly placeholders: { readonly hubspot?: string; readonly salesforce?: string };
   /** The field's name in a system object, or undefined when the mapping does not name it there. */
   fieldIn(system: System, object: ObjectName): string | undefined;
 }
@@ -17,17 +19,24 @@ export interface CompiledField {
 export function compileField(mapping: FieldMapping, valueMapOverride?: CompiledValueMap): CompiledField {
   const sf = mapping.salesforce;
   const valueMap = valueMapOverride ?? (mapping.values ? compileValueMap(mapping.values) : undefined);
+  const fieldIn = (system: System, object: ObjectName): string | undefined => {
+    if (system === 'hubspot') return mapping.hubspot;
+    if (sf === undefined) return undefined;
+    if (typeof sf === 'string') return sf;
+    return object === 'Lead' ? sf.Lead : object === 'Contact' ? sf.Contact : undefined;
+  };
+  const placeholders: { hubspot?: string; salesforce?: string } = {};
+  for (const system of ['hubspot', 'salesforce'] as const) {
+    const placeholder = mapping.default_on_create?.[system];
+    if (placeholder !== undefined) placeholders[system] = placeholder.trim();
+  }
   return {
     mapping,
     name: mapping.name,
     transform: compileTransforms(mapping.transforms),
     valueMap,
-    fieldIn(system, object) {
-      if (system === 'hubspot') return mapping.hubspot;
-      if (sf === undefined) return undefined;
-      if (typeof sf === 'string') return sf;
-      return object === 'Lead' ? sf.Lead : object === 'Contact' ? sf.Contact : undefined;
-    },
+    placeholders,
+    fieldIn,
   };
 }
 
@@ -55,13 +64,18 @@ function mapEnum(field: CompiledField, system: System, text: string): ReadResult
  * The field's `default_on_create` placeholder reads as blank.
  */
 export function readValue(field: CompiledField, system: System, raw: RawValue | undefined): ReadResult {
-  const placeholder = field.mapping.default_on_create?.[system];
+  const placeholder = field.placeholders[system];
   // The create placeholder (e.g. Lead.Company "[not provided]") means "unknown": it never flows back.
-  if (placeholder !== undefined && typeof raw === 'string' && raw.trim() === placeholder.trim()) {
+  if (placeholder !== undefined && typeof raw === 'string' && raw.trim() === placeholder) {
     return { ok: true, value: null };
   }
   const transformed = typeof raw === 'string' ? field.transform(raw) : raw;
-  const coerced = coerce(transformed, field.mapping.type);
+  const type = field.mapping.type;
+  // Plain text needs no coercion beyond "blank is null" (the common case, without a `CoerceResult`).
+  if (typeof transformed === 'string' && (type === 'string' || type === 'phone')) {
+    return { ok: true, value: transformed.trim() === '' ? null : transformed };
+  }
+  const coerced = coerce(transformed, type);
   if (!coerced.ok) return { ok: false, code: 'invalid_value', message: coerced.message };
   const value = coerced.value;
   if (value === null || typeof value !== 'string') return { ok: true, value };
