@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBackfillCommand } from './backfill.js';
 import { registerDashboardCommand } from './dashboard.js';
+import { registerDemoCommand } from './demo.js';
 import { registerMappingsCommand } from './mappings.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerReplayCommand } from './replay.js';
@@ -24,4 +25,5 @@ export const commands: RegisterCommand[] = [
   registerReplayCommand,
   registerBackfillCommand,
   registerRebuildCommand,
+  registerDemoCommand,
 ];
