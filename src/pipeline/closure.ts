@@ -31,8 +31,10 @@ export interface Closure {
 }
 
 export interface ClosureOptions {
-  /** Expansion rounds (each round: links, cross-references, emails); default 6. */
+  /** Safety bound on expansion rounds (each: links, cross-references, emails); default 100. */
   maxRounds?: number;
+  /** Hops through deals to their other contacts (persons; default 2). */
+  dealHops?: number;
   /** Records to use instead of their stored snapshots (preview's freshly read sample). */
   overrides?: readonly SourceRecord[];
 }
@@ -113,24 +115,29 @@ export class ClosureLoader {
       for (const e of matchKeys(o, this.mapping)) emails.add(e);
     }
 
-    const maxRounds = options.maxRounds ?? 6;
-    for (let round = 0; round < maxRounds; round += 1) {
-      // What the newly found records lead to: their keys, emails, links, and (persons) their deals.
+    // Identity keys are followed to the end (an incomplete closure could pair records wrongly, and the link
+    // stored would outlive the mistake); deal keys (a person's deals and their other contacts) only for
+    // `dealHops` hops.
+    const dealHops = options.dealHops ?? 2;
+    let hop = 0;
+    let dealKeys = new Set<string>();
+    const wantDeal = (key: string): void => {
+      if (!seenKeys.has(key)) dealKeys.add(key);
+    };
+    for (let round = 0; round < (options.maxRounds ?? 100); round += 1) {
       const newOwn = fresh.filter((s) => objects.has(s.object));
       for (const s of fresh) {
         const record = snapshotToRecord(s);
         if (objects.has(s.object)) {
           for (const k of identityKeys(record, this.mapping)) want(k);
           for (const e of s.emails) if (!seenEmails.has(e)) emails.add(e);
-        } else if (s.object === 'deals') {
-          for (const k of identityKeys(record, this.mapping)) want(k);
-          for (const c of metaOf(s).associations?.contacts ?? []) want(c);
-        } else if (s.object === 'Opportunity') {
-          for (const k of identityKeys(record, this.mapping)) want(k);
+        } else if (s.object === 'deals' || s.object === 'Opportunity') {
+          for (const k of identityKeys(record, this.mapping)) wantDeal(k);
+          for (const c of metaOf(s).associations?.contacts ?? []) wantDeal(c);
         } else if (s.object === 'OpportunityContactRole') {
           for (const f of ['OpportunityId', 'ContactId']) {
             const id = record.fields[f];
-            if (typeof id === 'string' && id !== '') want(salesforceIdKey(id));
+            if (typeof id === 'string' && id !== '') wantDeal(salesforceIdKey(id));
           }
         }
       }
@@ -144,16 +151,23 @@ export class ClosureLoader {
           want(keyOf(row.system, row.recordId));
         }
       }
-      if (keys.size === 0 && emails.size === 0) break;
+      if (keys.size === 0 && emails.size === 0) {
+        for (const k of dealKeys) if (seenKeys.has(k)) dealKeys.delete(k);
+        if (dealKeys.size === 0 || hop >= dealHops) break;
+        keys = dealKeys;
+        dealKeys = new Set();
+        hop += 1;
+      }
       const keyList = [...keys];
       const emailList = [...emails];
       for (const k of keyList) seenKeys.add(k);
       for (const e of emailList) seenEmails.add(e);
       keys = new Set();
       emails = new Set();
-      for (const s of await this.snapshots.findByCrossReferences(keyList)) take(s);
-      for (const s of await this.snapshots.findByEmails(emailList)) if (objects.has(s.object)) take(s);
-      if (fresh.length === 0 && keys.size === 0) break;
+      if (keyList.length > 0) for (const s of await this.snapshots.findByCrossReferences(keyList)) take(s);
+      if (emailList.length > 0) {
+        for (const s of await this.snapshots.findByEmails(emailList)) if (objects.has(s.object)) take(s);
+      }
     }
 
     const overrides = new Map<string, SourceRecord>();

@@ -18,7 +18,13 @@ import { reconcileBatch, type BatchInput } from '../domain/batch.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { valueHash } from '../domain/hash.js';
 import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
-import type { LifecycleStage, Mapping, System } from '../domain/mapping/schema.js';
+import {
+  LIFECYCLE_STAGES,
+  type LifecycleStage,
+  type Mapping,
+  type System,
+} from '../domain/mapping/schema.js';
+import { resolveSalesforceRef } from '../domain/field-sync.js';
 import type {
   HubSpotObjectName,
   ObjectName,
@@ -93,6 +99,7 @@ export interface SyncPipelineImpl extends SyncPipeline {
   readonly lastWritten: LastWrittenStore;
   readonly mapping: Mapping;
   readonly connectors: { hubspot: HubSpotConnector; salesforce: SalesforceConnector };
+  readonly db: Kysely<CustomerViewDatabase>;
   reconcile(
     kind: EntityKind,
     refs: readonly SourceRef[],
@@ -158,6 +165,7 @@ class Pipeline implements SyncPipelineImpl {
   readonly snapshots: SourceSnapshots;
   readonly lastWritten: LastWrittenStore;
   readonly connectors: { hubspot: HubSpotConnector; salesforce: SalesforceConnector };
+  readonly db: Kysely<CustomerViewDatabase>;
   private readonly checkpoints: CheckpointStore<Checkpoint>;
   private readonly loader: ClosureLoader;
   private readonly metrics: TandemMetrics;
@@ -170,6 +178,7 @@ class Pipeline implements SyncPipelineImpl {
     this.mappingVersion = deps.mappingVersion;
     this.objects = objectsFor(deps.mapping);
     this.connectors = { hubspot: deps.hubspot, salesforce: deps.salesforce };
+    this.db = deps.db;
     this.view = new CustomerView(deps.db);
     this.snapshots = new SourceSnapshots(deps.db);
     this.lastWritten = new LastWrittenStore(deps.redis, deps.keys);
@@ -513,6 +522,18 @@ class Pipeline implements SyncPipelineImpl {
   private async loadStages(closure: Closure): Promise<Map<string, StageState>> {
     const ids = closure.links.map((l) => l.unifiedId);
     const out = new Map<string, StageState>();
+    // No stored stage yet (a first sync, or a rebuild): the stage Tandem last wrote back to the record, so
+    // a stage reached earlier is not lost (stages never move back by accident).
+    const lw = this.mapping.lifecycle.writeback;
+    const valid = new Set<string>([...LIFECYCLE_STAGES, 'disqualified']);
+    for (const r of closure.records) {
+      const field =
+        r.system === 'hubspot' ? lw.hubspot_property : resolveSalesforceRef(lw.salesforce_field, r.object);
+      const value = field === undefined ? undefined : r.fields[field];
+      if (typeof value === 'string' && valid.has(value)) {
+        out.set(`person:${r.system}:${r.id}`, { stage: value as LifecycleStage, history: [] });
+      }
+    }
     if (ids.length === 0) return out;
     const [persons, history] = await Promise.all([
       this.deps.db.selectFrom('persons').select(['id', 'lifecycle_stage']).where(anyOf('id', ids)).execute(),
