@@ -12,7 +12,7 @@ import { SalesforceConnector, type SalesforceConnectorOptions } from '../connect
 import { MappingError } from '../domain/mapping/problem.js';
 import { mappingVersion, validateMapping } from '../domain/mapping/check.js';
 import type { Mapping } from '../domain/mapping/schema.js';
-import { openDatabase } from '../store/database.js';
+import { openDatabase, type CustomerViewConnection } from '../store/database.js';
 import { RedisKeys } from '../store/redis/keys.js';
 import { hubspotPullProperties, salesforcePullFields } from './fields.js';
 import { createSyncPipeline, type SyncPipelineImpl } from './pipeline.js';
@@ -25,6 +25,8 @@ export interface OpenSyncPipelineOptions {
   mappingPath?: string;
   /** Override the database (tests: `{ dataDir: ':memory:' }`, or a server URL). */
   database?: { databaseUrl?: string; dataDir: string };
+  /** An open customer-view connection to use instead (the caller keeps it and closes it). */
+  connection?: CustomerViewConnection;
   /** Override the Redis key prefix (tests: a random one). */
   redisPrefix?: string;
   logger?: Logger;
@@ -74,8 +76,12 @@ export async function openSyncPipeline(
       (config.database.kind === 'postgres'
         ? { databaseUrl: config.database.url, dataDir: config.dataDir }
         : { dataDir: config.dataDir });
-    const connection = await openDatabase(database);
-    cleanup.push(() => connection.close());
+    let connection = options.connection;
+    if (connection === undefined) {
+      const opened = await openDatabase(database);
+      cleanup.push(() => opened.close());
+      connection = opened;
+    }
     const hubspotFields = hubspotPullProperties(mapping);
     const hubspot = new HubSpotConnector({
       accessToken: hubspotConfig.accessToken,
