@@ -1,0 +1,125 @@
+/**
+ * Process management for the end-to-end benchmark: the sandboxes in their own process, `tandem worker`
+ * processes, peak RSS from `/proc/<pid>/status`, and sandbox stats over HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { SandboxCredentials } from '../../src/sandbox/index.js';
+import type { SandboxStatsSnapshot } from '../../src/sandbox/common/stats.js';
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** Last lines of stderr, for error messages. */
+  tail(): string;
+}
+
+function track(name: string, child: ChildProcess): Child {
+  const lines: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n'));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  });
+  return { name, process: child, tail: () => lines.join('\n').trim().slice(-1500) };
+}
+
+export interface SandboxProcess extends Child {
+  credentials: SandboxCredentials;
+  world: { source: string; persons?: number };
+}
+
+export async function startSandboxProcess(options: {
+  seed: string;
+  persons: number;
+  tier: 'free' | 'starter' | 'professional' | 'enterprise';
+}): Promise<SandboxProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--max-old-space-size=8192',
+      'bin/tandem.js',
+      'sandbox',
+      '--json',
+      '--hubspot-port',
+      '0',
+      '--salesforce-port',
+      '0',
+      '--seed',
+      options.seed,
+      '--persons',
+      String(options.persons),
+      '--hubspot-tier',
+      options.tier,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const tracked = track('sandbox', child);
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${tracked.tail()}`)));
+  });
+  const parsed = JSON.parse(line) as SandboxCredentials & { world: SandboxProcess['world'] };
+  return { ...tracked, credentials: parsed, world: parsed.world };
+}
+
+export async function startWorker(env: Record<string, string>, index: number): Promise<Child> {
+  const child = spawn(
+    process.execPath,
+    ['bin/tandem.js', 'worker', '--pipeline-module', 'bench/e2e/pipeline.ts'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+  );
+  const tracked = track(`worker-${index}`, child);
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      if (/Tandem worker \d+ running/.test(chunk.toString())) {
+        child.stderr?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${tracked.tail()}`)));
+  });
+  return tracked;
+}
+
+/** Peak resident set size (VmHWM) of a live process, in MB. */
+export function peakRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match === null ? undefined : Math.round(Number(match[1]) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export async function stop(child: Child, graceMs = 30_000): Promise<void> {
+  const p = child.process;
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export type SalesforceStats = SandboxStatsSnapshot & { apiUsage: { used: number; max: number } };
+
+export async function sandboxStats<T extends SandboxStatsSnapshot>(baseUrl: string): Promise<T> {
+  const response = await fetch(`${baseUrl}/__sandbox/stats`);
+  if (!response.ok) throw new Error(`GET ${baseUrl}/__sandbox/stats: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export async function sandboxPost(baseUrl: string, path: string, body: unknown = {}): Promise<unknown> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${baseUrl}${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
