@@ -151,23 +151,6 @@ export function chooseValue(
   }
 }
 
-function salesforceSource(
-  field: CompiledField,
-  sides: MergeSides,
-): { record: SourceRecord; name: string } | undefined {
-  const sf = sides.salesforce;
-  if (sf) {
-    const name = field.fieldIn('salesforce', sf.object);
-    if (name !== undefined) return { record: sf, name };
-  }
-  const lead = sides.convertedLead;
-  if (lead) {
-    const name = field.fieldIn('salesforce', lead.object);
-    if (name !== undefined) return { record: lead, name };
-  }
-  return undefined;
-}
-
 /** Decide every unified field by its mapping rule, keeping where each value came from. */
 export function mergeFields(
   fields: readonly CompiledField[],
@@ -185,9 +168,15 @@ export function mergeFields(
       if (r === 'skip') skipped = true;
       else if (typeof r !== 'string') h = r;
     }
-    const sfSource = salesforceSource(field, sides);
-    if (sfSource) {
-      const r = readSide(field, 'salesforce', sfSource.record, sfSource.name, out);
+    // The Salesforce record of record, else a converted Lead behind it (for Lead-only fields).
+    let sfRecord = sides.salesforce;
+    let sfName = sfRecord ? field.fieldIn('salesforce', sfRecord.object) : undefined;
+    if (sfName === undefined) {
+      sfRecord = sides.convertedLead;
+      sfName = sfRecord ? field.fieldIn('salesforce', sfRecord.object) : undefined;
+    }
+    if (sfRecord && sfName !== undefined) {
+      const r = readSide(field, 'salesforce', sfRecord, sfName, out);
       if (r === 'skip') skipped = true;
       else if (typeof r !== 'string') s = r;
     }

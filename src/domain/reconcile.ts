@@ -12,7 +12,14 @@ import {
 } from './field-sync.js';
 import { salesforceIdKey, type IdentityGroup } from './identity.js';
 import { decideStage, type StageEntry } from './lifecycle.js';
-import { mergeFields, writtenKey, type LastWritten, type MergeResult, type UnifiedField } from './merge.js';
+import {
+  mergeFields,
+  writtenKey,
+  type LastWritten,
+  type MergeResult,
+  type MergeSides,
+  type UnifiedField,
+} from './merge.js';
 import type { FieldProblem, Warning } from './problems.js';
 import { valueHash } from './hash.js';
 import {
@@ -141,10 +148,10 @@ function unifiedValues(merge: MergeResult): Record<string, UnifiedField['value']
 }
 
 function recordsOf(group: EntityRecords): UnifiedRecord['records'] {
-  return {
-    ...(group.hubspot ? { hubspot: group.hubspot.id } : {}),
-    ...(group.salesforce ? { salesforce: { object: group.salesforce.object, id: group.salesforce.id } } : {}),
-  };
+  const out: UnifiedRecord['records'] = {};
+  if (group.hubspot) out.hubspot = group.hubspot.id;
+  if (group.salesforce) out.salesforce = { object: group.salesforce.object, id: group.salesforce.id };
+  return out;
 }
 
 interface CreateSpec {
@@ -337,15 +344,11 @@ export function reconcilePerson(
   const compiled = compileMapping(mapping);
   const lastWritten = context.lastWritten ?? NO_WRITES;
   const convertedLead = records.convertedLeads[0];
-  const merge = mergeFields(
-    compiled.person,
-    {
-      ...(records.hubspot ? { hubspot: records.hubspot } : {}),
-      ...(records.salesforce ? { salesforce: records.salesforce } : {}),
-      ...(convertedLead ? { convertedLead } : {}),
-    },
-    lastWritten,
-  );
+  const sides: MergeSides = {};
+  if (records.hubspot) sides.hubspot = records.hubspot;
+  if (records.salesforce) sides.salesforce = records.salesforce;
+  if (convertedLead) sides.convertedLead = convertedLead;
+  const merge = mergeFields(compiled.person, sides, lastWritten);
   const sink: Sink = { problems: merge.problems, warnings: merge.warnings };
   const sfRecords = [...(records.salesforce ? [records.salesforce] : []), ...records.convertedLeads];
   const converted = sfRecords.some(isConvertedLead);
@@ -360,8 +363,8 @@ export function reconcilePerson(
     converted,
     hasOpenDeal: openDeals.length > 0,
     hasWonDeal: wonDeals.length > 0,
-    ...(nowMs !== undefined ? { now: nowMs } : {}),
   };
+  if (nowMs !== undefined) facts.now = nowMs;
   const score = scorePerson(mapping.score, facts, compiled);
   const scored: ConditionFacts = { ...facts, score };
   const previous = context.previousStage ?? { stage: null, history: [] };
@@ -419,7 +422,9 @@ export function reconcilePerson(
   if (sink.problems.length > 0) return failed(unified, sink);
 
   const lastEntry = decision.entries.at(-1) ?? previous.history.at(-1);
-  const movedBackByRule = lastEntry !== undefined && /^(recycle|disqualify)\[/.test(lastEntry.rule);
+  const movedBackByRule =
+    lastEntry !== undefined &&
+    (lastEntry.rule.startsWith('recycle[') || lastEntry.rule.startsWith('disqualify['));
   const extras = (system: System, object: ObjectName, counterpart: SourceRecord | undefined): ExtraValue[] =>
     personExtras(mapping, unified, system, object, counterpart, movedBackByRule, records.hubspot, sink);
 
