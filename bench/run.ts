@@ -25,6 +25,12 @@ const BENCHES: Bench[] = [
     quickArgs: ['3000'],
   },
   { name: 'customer-view', script: 'bench/customer-view.ts', args: [], quickArgs: ['10000'] },
+  {
+    name: 'e2e',
+    script: 'bench/e2e.ts',
+    args: ['--persons', '100000', '--scale-persons', '20000', '--limited-persons', '20000'],
+    quickArgs: ['--quick'],
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -66,7 +66,15 @@ export async function startSandboxProcess(options: {
 export async function startWorker(env: Record<string, string>, index: number): Promise<Child> {
   const child = spawn(
     process.execPath,
-    ['bin/tandem.js', 'worker', '--pipeline-module', 'bench/e2e/pipeline.ts'],
+    [
+      ...(process.env['BENCH_CPU_PROF_DIR'] === undefined
+        ? []
+        : ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF_DIR']]),
+      'bin/tandem.js',
+      'worker',
+      '--pipeline-module',
+      'bench/e2e/pipeline.ts',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );
   const tracked = track(`worker-${index}`, child);
