@@ -18,6 +18,7 @@ import {
   reconcileCompany,
   reconcileDeal,
   reconcilePerson,
+  type PersonContext,
   type ReconcileContext,
   type ReconcileResult,
   type StageState,
@@ -211,13 +212,14 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
   const persons = runAll(
     personIdentity.groups,
     (g) => {
-      const previousStage = input.previousStages?.get(g.key);
-      return reconcilePerson(g, mapping, {
+      const personContext: PersonContext = {
         ...context,
-        ...(previousStage ? { previousStage } : {}),
         deals: dealIndex.find(g),
         campaignMemberships: membershipIndex.find(g),
-      });
+      };
+      const previousStage = input.previousStages?.get(g.key);
+      if (previousStage) personContext.previousStage = previousStage;
+      return reconcilePerson(g, mapping, personContext);
     },
     problems,
     scopeOf(mapping.objects.person.scope, compiled.person),
@@ -323,15 +325,17 @@ function indexByPerson<T>(
       // Usually one record names the items: hand out its list; several → in order, each item once.
       let first: readonly T[] | undefined;
       let found: Set<T> | undefined;
-      forEachPersonId(g, (system, id) => {
-        const list = index[system].get(id);
+      const take = (list: readonly T[] | undefined): void => {
         if (list === undefined) return;
         if (first === undefined) first = list;
         else {
           found ??= new Set(first);
           for (const item of list) found.add(item);
         }
-      });
+      };
+      if (g.hubspot) take(index.hubspot.get(g.hubspot.id));
+      if (g.salesforce) take(index.salesforce.get(salesforceIdKey(g.salesforce.id)));
+      for (const r of g.convertedLeads) take(index.salesforce.get(salesforceIdKey(r.id)));
       return found ? [...found] : (first ?? NONE);
     },
   };
