@@ -13,7 +13,8 @@ import { parseInstant } from './values/coerce.js';
  * 2. Across systems, clusters are paired level by level in `match_on` order (link, cross-reference, email,
  *    secondary email, domain). At each level candidates are taken best first and a cluster already
  *    paired is never paired again; a cluster with several candidates at one level is a reported conflict.
- *    Cross-references: a mutual reference beats a one-way one, and a one-way reference held in Salesforce
+ *    Cross-references: a mutual reference beats a one-way one; a one-way reference the two records'
+ *    emails (or domains) back up beats one they do not; then a one-way reference held in Salesforce
  *    beats one held in HubSpot (HubSpot's own properties are overwritten by imports and forms).
  */
 export type MatchKey = 'link' | 'cross_reference' | 'email' | 'secondary_email' | 'domain';
@@ -166,25 +167,24 @@ interface Keys {
   secondary: string[];
 }
 
+/** The fields holding secondary emails in a system (persons only). */
+function secondaryFieldsOf(kind: EntityKind, system: System, identity: Identity): readonly string[] {
+  if (kind !== 'person') return [];
+  if (system === 'salesforce') return identity.secondary_emails.salesforce ?? [];
+  return identity.secondary_emails.hubspot === undefined ? [] : [identity.secondary_emails.hubspot];
+}
+
 function keysOf(
   kind: EntityKind,
   system: System,
   record: SourceRecord,
-  identity: Identity,
   fields: IdentityFields,
+  secondaryFields: readonly string[],
 ): Keys {
   const keyField = system === 'hubspot' ? fields.hubspotKey : fields.salesforceKey;
   if (kind === 'deal' || keyField === undefined) return { primary: [], secondary: [] };
   const normalise = kind === 'company' ? normaliseDomain : normaliseEmail;
   const primary = normalise(record.fields[keyField]);
-  const secondaryFields =
-    kind === 'person'
-      ? system === 'hubspot'
-        ? identity.secondary_emails.hubspot === undefined
-          ? []
-          : [identity.secondary_emails.hubspot]
-        : (identity.secondary_emails.salesforce ?? [])
-      : [];
   const secondary: string[] = [];
   for (const f of secondaryFields) {
     for (const part of splitList(record.fields[f])) {
@@ -215,7 +215,8 @@ function buildClusters(
   fields: IdentityFields,
 ): Cluster[] {
   const uf = new UnionFind(records.length);
-  const keys = records.map((r) => keysOf(kind, system, r, identity, fields));
+  const secondaryFields = secondaryFieldsOf(kind, system, identity);
+  const keys = records.map((r) => keysOf(kind, system, r, fields, secondaryFields));
   // Read once per record: the Contact a converted Lead points at, and the member key.
   const convertedTo = new Map<SourceRecord, string | undefined>();
   for (const r of records) convertedTo.set(r, convertedContactId(r));
@@ -380,6 +381,11 @@ function idValue(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
+function sharesKey(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const k of a) if (b.has(k)) return true;
+  return false;
+}
+
 const describeCluster = (c: Cluster): string =>
   `${c.system === 'hubspot' ? 'HubSpot' : 'Salesforce'} ${c.survivor.object} ${c.survivor.id}`;
 
@@ -513,8 +519,14 @@ export function resolveIdentity(
           }
         }
       }
-      for (const p of pairs.values())
-        candidates.push({ hs: p.hs, sf: p.sf, rank: p.fromHs && p.fromSf ? 0 : p.fromSf ? 1 : 2 });
+      // Mutual first; then one-way references the two records' emails (or domains) back up; then one-way
+      // ones held in Salesforce, then in HubSpot. A stale id in one system's field must not pair two people
+      // whose emails say otherwise when the other system's reference agrees with them.
+      for (const p of pairs.values()) {
+        const backed = sharesKey(p.hs.allKeys, p.sf.allKeys);
+        const rank = p.fromHs && p.fromSf ? 0 : (backed ? 1 : 3) + (p.fromSf ? 0 : 1);
+        candidates.push({ hs: p.hs, sf: p.sf, rank });
+      }
     } else {
       const byKey = new Map<string, Cluster>();
       const secondaryLevel = level === 'secondary_email';
@@ -600,9 +612,16 @@ export function resolveIdentity(
   // of that person's record in its own system (e.g. a second Lead carrying the HubSpot contact's secondary
   // email). Without this, Tandem's own write of the survivor's email would split such duplicates off.
   const absorb = (unpaired: Cluster[], others: Cluster[]): void => {
-    if (!unpaired.some((u) => !u.partner && !u.link && !absorbed.has(u) && u.allKeys.size > 0)) return;
+    const wanted = new Set<string>();
+    for (const u of unpaired) {
+      if (!u.partner && !u.link && !absorbed.has(u)) for (const k of u.allKeys) wanted.add(k);
+    }
+    if (wanted.size === 0) return;
+    // The first paired cluster holding each key an unpaired cluster has (no other key is looked up).
     const owner = new Map<string, Cluster>();
-    for (const o of others) if (o.partner) for (const k of o.allKeys) if (!owner.has(k)) owner.set(k, o);
+    for (const o of others) {
+      if (o.partner) for (const k of o.allKeys) if (wanted.has(k) && !owner.has(k)) owner.set(k, o);
+    }
     for (const u of unpaired) {
       if (u.partner || u.link || absorbed.has(u)) continue;
       const hit = [...u.allKeys].map((k) => owner.get(k)).find((o) => o !== undefined);
