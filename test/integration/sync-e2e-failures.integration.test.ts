@@ -143,5 +143,5 @@ describe('a record Salesforce rejects for good', () => {
       await exitOf(child);
     }
     expect((await lead(bad.lead))['Email']).toBe(email);
-  }, 120_000);
+  }, 240_000);
 });

@@ -112,5 +112,5 @@ describe('a storm of transient 5xx on both CRMs', () => {
       >;
       expect(row['Title']).toBe(`Storm Chaser ${i}`);
     }
-  }, 120_000);
+  }, 240_000);
 });
