@@ -54,7 +54,7 @@ async function linkedLeads(): Promise<Array<{ hubspot: string; lead: string }>> 
 beforeAll(async () => {
   world = await startSyncWorld(60);
   initial = (await sync()).summary;
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await world?.stop();
