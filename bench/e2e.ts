@@ -10,6 +10,7 @@
  *          persons changed (half in each CRM) with schedules at the shortest interval (1 s), measuring
  *          change → visible in the other CRM; then a per-record baseline (one read + one write call per
  *          record per system, as a Zapier/n8n flow does) on a sample, extrapolated to the world.
+ * backfill the main back-fill alone (no settle, incremental or baseline), e.g. to profile a worker.
  * scaling  back-fill with 1, 2 and 4 worker processes on PostgreSQL (fresh world each).
  * limited  back-fill under HubSpot Professional limits (190 / 10 s, search 5 / s) and Tandem's Salesforce
  *          daily budget: share of the allowed rate used, 429s sent, jobs failed by them.
@@ -558,6 +559,16 @@ async function baseline(
 
 const output: Record<string, unknown> = { bench: 'e2e', quick, persons };
 try {
+  if (phases.has('backfill')) {
+    // The back-fill alone (e.g. with BENCH_CPU_PROF_DIR set, to profile the worker).
+    const world = await startWorld({ persons, workers: 1, db: 'pglite', limited: false });
+    try {
+      const { result } = await backfill(world);
+      output['backfill'] = { ...result, peakRssMb: peaks(world) };
+    } finally {
+      await stopWorld(world);
+    }
+  }
   if (phases.has('main')) {
     const world = await startWorld({ persons, workers: 1, db: 'pglite', limited: false });
     try {
