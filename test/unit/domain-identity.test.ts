@@ -244,6 +244,25 @@ describe('identity: persons', () => {
     ]);
   });
 
+  it('conflicting cross-references: the one the emails back up wins over a stale one in Salesforce', () => {
+    // Salesforce's HubSpot id names another person; the HubSpot contact names the Lead, and both hold the
+    // same email (the demo world's conflicting cross-references).
+    const r = persons(
+      [
+        hsContact('1', { email: 'mary@a.io', salesforce_lead_id: L1 }),
+        hsContact('2', { email: 'giulia@a.io' }),
+      ],
+      [sfLead(L1, { Email: 'Mary@a.io', HubSpot_Contact_ID__c: '2' })],
+    );
+    expect(pairs(r)).toEqual([`1|${L1}|cross_reference`, '2|-|-']);
+    expect(r.conflicts).toEqual([
+      expect.objectContaining({
+        level: 'cross_reference',
+        resolution: expect.stringContaining('HubSpot contacts 1'),
+      }),
+    ]);
+  });
+
   it('a mutual cross-reference beats a one-way one', () => {
     const r = persons(
       [hsContact('1', { salesforce_lead_id: L1 }), hsContact('2', { salesforce_lead_id: L1 })],
