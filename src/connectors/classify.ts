@@ -231,6 +231,9 @@ const NETWORK_CODES: Readonly<Record<string, { code: string; what: string }>> = 
   EHOSTDOWN: { code: 'NETWORK_UNREACHABLE', what: 'the host is down' },
 };
 
+const REDIS_UNAVAILABLE =
+  /Reached the max retries per request limit|Connection is closed\.|Stream isn't writeable and enableOfflineQueue/;
+
 function classifyNetwork(error: unknown): Classification | undefined {
   // Node's fetch wraps the socket error: TypeError('fetch failed', { cause: { code } }).
   for (let e: unknown = error, depth = 0; isRecord(e) && depth < 4; e = e['cause'], depth++) {
@@ -245,6 +248,10 @@ function classifyNetwork(error: unknown): Classification | undefined {
     }
     if (name === 'AbortError')
       return transient('REQUEST_ABORTED', 'The request was aborted before it finished; will retry');
+    // ioredis while Redis restarts or fails over: Tandem's own coordination store, never the record.
+    if (name === 'MaxRetriesPerRequestError' || REDIS_UNAVAILABLE.test(message)) {
+      return transient('REDIS_UNAVAILABLE', `Redis is unreachable for now (${message}); will retry`);
+    }
   }
   return undefined;
 }

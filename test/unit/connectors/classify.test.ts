@@ -649,6 +649,33 @@ const salesforceCases: [
 
 const networkCases: Case[] = [
   [
+    'ioredis gives up while Redis restarts (MaxRetriesPerRequestError)',
+    () =>
+      Object.assign(
+        new Error(
+          'Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.',
+        ),
+        {
+          name: 'MaxRetriesPerRequestError',
+        },
+      ),
+    {
+      kind: 'transient',
+      code: 'REDIS_UNAVAILABLE',
+      reason:
+        'Redis is unreachable for now (Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.); will retry',
+    },
+  ],
+  [
+    'ioredis on a closed connection',
+    () => new Error('Connection is closed.'),
+    {
+      kind: 'transient',
+      code: 'REDIS_UNAVAILABLE',
+      reason: 'Redis is unreachable for now (Connection is closed.); will retry',
+    },
+  ],
+  [
     'ECONNRESET',
     () => systemError('ECONNRESET', 'read ECONNRESET'),
     {
