@@ -31,6 +31,14 @@ export default {
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
     {
+      // The short chaos run (issue 7). Not part of `npm test` until it passes: `npm run test:chaos`.
+      ...common,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/integration/chaos-short.integration.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+    },
+    {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
