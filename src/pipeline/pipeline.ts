@@ -64,6 +64,7 @@ import { hubspotPullProperties, kindOf, objectsOfKind, salesforcePullFields } fr
 import type { HttpInfoLike } from '../connectors/hubspot/client.js';
 import { toSourceRecord as hubspotRecord, type HubSpotObjectLike } from '../connectors/hubspot/pull.js';
 import { pullFields, toSourceRecord as salesforceRecord } from '../connectors/salesforce/records.js';
+import { upsertContactsByEmail, type ContactEmails } from './contact-creates.js';
 import { viewRows } from './persist.js';
 import { pullRelated, readDealAssociations, type RelatedObject } from './related.js';
 import { recordToSnapshot, relatedToSnapshot, snapshotToRecord, withWrittenValues } from './snapshots.js';
@@ -108,6 +109,9 @@ export interface SyncPipelineImpl extends SyncPipeline {
 }
 
 const SF_PERSON_ORDER: ObjectName[] = ['Lead', 'Contact'];
+
+/** Read-back-and-settle rounds after a write-back creates records (each round settles the last one's creates). */
+const SETTLE_ROUNDS = 5;
 
 function objectsFor(mapping: Mapping): SyncPipeline['objects'] {
   const out: Array<{ system: System; object: ObjectName; kind: EntityKind }> = [];
@@ -588,20 +592,27 @@ class Pipeline implements SyncPipelineImpl {
 
   async writeBack(batch: WriteBatch, options: { jobId: string }): Promise<WriteBackOutcome> {
     const outcome = await this.writeBatch(batch, options.jobId);
-    if (outcome.created.length === 0) return outcome.result;
-    // What the CRM filled in on create (defaults, formulas) is news to the other side: read the new records
-    // back and settle their entities now, so a cycle leaves nothing for the next one to discover.
     const result = outcome.result;
-    const refs = await this.readBack(outcome.created);
     const kind = kindOf(batch.object);
-    if (kind === undefined || refs.length === 0) return result;
-    const again = await this.reconcile(kind, refs);
-    for (const b of again.writes) {
-      const more = (await this.writeBatch(b, options.jobId)).result;
-      result.written += more.written;
-      result.created += more.created;
-      result.failed.push(...more.failed);
-      if (more.deferred !== undefined && result.deferred === undefined) result.deferred = more.deferred;
+    // What the CRM filled in on create (defaults, formulas) is news to the other side: read the new records
+    // back and settle their entities now, so a cycle leaves nothing for the next one to discover. Settling
+    // can create records too (the closure of a created record holds other persons): those are read back
+    // and settled in turn, until a round creates nothing.
+    let created = outcome.created;
+    for (let round = 0; created.length > 0 && kind !== undefined && round < SETTLE_ROUNDS; round += 1) {
+      const refs = await this.readBack(created);
+      created = [];
+      if (refs.length === 0) break;
+      const again = await this.reconcile(kind, refs);
+      for (const b of again.writes) {
+        const more = await this.writeBatch(b, options.jobId);
+        result.written += more.result.written;
+        result.created += more.result.created;
+        result.failed.push(...more.result.failed);
+        if (more.result.deferred !== undefined && result.deferred === undefined)
+          result.deferred = more.result.deferred;
+        created.push(...more.created);
+      }
     }
     return result;
   }
@@ -729,8 +740,7 @@ class Pipeline implements SyncPipelineImpl {
         });
         pending = pending.filter((w) => !bad.has(w));
       }
-      const ops = pending.map((w, i) => this.toOp(w, i));
-      outcomes = await this.write(batch.system, batch.object, ops);
+      outcomes = await this.writeOps(batch.system, batch.object, pending);
     } catch (error) {
       if (error instanceof RateLimitedError && succeeded.length === 0) {
         const c = error.classification;
@@ -802,6 +812,69 @@ class Pipeline implements SyncPipelineImpl {
     return system === 'hubspot'
       ? this.deps.hubspot.write(object as never, ops)
       : this.deps.salesforce.write(object as never, ops);
+  }
+
+  /**
+   * One outcome per write, in order. HubSpot contact creates by email upsert go through
+   * `upsertContactsByEmail` (claim the address, then write the fields only to a contact that is the person).
+   */
+  private async writeOps(
+    system: System,
+    object: ObjectName,
+    writes: readonly RecordWrite[],
+  ): Promise<WriteOutcome[]> {
+    const ops = writes.map((w, i) => this.toOp(w, i));
+    const upserts = ops.flatMap((op, i) => (op.kind === 'upsert' ? [i] : []));
+    if (upserts.length === 0) return this.write(system, object, ops);
+    const rest = ops.flatMap((op, i) => (op.kind === 'upsert' ? [] : [i]));
+    const out = new Array<WriteOutcome>(ops.length);
+    const restOutcomes = await this.write(
+      system,
+      object,
+      rest.map((i) => ops[i] as WriteOp),
+    );
+    rest.forEach((i, j) => (out[i] = restOutcomes[j] as WriteOutcome));
+    const secondary = this.mapping.objects.person.identity.secondary_emails.hubspot;
+    const upserted = await upsertContactsByEmail(
+      {
+        write: (list) => this.write(system, object, list),
+        emails: (ids) => this.contactEmails(ids, secondary),
+        ...(secondary !== undefined ? { secondaryProperty: secondary } : {}),
+      },
+      upserts.map((i) => ops[i] as WriteOp),
+      upserts.map((i) => writes[i]),
+    );
+    upserts.forEach((i, j) => (out[i] = upserted[j] as WriteOutcome));
+    return out;
+  }
+
+  /** Primary (and secondary) emails of HubSpot contacts, read by id. */
+  private async contactEmails(
+    ids: readonly string[],
+    secondary: string | undefined,
+  ): Promise<Map<string, ContactEmails>> {
+    const out = new Map<string, ContactEmails>();
+    const properties = secondary === undefined ? ['email'] : ['email', secondary];
+    for (let i = 0; i < ids.length; i += 100) {
+      const inputs = ids.slice(i, i + 100).map((id) => ({ id }));
+      const answer = await this.deps.hubspot.caller.call(
+        (c) =>
+          c.crm.objects.batchApi.readWithHttpInfo(
+            'contacts',
+            { inputs, properties, propertiesWithHistory: [] },
+            false,
+          ) as unknown as Promise<HttpInfoLike<{ results: HubSpotObjectLike[] }>>,
+        { object: 'contacts' },
+      );
+      for (const r of answer.results) {
+        const p = (r.properties ?? {}) as Record<string, string | null | undefined>;
+        out.set(String(r.id), {
+          email: p['email'] ?? null,
+          additional: secondary === undefined ? null : (p[secondary] ?? null),
+        });
+      }
+    }
+    return out;
   }
 
   private toOp(w: RecordWrite, i: number): WriteOp {

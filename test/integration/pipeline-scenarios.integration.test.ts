@@ -244,4 +244,66 @@ describe('pipeline scenarios on a small demo world', () => {
       await rebuilt.close();
     }
   }, 300_000);
+
+  it('fails a contact create that HubSpot matches to another contact by a secondary email, writing nothing to it', async () => {
+    const hubspot = pipeline.connectors.hubspot.client;
+    const tag = randomUUID().slice(0, 8);
+    const keep = `keep-${tag}@collision-ltd.io`;
+    const merged = `merged-${tag}@collision-ltd.io`;
+    // Two contacts Tandem has not pulled yet, merged: the survivor holds the other's address in
+    // hs_additional_emails. A new Salesforce-only Lead, qualified enough to be created in HubSpot, uses it.
+    const survivor = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: keep, firstname: 'Keep', lastname: 'Survivor' },
+      associations: [],
+    });
+    const other = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: merged, firstname: 'Gone', lastname: 'Merged' },
+      associations: [],
+    });
+    await hubspot.crm.contacts.basicApi.merge({ primaryObjectId: survivor.id, objectIdToMerge: other.id });
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    const lead = (await conn.sobject('Lead').create({
+      FirstName: 'Lena',
+      LastName: 'Newlead',
+      Company: 'Collision Ltd',
+      Email: merged,
+      Status: 'Working - Contacted', // accepted by sales: past MQL, so the person gets a HubSpot contact
+    })) as { id: string };
+
+    const batches: WriteBatch[] = [];
+    for await (const page of pipeline.pull('salesforce', 'Lead', { mode: 'incremental' })) {
+      const refs = page.refs.filter((r) => r.id === lead.id);
+      if (refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, refs)).writes);
+    }
+    const creates = batches.filter((b) => b.system === 'hubspot' && b.object === 'contacts');
+    expect(creates.flatMap((b) => b.writes.map((w) => w.action))).toEqual(['create']);
+    const failures: RecordFailure[] = [];
+    for (const b of creates)
+      failures.push(...(await pipeline.writeBack(b, { jobId: `test-${b.key}` })).failed);
+
+    expect(failures).toHaveLength(1);
+    const failure = failures[0] as RecordFailure;
+    expect(failure.detail).toMatchObject({
+      code: 'TANDEM_IDENTITY_COLLISION',
+      kind: 'permanent',
+      system: 'hubspot',
+      object: 'contacts',
+    });
+    expect(failure.detail.reason).toContain(`existing contact ${survivor.id}`);
+    expect(failure.detail.reason).toContain(keep);
+    expect(failure.detail.reason).toContain(`Salesforce Lead ${lead.id}`);
+    const after = await hubspot.crm.contacts.basicApi.getById(survivor.id, [
+      'email',
+      'firstname',
+      'lastname',
+    ]);
+    expect(after.properties).toMatchObject({ email: keep, firstname: 'Keep', lastname: 'Survivor' });
+    const links = await pipeline.db
+      .selectFrom('record_links')
+      .selectAll()
+      .where('record_id', 'in', [survivor.id, lead.id])
+      .execute();
+    expect(links.filter((l) => l.record_id === survivor.id)).toEqual([]);
+    expect(links.filter((l) => l.system === 'hubspot')).toEqual([]);
+  }, 300_000);
 });
