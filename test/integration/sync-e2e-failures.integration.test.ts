@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { openDatabase } from '../../src/store/database.js';
 import type { FailureDetail } from '../../src/queues/failure.js';
 import { QueueName } from '../../src/queues/names.js';
 import { exitOf, runTandem, startTandem } from '../support/cli.js';
-import { startSyncWorld, type SyncWorld } from './sync-e2e-support.js';
+import {
+  linkedLeads,
+  startSyncWorld,
+  syncOnce,
+  type SyncSummary,
+  type SyncWorld,
+} from './sync-e2e-support.js';
 
 /**
  * Failures end to end with the REAL pipeline, `tandem sync --once` / `worker` / `replay` as child processes
@@ -13,47 +18,10 @@ import { startSyncWorld, type SyncWorld } from './sync-e2e-support.js';
  * PGlite under the data directory is opened by one process at a time.
  */
 
-interface Summary {
-  objects: Array<{ system: string; object: string; pulled: number; written: number; failed: number }>;
-  failures: Array<{ code: string; reason: string; system?: string; object?: string; recordId?: string }>;
-  unreachable: unknown[];
-}
-
 let world: SyncWorld;
-let initial: Summary;
+let initial: SyncSummary;
 
-const sync = async (...args: string[]): Promise<{ code: number | null; summary: Summary }> => {
-  const run = await runTandem(['sync', '--once', '--json', ...args], world.env);
-  if (run.stdout === '') throw new Error(`tandem sync printed nothing (exit ${run.code}): ${run.stderr}`);
-  return { code: run.code, summary: JSON.parse(run.stdout) as Summary };
-};
-
-/** Linked persons whose Salesforce side is a live (not converted) Lead, from the customer view. */
-async function linkedLeads(): Promise<Array<{ hubspot: string; lead: string }>> {
-  const db = await openDatabase({ dataDir: world.env['TANDEM_DATA_DIR'] as string });
-  try {
-    const links = await db.db
-      .selectFrom('record_links')
-      .selectAll()
-      .where('record_type', '=', 'person')
-      .execute();
-    const byPerson = new Map<string, { hubspot?: string; leads: string[]; contacts: number }>();
-    for (const l of links) {
-      const p = byPerson.get(l.unified_id) ?? { leads: [], contacts: 0 };
-      if (l.system === 'hubspot') p.hubspot = l.record_id;
-      else if (l.object === 'Lead') p.leads.push(l.record_id);
-      else p.contacts += 1;
-      byPerson.set(l.unified_id, p);
-    }
-    return [...byPerson.values()].flatMap((p) =>
-      p.hubspot !== undefined && p.leads.length === 1 && p.contacts === 0
-        ? [{ hubspot: p.hubspot, lead: p.leads[0] as string }]
-        : [],
-    );
-  } finally {
-    await db.close();
-  }
-}
+const sync = (...args: string[]) => syncOnce(world, ...args);
 
 beforeAll(async () => {
   world = await startSyncWorld(60);
@@ -67,7 +35,7 @@ afterAll(async () => {
 describe('a record Salesforce rejects for good', () => {
   it('fails alone with a readable failure, its batch-mates written; fixed in Salesforce, `tandem replay` writes it', async () => {
     const failedBefore = new Set(initial.failures.map((f) => f.recordId));
-    const leads = (await linkedLeads()).filter(
+    const leads = (await linkedLeads(world)).filter(
       (p) => !failedBefore.has(p.lead) && !failedBefore.has(p.hubspot),
     );
     const open: typeof leads = [];

@@ -11,6 +11,8 @@ import jsforce, { type Connection } from 'jsforce';
 import { Redis } from 'ioredis';
 import { ALL_QUEUES, bullPrefix, type QueueName } from '../../src/queues/names.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/index.js';
+import { openDatabase } from '../../src/store/database.js';
+import { runTandem } from '../support/cli.js';
 import { generateWorldWithManifest } from '../../src/sandbox/world/generate.js';
 
 export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? '';
@@ -134,4 +136,48 @@ export async function emailCounts(world: SyncWorld): Promise<Map<string, number>
     for (const r of rows.records) add('salesforce', r.Email);
   }
   return counts;
+}
+
+/** What `tandem sync --once --json` prints. */
+export interface SyncSummary {
+  objects: Array<{ system: string; object: string; pulled: number; written: number; failed: number }>;
+  failures: Array<{ code: string; reason: string; system?: string; object?: string; recordId?: string }>;
+  unreachable: unknown[];
+}
+
+/** Runs `tandem sync --once --json` against the world as a child process. */
+export async function syncOnce(
+  world: SyncWorld,
+  ...args: string[]
+): Promise<{ code: number | null; summary: SyncSummary }> {
+  const run = await runTandem(['sync', '--once', '--json', ...args], world.env);
+  if (run.stdout === '') throw new Error(`tandem sync printed nothing (exit ${run.code}): ${run.stderr}`);
+  return { code: run.code, summary: JSON.parse(run.stdout) as SyncSummary };
+}
+
+/** Linked persons whose Salesforce side is a live (not converted) Lead, from the customer view. */
+export async function linkedLeads(world: SyncWorld): Promise<Array<{ hubspot: string; lead: string }>> {
+  const db = await openDatabase({ dataDir: world.env['TANDEM_DATA_DIR'] as string });
+  try {
+    const links = await db.db
+      .selectFrom('record_links')
+      .selectAll()
+      .where('record_type', '=', 'person')
+      .execute();
+    const byPerson = new Map<string, { hubspot?: string; leads: string[]; contacts: number }>();
+    for (const l of links) {
+      const p = byPerson.get(l.unified_id) ?? { leads: [], contacts: 0 };
+      if (l.system === 'hubspot') p.hubspot = l.record_id;
+      else if (l.object === 'Lead') p.leads.push(l.record_id);
+      else p.contacts += 1;
+      byPerson.set(l.unified_id, p);
+    }
+    return [...byPerson.values()].flatMap((p) =>
+      p.hubspot !== undefined && p.leads.length === 1 && p.contacts === 0
+        ? [{ hubspot: p.hubspot, lead: p.leads[0] as string }]
+        : [],
+    );
+  } finally {
+    await db.close();
+  }
 }
