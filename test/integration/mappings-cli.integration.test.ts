@@ -61,7 +61,8 @@ describe('tandem mappings validate', () => {
   it('exits 2 when --live has no connection settings', async () => {
     const { code, stderr } = await run('validate', '--live');
     expect(code).toBe(2);
-    expect(stderr).toContain('--live needs --hubspot-token');
+    expect(stderr).toContain('--live needs connection settings (command-line options or the environment)');
+    expect(stderr).toContain('HUBSPOT_ACCESS_TOKEN');
   });
 });
 

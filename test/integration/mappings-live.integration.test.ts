@@ -14,6 +14,7 @@ import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.js';
 let hubspot: HubSpotSandbox;
 let salesforce: SalesforceSandbox;
 let connection: string[];
+let environment: Record<string, string>;
 
 beforeAll(async () => {
   hubspot = await createHubSpotSandbox({});
@@ -29,6 +30,16 @@ beforeAll(async () => {
     '--salesforce-client-id=tandem-sandbox-client',
     '--salesforce-client-secret=tandem-sandbox-secret',
   ];
+  environment = {
+    HUBSPOT_ACCESS_TOKEN: 'pat-sandbox-tandem',
+    HUBSPOT_BASE_URL: hubspotUrl,
+    SALESFORCE_LOGIN_URL: salesforceUrl,
+    SALESFORCE_AUTH_FLOW: 'password',
+    SALESFORCE_USERNAME: 'admin@tandem.sandbox',
+    SALESFORCE_PASSWORD: 'tandem-sandbox',
+    SALESFORCE_CLIENT_ID: 'tandem-sandbox-client',
+    SALESFORCE_CLIENT_SECRET: 'tandem-sandbox-secret',
+  };
 });
 
 afterAll(async () => {
@@ -36,12 +47,23 @@ afterAll(async () => {
   await salesforce?.app.close();
 });
 
-async function validateLive(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function validateLive(
+  file: string,
+  settings: 'options' | 'environment' = 'options',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       'node',
-      ['bin/tandem.js', 'mappings', 'validate', file, '--live', '--json', ...connection],
-      { encoding: 'utf8' },
+      [
+        'bin/tandem.js',
+        'mappings',
+        'validate',
+        file,
+        '--live',
+        '--json',
+        ...(settings === 'options' ? connection : []),
+      ],
+      { encoding: 'utf8', env: settings === 'options' ? process.env : { ...process.env, ...environment } },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -76,6 +98,12 @@ describe('tandem mappings validate --live', () => {
       expect(output.valid).toBe(true);
     },
   );
+
+  it('reads the connection settings from the environment when no option is given', async () => {
+    const { code, stdout, stderr } = await validateLive('mappings/default.yaml', 'environment');
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect((JSON.parse(stdout) as Output).valid).toBe(true);
+  });
 
   it('locates a misspelt Salesforce field and suggests the real one', async () => {
     const text = readFileSync('mappings/default.yaml', 'utf8').replace(

@@ -29,12 +29,25 @@ export interface LiveConnectionOptions {
 }
 
 /**
- * SWAP POINT: builds the two SDK clients for `--live` from command-line options. When the config module
- * supplies connection settings from the environment, replace this one function.
+ * The two SDK clients for `--live`: from the command-line options when any is given, else from the
+ * environment (and `TANDEM_CONFIG` file) through the same config the workers use.
  */
 export async function liveConnectionsFromOptions(
   options: LiveConnectionOptions,
 ): Promise<{ hubspot: Client; salesforce: Connection }> {
+  const connectionKeys: Array<keyof LiveConnectionOptions> = [
+    'hubspotToken',
+    'hubspotBaseUrl',
+    'salesforceLoginUrl',
+    'salesforceInstanceUrl',
+    'salesforceAccessToken',
+    'salesforceUsername',
+    'salesforcePassword',
+    'salesforceClientId',
+    'salesforceClientSecret',
+  ];
+  const fromOptions = connectionKeys.some((key) => options[key] !== undefined);
+  if (!fromOptions) return liveConnectionsFromConfig();
   if (options.hubspotToken === undefined) {
     throw new CliError('--live needs --hubspot-token (a HubSpot private-app token)', ExitCode.Usage);
   }
@@ -82,6 +95,34 @@ export async function liveConnectionsFromOptions(
     throw new CliError(`Salesforce login at ${loginUrl} failed: ${messageOf(error)}`, ExitCode.Unavailable);
   }
   return { hubspot, salesforce };
+}
+
+async function liveConnectionsFromConfig(): Promise<{ hubspot: Client; salesforce: Connection }> {
+  const { ConfigError, loadConfig, requireHubSpot, requireSalesforce } =
+    await import('../../config/index.js');
+  const { createHubSpotClient } = await import('../../connectors/hubspot/client.js');
+  const { connectSalesforce } = await import('../../connectors/salesforce/auth.js');
+  let hubspotSettings;
+  let salesforceSettings;
+  try {
+    const config = loadConfig();
+    hubspotSettings = requireHubSpot(config);
+    salesforceSettings = requireSalesforce(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new CliError(
+        `--live needs connection settings (command-line options or the environment):\n${error.message}`,
+        ExitCode.Usage,
+      );
+    }
+    throw error;
+  }
+  const hubspot = createHubSpotClient(hubspotSettings);
+  try {
+    return { hubspot, salesforce: await connectSalesforce(salesforceSettings) };
+  } catch (error) {
+    throw new CliError(`Salesforce sign-in failed: ${messageOf(error)}`, ExitCode.Unavailable);
+  }
 }
 
 async function readLiveSchema(options: LiveConnectionOptions): Promise<LiveSchema> {
