@@ -27,6 +27,7 @@ export default {
         '<rootDir>/test/integration/**/*.integration.test.ts',
         '<rootDir>/src/**/*.integration.test.ts',
       ],
+      testPathIgnorePatterns: ['/chaos-short\\.integration\\.test\\.ts$'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
