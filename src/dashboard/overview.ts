@@ -28,6 +28,8 @@ export interface SyncStatusRow {
   lastSuccessAt: string | null;
   /** The stored checkpoint as text (shortened), or null when none is stored. */
   checkpoint: string | null;
+  /** The checkpoint in words, e.g. "changes since 2026-11-23 00:16:06 UTC". */
+  checkpointSummary: string | null;
   /** Seconds since the last successful sync finished. */
   lagSeconds: number | null;
   /** Records pulled + written in the last 24 hours. */
@@ -103,6 +105,7 @@ export async function buildOverview(options: {
       lastSuccessAt: lastSuccess?.finishedAt?.toISOString() ?? null,
       checkpoint:
         checkpoint === null ? null : checkpoint.length > 120 ? `${checkpoint.slice(0, 117)}...` : checkpoint,
+      checkpointSummary: checkpoint === null ? null : describeCheckpoint(checkpoint),
       lagSeconds:
         lastSuccess?.finishedAt == null
           ? null
@@ -185,4 +188,23 @@ export function buildSeries(runs: readonly SyncRun[], now: Date): OverviewSeries
     return Math.round((bucketEnd - Math.min(...latest.values())) / 60_000);
   });
   return { buckets: starts.map((s) => new Date(s).toISOString()), throughput, failures, lagMinutes };
+}
+
+/** A stored checkpoint in words for the overview; the raw value stays in the JSON API. */
+export function describeCheckpoint(stored: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return 'unreadable checkpoint';
+  }
+  if (typeof value !== 'object' || value === null) return 'unreadable checkpoint';
+  const { phase, since, startedAt } = value as { phase?: unknown; since?: unknown; startedAt?: unknown };
+  const at = (iso: unknown): string =>
+    typeof iso === 'string' && !Number.isNaN(Date.parse(iso))
+      ? `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} UTC`
+      : 'an unknown time';
+  if (phase === 'incremental') return `changes since ${at(since)}`;
+  if (phase === 'backfill') return `back-fill in progress, started ${at(startedAt)}`;
+  return 'unreadable checkpoint';
 }

@@ -157,7 +157,7 @@ export function overviewPage(ctx: PageContext, overview: Overview, depths: Queue
                 <td>${s.system}</td>
                 <td>${s.object}</td>
                 <td>${time(s.lastSuccessAt)}</td>
-                <td><code>${s.checkpoint ?? DASH}</code></td>
+                <td title="${s.checkpoint ?? ''}">${s.checkpointSummary ?? DASH}</td>
                 <td>${duration(s.lagSeconds)}</td>
                 <td class="num">${num(s.recordsSynced24h)}</td>
                 <td class="num">${percent(s.failureRate24h)}</td>

@@ -3,6 +3,7 @@ import { tokensEqual, roleForToken, resolveTokens, InsecureListenError } from '.
 import { escapeHtml, html, jsonForScript, raw } from '../../src/dashboard/html.js';
 import { hubspotRecordUrl, salesforceRecordUrl } from '../../src/dashboard/links.js';
 import { groupFailures, type FailedJobView } from '../../src/dashboard/queues.js';
+import { describeCheckpoint } from '../../src/dashboard/overview.js';
 
 describe('html template', () => {
   it.each([
@@ -119,5 +120,23 @@ describe('failure groups', () => {
       ['A', 1],
     ]);
     expect(groups[0]?.reasons).toEqual(['z', 'y']);
+  });
+});
+
+describe('describeCheckpoint', () => {
+  it.each([
+    [
+      '{"system":"hubspot","object":"contacts","phase":"incremental","since":"2026-11-23T00:16:06.919Z","lastId":"123"}',
+      'changes since 2026-11-23 00:16:06 UTC',
+    ],
+    [
+      '{"system":"salesforce","object":"Lead","phase":"backfill","after":"x","startedAt":"2026-11-22T23:00:00.000Z"}',
+      'back-fill in progress, started 2026-11-22 23:00:00 UTC',
+    ],
+    ['{"phase":"incremental"}', 'changes since an unknown time'],
+    ['not json', 'unreadable checkpoint'],
+    ['42', 'unreadable checkpoint'],
+  ])('%s → %s', (stored, words) => {
+    expect(describeCheckpoint(stored)).toBe(words);
   });
 });
