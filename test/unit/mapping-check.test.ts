@@ -98,6 +98,16 @@ const cases: SemanticCase[] = [
     message: 'salesforce stage "Prospecting" is already mapped in stages[0]',
   },
   {
+    name: 'a Salesforce stage under two HubSpot stages',
+    text: edit([
+      '{ hubspot: presentationscheduled, salesforce: Value Proposition }',
+      '{ hubspot: presentationscheduled, salesforce: [Value Proposition, Qualification] }',
+    ]),
+    path: 'objects.deal.pipelines[0].stages[2].salesforce',
+    line: 180,
+    message: 'salesforce stage "Qualification" is already mapped in stages[1]',
+  },
+  {
     name: 'campaign type pointing at an unknown source',
     text: edit(['Email: email', 'Email: emial']),
     path: 'attribution.touchpoints.campaign_type_sources.Email',

@@ -239,7 +239,9 @@ export function formatSummary(summary: MappingSummary): string {
     for (const pipeline of object.pipelines ?? []) {
       lines.push(`  pipeline ${pipeline.hubspotPipeline}:`);
       for (const s of pipeline.stages) {
-        lines.push(`    ${s.hubspot} ⇄ ${s.salesforce}${s.outcome === 'open' ? '' : ` (${s.outcome})`}`);
+        lines.push(
+          `    ${s.hubspot} ⇄ ${s.salesforce.join(' | ')}${s.outcome === 'open' ? '' : ` (${s.outcome})`}`,
+        );
       }
     }
   }

@@ -1,3 +1,4 @@
+import { asList } from '../values/value-map.js';
 import { createHash } from 'node:crypto';
 import type { Condition, FieldMapping, Mapping, SalesforceFieldRef } from './schema.js';
 import { hasErrors, sortProblems } from './problem.js';
@@ -108,10 +109,6 @@ const writesHubSpot = (field: FieldMapping): boolean =>
   field.direction === 'both' || field.direction === 'to_hubspot';
 const writesSalesforce = (field: FieldMapping): boolean =>
   field.direction === 'both' || field.direction === 'to_salesforce';
-
-function asList(value: string | string[] | undefined): string[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
 
 export function checkMapping(
   mapping: Mapping,
@@ -302,16 +299,18 @@ function checkPipelines(mapping: Mapping, report: ProblemList): void {
     for (const side of ['hubspot', 'salesforce'] as const) {
       const seen = new Map<string, number>();
       pipeline.stages.forEach((stage, s) => {
-        const earlier = seen.get(stage[side]);
-        if (earlier !== undefined) {
-          report.add(
-            [...base, 'stages', s, side],
-            `${side} stage "${stage[side]}" is already mapped in stages[${earlier}]`,
-            {
-              hint: 'each stage maps to one stage on the other side, or the translation back is ambiguous',
-            },
-          );
-        } else seen.set(stage[side], s);
+        for (const value of asList(stage[side])) {
+          const earlier = seen.get(value);
+          if (earlier !== undefined) {
+            report.add(
+              [...base, 'stages', s, side],
+              `${side} stage "${value}" is already mapped in stages[${earlier}]`,
+              {
+                hint: 'each stage maps to one stage on the other side, or the translation back is ambiguous',
+              },
+            );
+          } else seen.set(value, s);
+        }
       });
     }
   });

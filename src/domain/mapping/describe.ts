@@ -1,3 +1,4 @@
+import { asList } from '../values/value-map.js';
 import type {
   Condition,
   Direction,
@@ -36,7 +37,8 @@ export interface ObjectSummary {
   fields: FieldSummary[];
   pipelines?: Array<{
     hubspotPipeline: string;
-    stages: Array<{ hubspot: string; salesforce: string; outcome: string }>;
+    /** The first Salesforce stage is the one written. */
+    stages: Array<{ hubspot: string; salesforce: string[]; outcome: string }>;
   }>;
 }
 
@@ -193,7 +195,11 @@ export function describeMapping(mapping: Mapping): MappingSummary {
       salesforce: [deal.salesforce.object],
       pipelines: deal.pipelines.map((p) => ({
         hubspotPipeline: p.hubspot_pipeline,
-        stages: p.stages.map((s) => ({ hubspot: s.hubspot, salesforce: s.salesforce, outcome: s.outcome })),
+        stages: p.stages.map((s) => ({
+          hubspot: s.hubspot,
+          salesforce: asList(s.salesforce),
+          outcome: s.outcome,
+        })),
       })),
     });
   }

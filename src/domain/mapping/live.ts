@@ -1,3 +1,4 @@
+import { asList } from '../values/value-map.js';
 import type { FieldMapping, Mapping, SalesforceFieldRef, ValueType } from './schema.js';
 import { LIFECYCLE_STAGES } from './schema.js';
 import { ProblemList, salesforceNameOn, writebackTargets } from './check.js';
@@ -142,10 +143,6 @@ const writesSalesforce = (f: FieldMapping): boolean =>
 /** The sides whose values are read and translated: the source of each direction (both for `none`). */
 const readsHubSpot = (f: FieldMapping): boolean => f.direction !== 'to_hubspot';
 const readsSalesforce = (f: FieldMapping): boolean => f.direction !== 'to_salesforce';
-
-function asList(value: string | string[] | undefined): string[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
 
 interface Target<T> {
   found?: T;
@@ -577,10 +574,12 @@ function checkDealStages(mapping: Mapping, live: LiveSchema, report: ProblemList
   deal.pipelines.forEach((pipeline, p) => {
     pipeline.stages.forEach((stage, s) => {
       const at: MappingPath = ['objects', 'deal', 'pipelines', p, 'stages', s];
-      if (stageName !== undefined && !stageName.picklistValues.includes(stage.salesforce)) {
-        report.add([...at, 'salesforce'], `"${stage.salesforce}" is not an active Opportunity StageName`, {
-          hint: didYouMeanOr(stage.salesforce, stageName.picklistValues),
-        });
+      for (const value of asList(stage.salesforce)) {
+        if (stageName !== undefined && !stageName.picklistValues.includes(value)) {
+          report.add([...at, 'salesforce'], `"${value}" is not an active Opportunity StageName`, {
+            hint: didYouMeanOr(value, stageName.picklistValues),
+          });
+        }
       }
       // HubSpot's dealstage options hold every pipeline's stage ids.
       if (
@@ -595,7 +594,7 @@ function checkDealStages(mapping: Mapping, live: LiveSchema, report: ProblemList
     });
   });
   if (stageName !== undefined) {
-    const mapped = new Set(deal.pipelines.flatMap((pl) => pl.stages.map((st) => st.salesforce)));
+    const mapped = new Set(deal.pipelines.flatMap((pl) => pl.stages.flatMap((st) => asList(st.salesforce))));
     const uncovered = stageName.picklistValues.filter((v) => !mapped.has(v));
     if (uncovered.length > 0) {
       report.add(

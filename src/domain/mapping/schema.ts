@@ -339,7 +339,10 @@ export const CompanyObjectSchema = z
   })
   .strict();
 
-/** Deal stage ⇄ StageName per HubSpot pipeline; `won`/`lost` mark closed stages. */
+/**
+ * Deal stage ⇄ StageName per HubSpot pipeline; `won`/`lost` mark closed stages. A HubSpot stage may stand
+ * for several Salesforce stages (Salesforce's default sales process has more steps than HubSpot's pipeline).
+ */
 export const PipelineMapSchema = z
   .object({
     hubspot_pipeline: z.string().min(1),
@@ -348,7 +351,11 @@ export const PipelineMapSchema = z
         z
           .object({
             hubspot: z.string().min(1),
-            salesforce: z.string().min(1),
+            salesforce: z
+              .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+              .describe(
+                'The StageName(s) of this HubSpot stage: the first is written, every one is read as this stage.',
+              ),
             outcome: z.enum(['open', 'won', 'lost']).default('open'),
           })
           .strict(),

@@ -23,7 +23,7 @@ interface Side {
 }
 
 const fold = (v: string): string => v.trim().toLowerCase();
-const asList = (v: string | string[] | undefined): string[] =>
+export const asList = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 export function compileValueMap(map: ValueMap): CompiledValueMap {

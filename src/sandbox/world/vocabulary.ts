@@ -382,7 +382,7 @@ export const DEAL_STAGES: readonly { hubspot: string; salesforce: string; probab
   { hubspot: 'closedlost', salesforce: 'Closed Lost', probability: 0 },
 ];
 
-/** Salesforce stages with no HubSpot counterpart in the default pipeline (Salesforce-only deals use them). */
+/** Salesforce stages with no HubSpot stage of their own (Salesforce-only deals use them; the default mapping reads each as its nearest HubSpot stage). */
 export const SALESFORCE_ONLY_STAGES: readonly { salesforce: string; probability: number }[] = [
   { salesforce: 'Prospecting', probability: 10 },
   { salesforce: 'Perception Analysis', probability: 70 },
