@@ -52,9 +52,10 @@ describe('tandem sync --once with the real pipeline over a demo world', () => {
     expect(first.summary.objects.reduce((n, o) => n + o.pulled, 0)).toBeGreaterThan(300);
     expect(written(first.summary)).toBeGreaterThan(500);
     expect(first.code === 1).toBe(first.summary.failures.length > 0);
+    // A failure without a record is a whole batch or job failing: print it whole when it happens.
+    expect(first.summary.failures.filter((f) => f.recordId === undefined)).toEqual([]);
     for (const f of first.summary.failures) {
       expect(f.code).toMatch(/^[A-Z_]+$/);
-      expect(f.recordId).toEqual(expect.any(String));
       expect(f.system).toMatch(/^(hubspot|salesforce)$/);
       expect(f.reason.length).toBeGreaterThan(20);
     }
@@ -64,15 +65,15 @@ describe('tandem sync --once with the real pipeline over a demo world', () => {
   // Account pull has stored its snapshots, so Tandem creates a second Account and then fails
   // SALESFORCE_DUPLICATE_VALUE writing HubSpot_Company_ID__c onto the original; converted Contacts also
   // fail SALESFORCE_NOT_FOUND. Skipped until fixed; see the issue notes.
-  it.skip('fails only records the world planted as mess', () => {
+  it('fails only records the world planted as mess', () => {
     const unplanted = first.summary.failures.filter((f) => !world.planted.has(f.recordId ?? ''));
-    expect(unplanted.map((f) => `${f.code} ${f.object ?? ''} ${f.recordId ?? ''}`)).toEqual([]);
+    expect(unplanted.map((f) => `${f.code} ${f.object ?? ''} ${f.recordId ?? ''}: ${f.reason}`)).toEqual([]);
   });
 
   // KNOWN GAP (reported, same as the pipeline-cycle test's fixed point): a few entities still write on the
   // next cycle, and the duplicate-Account failures above fail again.
-  it.skip('writes nothing on the second cycle', () => {
-    expect(written(second.summary)).toBe(0);
+  it('writes nothing on the second cycle', () => {
+    expect(second.summary.objects.filter((o) => o.written > 0)).toEqual([]);
     expect(second.summary.failures.filter((f) => !world.planted.has(f.recordId ?? ''))).toEqual([]);
   });
 
