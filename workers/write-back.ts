@@ -17,7 +17,7 @@ import type { WorkerDeps } from './deps.js';
  * attempt.
  *
  * A per-record failure job (`knownFailure` set) records the failure on its first run without calling the
- * CRM again; a replay writes for real. Writes are idempotent (updates set values; creates are matched by
+ * CRM again; a replay reads the records again and writes what they need now. Writes are idempotent (updates set values; creates are matched by
  * the pipeline's links first), so a replayed or re-run job never duplicates a record.
  */
 export function writeBackProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
@@ -29,7 +29,12 @@ export function writeBackProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
       async () => {
         const data = parseWriteBackJob(job.data);
         if (data.knownFailure !== undefined) return failPermanently(job, data.knownFailure);
-        const outcome = await deps.pipeline.writeBack(data.batch, { jobId: job.id ?? '' });
+        // A job that failed before and runs again is a replay: re-read and re-plan, so a fix made in either
+        // CRM since is picked up instead of re-sending the values planned back then.
+        const outcome = await deps.pipeline.writeBack(data.batch, {
+          jobId: job.id ?? '',
+          replan: data.failure !== undefined,
+        });
         const handOn = { cycleId: data.cycleId, batch: data.batch };
         const children: ChildJob[] = [];
         let own: (typeof outcome.failed)[number] | undefined;

@@ -40,6 +40,13 @@ export interface ReconcileContext {
   now: string;
   lastWritten?: LastWritten;
   targetHints?: TargetSchemaHints;
+  /**
+   * Systems whose first full read of this kind has not finished: a record missing there may exist but be
+   * unread yet, so no create is planned there (a `create_held` warning names the record to reconcile again
+   * once that read is done). Without this, the first sync creates duplicates whenever one system's pull
+   * runs ahead of the other's.
+   */
+  heldCreates?: ReadonlySet<System>;
 }
 
 export interface StageState {
@@ -99,11 +106,40 @@ export interface ReconcileResult<U extends UnifiedRecord> {
   synced: Map<string, string>;
 }
 
-function syncedHashes(merge: MergeResult, plan: WritePlan): Map<string, string> {
+/**
+ * The held values of `newest` fields, split by whether they may be stored now. A field no write touches
+ * on an entity with records in both systems is in step: its values go to `synced`. A field being written is in step only once that write
+ * succeeds: the values the other records hold travel with the write (`FieldWrite.heldElsewhere`), so a
+ * failed write never turns the winning side's real change into what looks like Tandem's own echo.
+ */
+function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePlan): Map<string, string> {
+  const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
+  const writing = new Map<string, Array<{ w: RecordWrite; f: FieldWrite }>>();
+  for (const w of plan.writes)
+    for (const f of w.fields) {
+      if (f.unifiedField === undefined) continue;
+      const list = writing.get(f.unifiedField);
+      if (list) list.push({ w, f });
+      else writing.set(f.unifiedField, [{ w, f }]);
+    }
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
-  for (const fm of merge.merges.values()) {
+  for (const [name, fm] of merge.merges) {
     if (fm.unified.provenance?.rule !== 'newest') continue;
+    const writes = writing.get(name);
+    if (writes !== undefined) {
+      for (const { w, f } of writes) {
+        const held: Record<string, string> = {};
+        for (const side of [fm.hubspot, fm.salesforce])
+          if (side && !(side.system === w.system && side.record.id === w.recordId))
+            held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
+        if (Object.keys(held).length > 0) f.heldElsewhere = held;
+      }
+      continue;
+    }
+    // An entity with a record in one system only is in step with nothing: remembering its values would
+    // make them look like Tandem's own once the other system's record appears, and the older side would win.
+    if (!twoSided) continue;
     if (fm.hubspot)
       out.set(writtenKey('hubspot', fm.hubspot.record.id, fm.hubspot.field), valueHash(fm.hubspot.raw));
     if (fm.salesforce) {
@@ -214,6 +250,16 @@ function buildPlan(input: PlanInput): WritePlan {
     if (existing) continue;
     const counterpart = create.system === 'hubspot' ? group.salesforce : group.hubspot;
     if (!counterpart) continue;
+    if (context.heldCreates?.has(create.system) === true) {
+      sink.warnings.push({
+        code: 'create_held',
+        message: `${group.key}: not created in ${create.system} yet: its first full read has not finished, so the record may exist there unread`,
+        system: counterpart.system,
+        object: counterpart.object,
+        recordId: counterpart.id,
+      });
+      continue;
+    }
     if ((group.unresolved ?? []).some((u) => u.system === create.system)) {
       sink.warnings.push({
         code: 'create_skipped',
@@ -456,7 +502,7 @@ export function reconcilePerson(
     plan,
     problems: sink.problems,
     warnings: sink.warnings,
-    synced: syncedHashes(merge, plan),
+    synced: syncedHashes(records, merge, plan),
   };
 }
 
@@ -600,7 +646,7 @@ function reconcileRecord(
       plan,
       problems: sink.problems,
       warnings: sink.warnings,
-      synced: syncedHashes(merge, plan),
+      synced: syncedHashes(records, merge, plan),
     },
   };
 }

@@ -84,6 +84,7 @@ export function applyPlan(
     for (const f of write.fields) {
       record.fields[f.field] = f.value;
       changed[f.field] = now;
+      for (const [key, hash] of Object.entries(f.heldElsewhere ?? {})) lastWritten.set(key, hash);
       lastWritten.set(writtenKey(write.system, record.id, f.field), f.hash);
     }
     record.fieldChangedAt = changed;

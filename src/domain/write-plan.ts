@@ -19,6 +19,12 @@ export interface FieldWrite {
   unifiedField?: string;
   provenance?: Provenance;
   /**
+   * `newest` fields: what the entity's other records hold for this unified field (`system:recordId:field`
+   * → value hash). Once this write succeeds they are all in step: the store keeps these hashes with the
+   * write's own, so none of them reads back as a change.
+   */
+  heldElsewhere?: Record<string, string>;
+  /**
    * HubSpot's `lifecyclestage` only moves forward: to move it back the connector clears it first, then
    * writes `value` — two requests, in that order.
    */
@@ -38,6 +44,8 @@ export interface RecordWrite {
   /** On create: once created, write the new record's id into this field of the counterpart. */
   linkBack?: { field: string };
   fields: FieldWrite[];
+  /** The reconcile that planned this write (set by the pipeline): a newer plan for the entity supersedes it. */
+  planId?: string;
 }
 
 export interface WritePlan {

@@ -43,11 +43,6 @@ export interface WriteBatch {
   mappingVersion: string;
   /** Deterministic digest of the content: the queue layer's job id, so a re-planned batch is not queued twice. */
   key: string;
-  /**
-   * Per entity: hashes of the values its records hold that the plan leaves as they are (`system:recordId:field`
-   * → hash). Stored as Tandem's own (echo suppression) once the entity's writes succeed. Optional.
-   */
-  synced?: Record<string, Record<string, string>>;
 }
 
 /** One record that failed alone, with what an admin needs and what a replay needs. */
@@ -97,7 +92,8 @@ export interface SyncPipeline {
     refs: readonly SourceRef[],
     options?: ReconcileOptions,
   ): Promise<ReconcileOutcome>;
-  writeBack(batch: WriteBatch, options: { jobId: string }): Promise<WriteBackOutcome>;
+  /** `replan`: read the batch's records again and write what they need now (a replay), not the stored writes. */
+  writeBack(batch: WriteBatch, options: { jobId: string; replan?: boolean }): Promise<WriteBackOutcome>;
   /** Refs of every unified record whose stored mapping version differs from the current one (back-fill). */
   refsForMappingBackfill(kind: EntityKind, options: { after?: string; limit: number }): Promise<SourceRef[]>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 // The sync pipeline: pull → reconcile → write-back, each callable without queues.
 
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -39,6 +40,8 @@ import { anyOf } from '../store/batch-sql.js';
 import { CustomerView } from '../store/customer-view.js';
 import type { SourceSnapshot, StageName, WriteAuditEntry } from '../store/customer-view-types.js';
 import { CheckpointStore } from '../store/redis/checkpoints.js';
+import { HeldCreates } from '../store/redis/held-creates.js';
+import { PlanVersions } from '../store/redis/plans.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import { LastWrittenStore, type WrittenValue } from '../store/redis/last-written.js';
 import type { CustomerViewDatabase } from '../store/schema.js';
@@ -62,7 +65,11 @@ import type {
 import { buildCampaignMemberships, buildDealFacts } from './facts.js';
 import { hubspotPullProperties, kindOf, objectsOfKind, salesforcePullFields } from './fields.js';
 import type { HttpInfoLike } from '../connectors/hubspot/client.js';
-import { toSourceRecord as hubspotRecord, type HubSpotObjectLike } from '../connectors/hubspot/pull.js';
+import {
+  readWithHistory,
+  toSourceRecord as hubspotRecord,
+  type HubSpotObjectLike,
+} from '../connectors/hubspot/pull.js';
 import { pullFields, toSourceRecord as salesforceRecord } from '../connectors/salesforce/records.js';
 import { upsertContactsByEmail, type ContactEmails } from './contact-creates.js';
 import { viewRows } from './persist.js';
@@ -87,6 +94,12 @@ export interface SyncPipelineDeps {
   targetHints?: TargetSchemaHints;
   /** Released by `close()` (what `openSyncPipeline` opened). */
   onClose?: () => Promise<void>;
+}
+
+export interface WriteBackOptions {
+  jobId: string;
+  /** Read the records again and plan afresh instead of sending the stored writes (a replay). */
+  replan?: boolean;
 }
 
 /** The extra reconcile input preview uses: freshly read records in place of their snapshots. */
@@ -171,6 +184,8 @@ class Pipeline implements SyncPipelineImpl {
   readonly connectors: { hubspot: HubSpotConnector; salesforce: SalesforceConnector };
   readonly db: Kysely<CustomerViewDatabase>;
   private readonly checkpoints: CheckpointStore<Checkpoint>;
+  private readonly held: HeldCreates;
+  private readonly plans: PlanVersions;
   private readonly loader: ClosureLoader;
   private readonly metrics: TandemMetrics;
   private readonly now: () => Date;
@@ -187,6 +202,8 @@ class Pipeline implements SyncPipelineImpl {
     this.snapshots = new SourceSnapshots(deps.db);
     this.lastWritten = new LastWrittenStore(deps.redis, deps.keys);
     this.checkpoints = new CheckpointStore(deps.redis, deps.keys, CheckpointSchema);
+    this.held = new HeldCreates(deps.redis, deps.keys);
+    this.plans = new PlanVersions(deps.redis, deps.keys);
     this.loader = new ClosureLoader(deps.db, this.view, this.snapshots, deps.mapping);
     this.metrics = deps.metrics ?? defaultMetrics;
     this.now = deps.now ?? (() => new Date());
@@ -269,6 +286,7 @@ class Pipeline implements SyncPipelineImpl {
         const related = this.relatedFor(object);
         if (related !== undefined) yield* this.pullRelatedObject(related, options);
       }
+      yield* this.releaseHeldCreates(system, object, kind);
       await this.view.finishSyncRun(runId, {
         status: 'succeeded',
         finishedAt: this.now(),
@@ -296,6 +314,49 @@ class Pipeline implements SyncPipelineImpl {
       ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     };
+  }
+
+  /** Whether every object of `kind` in `system` has been read in full once (its checkpoint is incremental). */
+  private async firstReadDone(system: System, kind: EntityKind): Promise<boolean> {
+    const objects = this.objects.filter((o) => o.system === system && o.kind === kind);
+    const stored = await Promise.all(objects.map((o) => this.checkpoints.get(system, o.object)));
+    return stored.every((c) => c?.phase === 'incremental');
+  }
+
+  /** The systems where creates of `kind` must wait for the first full read. */
+  private async heldSystems(kind: EntityKind): Promise<Set<System>> {
+    const held = new Set<System>();
+    for (const system of ['hubspot', 'salesforce'] as const)
+      if (!(await this.firstReadDone(system, kind))) held.add(system);
+    return held;
+  }
+
+  /**
+   * Once `system`'s first full read of `kind` is done, the records whose counterpart create waited for it
+   * go to reconcile again, as pages of their own. Checked at the end of every pull, so a record held while
+   * that read was finishing waits at most until the next pull of the object.
+   */
+  private async *releaseHeldCreates(
+    system: System,
+    object: ObjectName,
+    kind: EntityKind,
+  ): AsyncIterable<PulledPage> {
+    if (!(await this.firstReadDone(system, kind))) return;
+    const records = await this.held.take(system, kind);
+    if (records.length === 0) return;
+    // Done means this object's checkpoint is incremental: the released pages ride on it.
+    const checkpoint = (await this.checkpoints.get(system, object)) as Checkpoint;
+    const byObject = new Map<string, SourceRef[]>();
+    for (const r of records) {
+      const key = `${r.system}\t${r.object}`;
+      const refs = byObject.get(key) ?? [];
+      refs.push({ system: r.system as System, object: r.object as ObjectName, id: r.id });
+      byObject.set(key, refs);
+    }
+    for (const refs of byObject.values()) {
+      const first = refs[0] as SourceRef;
+      yield { system: first.system, object: first.object, kind, refs, deleted: [], checkpoint };
+    }
   }
 
   private personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
@@ -384,6 +445,9 @@ class Pipeline implements SyncPipelineImpl {
   ): Promise<ReconcileOutcome> {
     const dryRun = options.dryRun === true;
     const now = this.now();
+    // A preview shows what a fully read world would get; a real run holds creates until both are read.
+    // Asked before the closure is loaded: a read that finishes in between must not count as seen.
+    const heldCreates = dryRun ? new Set<System>() : await this.heldSystems(kind);
     const closure = await this.loader.load(kind, refs, {
       ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
     });
@@ -408,32 +472,21 @@ class Pipeline implements SyncPipelineImpl {
     const result = reconcileBatch(input, this.mapping, {
       now: now.toISOString(),
       lastWritten,
+      heldCreates,
       ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
     });
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
-    const withWrites = new Set(result.plan.writes.map((w) => w.entityKey));
-    const pendingSynced = new Map<string, Record<string, string>>();
-    for (const o of [...result.persons, ...result.companies, ...result.deals]) {
-      if (!withWrites.has(o.unified.key)) continue;
-      const held: Record<string, string> = {};
-      const planned = new Set(
-        result.plan.writes
-          .filter((w) => w.entityKey === o.unified.key)
-          .flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId ?? ''}:${f.field}`)),
-      );
-      for (const [key, hash] of o.synced) if (!planned.has(key)) held[key] = hash;
-      if (Object.keys(held).length > 0) pendingSynced.set(o.unified.key, held);
-    }
-    const writes = splitWrites(result.plan.writes, this.mappingVersion).map((b) => {
-      const synced: Record<string, Record<string, string>> = {};
-      for (const w of b.writes) {
-        const held = pendingSynced.get(w.entityKey);
-        if (held !== undefined) synced[w.entityKey] = held;
-      }
-      return Object.keys(synced).length > 0 ? { ...b, synced } : b;
-    });
+    const planId = randomUUID();
+    const writes = splitWrites(
+      result.plan.writes.map((w) => ({ ...w, planId })),
+      this.mappingVersion,
+    );
     if (!dryRun) {
       await this.recordVersion();
+      await this.plans.record(
+        [...result.persons, ...result.companies, ...result.deals].map((o) => o.unified.key),
+        planId,
+      );
       const stages = new Map<string, StageName | null>();
       for (const [k, v] of previous) stages.set(k, v.stage);
       const rows = viewRows(kind, result, this.mappingVersion, now, stages);
@@ -446,18 +499,33 @@ class Pipeline implements SyncPipelineImpl {
       await this.view.appendStageEntries(rows.stageEntries);
       if (rows.personIds.length > 0) await this.view.replaceTouchpoints(rows.personIds, rows.touchpoints);
       if (rows.dealIds.length > 0) await this.view.replaceCredits(rows.dealIds, rows.credits);
-      // What an entity holds is Tandem's own only once the plan is applied: entities with nothing to write
-      // are in step now; the others' hashes travel with their write batches and are stored on success
-      // (a second reconcile before then must not take unwritten or out-of-step values for echoes).
+      // What the records hold is Tandem's own (it reads back as no change) once they are in step: fields no
+      // write touches are in step now; a written field's values are stored when its write succeeds
+      // (`FieldWrite.heldElsewhere`), so a failed write never makes the winning side's change look like an echo.
+      const planned = new Set(
+        result.plan.writes.flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId ?? ''}:${f.field}`)),
+      );
       const synced: WrittenValue[] = [];
       for (const o of [...result.persons, ...result.companies, ...result.deals]) {
-        if (withWrites.has(o.unified.key)) continue;
         for (const [key, hash] of o.synced) {
+          if (planned.has(key)) continue;
           const parsed = parseWrittenKey(key);
           if (parsed !== undefined) synced.push({ ...parsed, hash });
         }
       }
       await this.lastWritten.setMany(synced);
+      for (const system of heldCreates) {
+        const waiting = result.warnings.filter((w) => w.code === 'create_held' && w.system !== system);
+        await this.held.add(
+          system,
+          kind,
+          waiting.flatMap((w) =>
+            w.system !== undefined && w.object !== undefined && w.recordId !== undefined
+              ? [{ system: w.system, object: w.object, id: w.recordId }]
+              : [],
+          ),
+        );
+      }
     }
     for (const f of failures) this.metrics.failures.inc({ code: f.detail.code, kind: f.detail.kind });
     return {
@@ -590,31 +658,59 @@ class Pipeline implements SyncPipelineImpl {
 
   // ---- write-back ------------------------------------------------------------------------------------
 
-  async writeBack(batch: WriteBatch, options: { jobId: string }): Promise<WriteBackOutcome> {
-    const outcome = await this.writeBatch(batch, options.jobId);
-    const result = outcome.result;
+  async writeBack(batch: WriteBatch, options: WriteBackOptions): Promise<WriteBackOutcome> {
     const kind = kindOf(batch.object);
+    const result: WriteBackOutcome = { written: 0, created: 0, failed: [] };
+    let created: SourceRef[] = [];
+    let replan: SourceRef[] = [];
+    const send = async (b: WriteBatch): Promise<void> => {
+      const more = await this.writeBatch(b, options.jobId);
+      result.written += more.result.written;
+      result.created += more.result.created;
+      result.failed.push(...more.result.failed);
+      if (more.result.deferred !== undefined && result.deferred === undefined)
+        result.deferred = more.result.deferred;
+      created.push(...more.created);
+      replan.push(...more.replan);
+    };
+    if (options.replan === true && kind !== undefined) {
+      // A replay: the cause may have been fixed in either CRM since the write was planned, so the records
+      // are read again and the entities planned afresh; what they need now is written, not the old values.
+      const refs = await this.readBack(await this.recordsOfWrites(batch.writes));
+      const again = await this.reconcile(kind, refs, { jobId: options.jobId });
+      result.failed.push(...again.failures);
+      for (const b of again.writes) await send(b);
+    } else await send(batch);
     // What the CRM filled in on create (defaults, formulas) is news to the other side: read the new records
     // back and settle their entities now, so a cycle leaves nothing for the next one to discover. Settling
     // can create records too (the closure of a created record holds other persons): those are read back
-    // and settled in turn, until a round creates nothing.
-    let created = outcome.created;
-    for (let round = 0; created.length > 0 && kind !== undefined && round < SETTLE_ROUNDS; round += 1) {
-      const refs = await this.readBack(created);
+    // and settled in turn, until a round creates nothing. Creates dropped as stale are planned again here.
+    for (
+      let round = 0;
+      created.length + replan.length > 0 && kind !== undefined && round < SETTLE_ROUNDS;
+      round += 1
+    ) {
+      const refs = [...(created.length > 0 ? await this.readBack(created) : []), ...replan];
       created = [];
+      replan = [];
       if (refs.length === 0) break;
       const again = await this.reconcile(kind, refs);
-      for (const b of again.writes) {
-        const more = await this.writeBatch(b, options.jobId);
-        result.written += more.result.written;
-        result.created += more.result.created;
-        result.failed.push(...more.result.failed);
-        if (more.result.deferred !== undefined && result.deferred === undefined)
-          result.deferred = more.result.deferred;
-        created.push(...more.created);
-      }
+      for (const b of again.writes) await send(b);
     }
     return result;
+  }
+
+  /** The records a batch's writes concern: each target or counterpart, and every record linked to its entity. */
+  private async recordsOfWrites(writes: readonly RecordWrite[]): Promise<SourceRef[]> {
+    const refs = new Map<string, SourceRef>();
+    const add = (r: SourceRef): void => void refs.set(`${r.system}:${r.id}`, r);
+    for (const w of writes) {
+      if (w.recordId !== undefined) add({ system: w.system, object: w.object, id: w.recordId });
+      if (w.counterpart !== undefined) add({ ...w.counterpart, object: w.counterpart.object as ObjectName });
+    }
+    const links = await this.view.findLinksByUnifiedIds([...new Set(writes.map((w) => w.entityKey))]);
+    for (const l of links) add({ system: l.system, object: l.object as ObjectName, id: l.recordId });
+    return [...refs.values()];
   }
 
   /** Fresh snapshots of records Tandem just created (one read per system and object). */
@@ -624,32 +720,39 @@ class Pipeline implements SyncPipelineImpl {
     for (const r of created)
       byObject.set(`${r.system}:${r.object}`, [...(byObject.get(`${r.system}:${r.object}`) ?? []), r]);
     const records: SourceRecord[] = [];
+    const associations = new Map<string, { contacts: string[]; companies: string[] }>();
     for (const refs of byObject.values()) {
       const first = refs[0] as SourceRef;
       const ids = refs.map((r) => r.id);
       if (first.system === 'hubspot') {
         const object = first.object as HubSpotObjectName;
-        const properties = hubspotPullProperties(this.mapping).properties[object];
-        for (let i = 0; i < ids.length; i += 100) {
-          const inputs = ids.slice(i, i + 100).map((id) => ({ id }));
-          const answer = await this.deps.hubspot.caller.call(
-            (c) =>
-              c.crm.objects.batchApi.readWithHttpInfo(
-                object,
-                { inputs, properties, propertiesWithHistory: [] },
-                false,
-              ) as unknown as Promise<HttpInfoLike<{ results: HubSpotObjectLike[] }>>,
-            { object },
-          );
-          records.push(...answer.results.map((r) => hubspotRecord(object, r)));
+        const { properties, history } = hubspotPullProperties(this.mapping);
+        // With the change history `newest` needs, as the pull reads them: without it every field of a
+        // record just touched would look newer than the other side's.
+        const found = await readWithHistory(
+          this.deps.hubspot.caller,
+          object,
+          ids,
+          properties[object],
+          history[object],
+          { object },
+        );
+        const read = [...found.values()].map((r) => hubspotRecord(object, r));
+        records.push(...read);
+        if (object === 'deals' && read.length > 0) {
+          const dealIds = read.map((r) => r.id);
+          const contacts = await readDealAssociations(this.deps.hubspot, dealIds, 'contacts');
+          const companies = await readDealAssociations(this.deps.hubspot, dealIds, 'companies');
+          for (const r of read)
+            associations.set(r.id, {
+              contacts: contacts.get(r.id) ?? [],
+              companies: companies.get(r.id) ?? [],
+            });
         }
       } else {
         const object = first.object as SalesforceObjectName;
         const conn = this.deps.salesforce.caller.conn;
-        const describe = await this.deps.salesforce.caller.call(() => conn.sobject(object).describe(), {
-          object,
-        });
-        const types = new Map(describe.fields.map((f) => [f.name, f.type as string]));
+        const types = await this.deps.salesforce.typesOf(object);
         const fields = pullFields(object, salesforcePullFields(this.mapping)[object]).filter((f) =>
           types.has(f),
         );
@@ -669,17 +772,26 @@ class Pipeline implements SyncPipelineImpl {
         }
       }
     }
-    await this.snapshots.upsert(records.map((r) => recordToSnapshot(r, this.mapping, at)));
+    await this.snapshots.upsert(
+      records.map((r) =>
+        recordToSnapshot(
+          r,
+          this.mapping,
+          at,
+          r.system === 'hubspot' && r.object === 'deals' ? associations.get(r.id) : undefined,
+        ),
+      ),
+    );
     return records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
   }
 
   private async writeBatch(
     batch: WriteBatch,
     jobId: string,
-  ): Promise<{ result: WriteBackOutcome; created: SourceRef[] }> {
+  ): Promise<{ result: WriteBackOutcome; created: SourceRef[]; replan: SourceRef[] }> {
     const options = { jobId };
     const at = this.now();
-    const writes = await this.resolveCreates(batch.writes);
+    const { writes, replan } = await this.resolveCreates(await this.dropSuperseded(batch.writes, jobId, at));
     const failed: RecordFailure[] = [];
     const audit: WriteAuditEntry[] = [];
     const deferred: RecordWrite[] = [];
@@ -747,6 +859,7 @@ class Pipeline implements SyncPipelineImpl {
         const rest = { ...batch, writes: pending };
         return {
           created: [],
+          replan,
           result: {
             written: 0,
             created: 0,
@@ -772,7 +885,7 @@ class Pipeline implements SyncPipelineImpl {
     const linkFailures = await this.linkBack(succeeded, options.jobId, at, audit);
     failed.push(...linkFailures);
 
-    await this.recordSuccess(succeeded, options.jobId, at, audit, batch.synced);
+    await this.recordSuccess(succeeded, options.jobId, at, audit);
     const forget = [...failed, ...transient.map((t) => ({ write: t.write }))]
       .map((f) => f.write)
       .filter((w): w is RecordWrite => w !== undefined && w.recordId !== undefined)
@@ -804,6 +917,7 @@ class Pipeline implements SyncPipelineImpl {
     return {
       result: outcome,
       created: creates.map((c) => ({ system: c.write.system, object: c.write.object, id: c.recordId })),
+      replan,
     };
   }
 
@@ -887,10 +1001,54 @@ class Pipeline implements SyncPipelineImpl {
     return { kind: 'create', ref: String(i), fields };
   }
 
-  /** A create whose entity already has a record in the target (an earlier batch created it) becomes an update. */
-  private async resolveCreates(writes: readonly RecordWrite[]): Promise<RecordWrite[]> {
+  /**
+   * Writes whose entity has been planned again since are dropped (the newer plan's own writes carry what
+   * the entity needs now), each with a `skipped` audit row, so out-of-order write-back jobs never put an
+   * older value over a newer one.
+   */
+  private async dropSuperseded(
+    writes: readonly RecordWrite[],
+    jobId: string,
+    at: Date,
+  ): Promise<RecordWrite[]> {
+    const stamped = writes.filter((w) => w.planId !== undefined);
+    if (stamped.length === 0) return [...writes];
+    const keys = [...new Set(stamped.map((w) => w.entityKey))];
+    const ids = await this.plans.latest(keys);
+    const latest = new Map(keys.map((k, i) => [k, ids[i]]));
+    const superseded = (w: RecordWrite): boolean => {
+      const current = latest.get(w.entityKey);
+      return w.planId !== undefined && current !== undefined && current !== w.planId;
+    };
+    const dropped = writes.filter(superseded);
+    if (dropped.length === 0) return [...writes];
+    await this.view.appendWriteAudit(
+      dropped.map((w) => ({
+        jobId,
+        system: w.system,
+        object: w.object,
+        recordId: w.recordId ?? null,
+        unifiedId: w.entityKey,
+        field: null,
+        outcome: 'skipped',
+        reason: 'superseded: the entity was planned again since; the newer plan writes what it needs',
+        at,
+      })),
+    );
+    return writes.filter((w) => !superseded(w));
+  }
+
+  /**
+   * A create whose entity already has a record of the same object in the target (an earlier batch created
+   * it) becomes an update. One whose entity meanwhile gained a record of another object there (a Lead was
+   * to be created, but the person turned out to have a Contact) was planned on stale knowledge: it is not
+   * sent, and its counterpart is returned to be reconciled again (a Lead's fields do not fit a Contact).
+   */
+  private async resolveCreates(
+    writes: readonly RecordWrite[],
+  ): Promise<{ writes: RecordWrite[]; replan: SourceRef[] }> {
     const creates = writes.filter((w) => w.action === 'create' && w.counterpart !== undefined);
-    if (creates.length === 0) return [...writes];
+    if (creates.length === 0) return { writes: [...writes], replan: [] };
     const groups = new Map<string, { system: System; object: string; ids: string[] }>();
     for (const w of creates) {
       const c = w.counterpart as NonNullable<RecordWrite['counterpart']>;
@@ -908,8 +1066,9 @@ class Pipeline implements SyncPipelineImpl {
     const rows = await this.view.findLinksByUnifiedIds([
       ...new Set([...unifiedOf.values(), ...creates.map((w) => w.entityKey)]),
     ]);
-    return writes.map((w) => {
-      if (w.action !== 'create' || w.counterpart === undefined) return w;
+    const replan: SourceRef[] = [];
+    const resolved = writes.flatMap((w): RecordWrite[] => {
+      if (w.action !== 'create' || w.counterpart === undefined) return [w];
       const unified = unifiedOf.get(`${w.counterpart.system}:${w.counterpart.id}`) ?? w.entityKey;
       const target = rows.find(
         (r) =>
@@ -920,10 +1079,15 @@ class Pipeline implements SyncPipelineImpl {
               kindOf(r.object as ObjectName) === 'person' &&
               kindOf(w.object) === 'person')),
       );
-      if (target === undefined) return w;
+      if (target === undefined) return [w];
+      if (target.object !== w.object) {
+        replan.push({ system: w.counterpart.system, object: w.counterpart.object, id: w.counterpart.id });
+        return [];
+      }
       const { counterpart: _c, linkBack: _l, ...rest } = w;
-      return { ...rest, action: 'update', object: target.object as ObjectName, recordId: target.recordId };
+      return [{ ...rest, action: 'update', recordId: target.recordId }];
     });
+    return { writes: resolved, replan };
   }
 
   private async linkBack(
@@ -1026,12 +1190,15 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
     audit: WriteAuditEntry[],
-    synced?: WriteBatch['synced'],
   ): Promise<void> {
     if (done.length === 0) return;
     const hashes: WrittenValue[] = [];
     for (const d of done) {
       for (const f of d.write.fields) {
+        for (const [key, hash] of Object.entries(f.heldElsewhere ?? {})) {
+          const parsed = parseWrittenKey(key);
+          if (parsed !== undefined) hashes.push({ ...parsed, hash });
+        }
         hashes.push({ system: d.write.system, recordId: d.recordId, field: f.field, hash: f.hash });
         audit.push({
           jobId,
@@ -1047,12 +1214,6 @@ class Pipeline implements SyncPipelineImpl {
           outcome: 'written',
           at,
         });
-      }
-    }
-    for (const entity of new Set(done.map((d) => d.write.entityKey))) {
-      for (const [key, hash] of Object.entries(synced?.[entity] ?? {})) {
-        const parsed = parseWrittenKey(key);
-        if (parsed !== undefined) hashes.push({ ...parsed, hash });
       }
     }
     await this.lastWritten.setMany(hashes);

@@ -100,25 +100,25 @@ describe('pipeline scenarios on a small demo world', () => {
     expect(await titleOf(good.salesforce)).toBe('Chief Testing Officer');
     expect(await titleOf(bad.salesforce)).not.toBe(longTitle);
 
-    // The cause fixed (a title that fits), the failed write replays on its own.
-    const write = failure.write;
+    // Replayed as it is, it fails again; the replay reads the records afresh rather than trusting the plan.
+    const write = failure.write as NonNullable<typeof failure.write>;
     expect(write).toBeDefined();
-    const fixed = {
-      ...(write as NonNullable<typeof write>),
-      fields: (write as NonNullable<typeof write>).fields.map((f) =>
-        f.field === 'Title' ? { ...f, value: 'Head of Long Titles' } : f,
-      ),
+    const replayBatch: WriteBatch = {
+      system: 'salesforce',
+      object: 'Contact',
+      writes: [write],
+      mappingVersion: pipeline.mappingVersion,
+      key: 'replay',
     };
-    const replay = await pipeline.writeBack(
-      {
-        system: 'salesforce',
-        object: 'Contact',
-        writes: [fixed],
-        mappingVersion: pipeline.mappingVersion,
-        key: 'replay',
-      },
-      { jobId: 'replay' },
-    );
+    const again = await pipeline.writeBack(replayBatch, { jobId: 'replay-1', replan: true });
+    expect(again.failed.map((f) => [f.detail.code, f.detail.recordId])).toEqual([
+      ['SALESFORCE_STRING_TOO_LONG', bad.salesforce],
+    ]);
+    // Marketing fixes the title in HubSpot: the same failed write, replayed, writes the fixed value.
+    await hubspot.crm.contacts.basicApi.update(bad.hubspot, {
+      properties: { jobtitle: 'Head of Long Titles' },
+    });
+    const replay = await pipeline.writeBack(replayBatch, { jobId: 'replay-2', replan: true });
     expect(replay).toMatchObject({ written: 1, failed: [] });
     expect(await titleOf(bad.salesforce)).toBe('Head of Long Titles');
     const audit = await pipeline.db

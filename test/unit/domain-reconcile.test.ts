@@ -118,6 +118,47 @@ describe('never rewrite an equal value', () => {
   });
 });
 
+describe('echo hashes wait for the write they depend on', () => {
+  const records = () =>
+    person(
+      hsContact('1', { email: 'ann@acme.com', jobtitle: 'Head of Growth' }, { modifiedAt: at(9) }),
+      sfLead(L1, { Email: 'ann@acme.com', Title: 'Analyst' }, { modifiedAt: at(1) }),
+    );
+
+  it('the winning side’s value travels with the write, not with what is stored at once', () => {
+    const first = reconcilePerson(records(), mapping, ctx());
+    const title = first.plan.writes.flatMap((w) => w.fields).find((f) => f.field === 'Title');
+    expect(title?.value).toBe('Head of Growth');
+    expect(Object.keys(title?.heldElsewhere ?? {})).toEqual(['hubspot:1:jobtitle']);
+    expect([...first.synced.keys()]).not.toContain('hubspot:1:jobtitle');
+  });
+
+  it('a person seen in one system only leaves no echo behind: the newer value wins once the other appears', () => {
+    const hubspotOnly = reconcilePerson(
+      person(
+        hsContact('1', { email: 'ann@acme.com', jobtitle: 'Head of Growth' }, { modifiedAt: at(9) }),
+        undefined,
+      ),
+      mapping,
+      ctx(),
+    );
+    expect([...hubspotOnly.synced.keys()]).not.toContain('hubspot:1:jobtitle');
+    const both = reconcilePerson(records(), mapping, ctx({ lastWritten: hubspotOnly.synced }));
+    expect(mappedWrites(both.plan.writes)).toEqual({
+      [`salesforce:update:${L1}`]: { Title: 'Head of Growth' },
+    });
+  });
+
+  it('a write that failed leaves the newer value a real change: the next pass plans it again', () => {
+    const first = reconcilePerson(records(), mapping, ctx());
+    // Nothing was applied: only what reconcile stores at once is known.
+    const again = reconcilePerson(records(), mapping, ctx({ lastWritten: first.synced }));
+    expect(mappedWrites(again.plan.writes)).toEqual({
+      [`salesforce:update:${L1}`]: { Title: 'Head of Growth' },
+    });
+  });
+});
+
 describe('what is written where', () => {
   it('writes only the fields that differ, each with a reason and the value’s hash', () => {
     const r = reconcilePerson(
@@ -298,6 +339,26 @@ describe('creates', () => {
     ]);
   });
 
+  it('a create waits while the target system has not been read in full, naming the record to retry', () => {
+    const held = reconcilePerson(
+      person(hsContact('1', mql), undefined),
+      mapping,
+      ctx({ heldCreates: new Set(['salesforce'] as const) }),
+    );
+    expect(held.plan.writes.filter((w) => w.action === 'create')).toEqual([]);
+    expect(held.warnings).toEqual([
+      expect.objectContaining({ code: 'create_held', system: 'hubspot', object: 'contacts', recordId: '1' }),
+    ]);
+    // Holding the other system changes nothing here: the Lead is still created.
+    const other = reconcilePerson(
+      person(hsContact('1', mql), undefined),
+      mapping,
+      ctx({ heldCreates: new Set(['hubspot'] as const) }),
+    );
+    expect(other.plan.writes.filter((w) => w.action === 'create')).toHaveLength(1);
+    expect(other.warnings.filter((w) => w.code === 'create_held')).toEqual([]);
+  });
+
   it('nothing is created when a link names a counterpart that was not loaded', () => {
     const r = reconcilePerson(
       { ...person(hsContact('1', mql), undefined), unresolved: [{ system: 'salesforce', id: L1 }] },
@@ -433,6 +494,22 @@ describe('deals and companies', () => {
         amount: '10',
       }),
     );
+  });
+
+  it('a StageName listed after the first reads as its HubSpot stage and is never rewritten to the first', () => {
+    const r = reconcileDeal(
+      {
+        key: 'd1',
+        hubspot: hsDeal('1', { dealname: 'Big', dealstage: 'appointmentscheduled' }, { modifiedAt: at(9) }),
+        salesforce: sfOpportunity(sfId('006', 1), { Name: 'Big', StageName: 'Needs Analysis' }),
+        convertedLeads: [],
+      },
+      mapping,
+      { now: NOW },
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.unified.fields['stage']?.value).toBe('qualifiedtobuy');
+    expect(mappedWrites(r.plan.writes)).toEqual({ 'hubspot:update:1': { dealstage: 'qualifiedtobuy' } });
   });
 
   it('an unknown Salesforce stage is a problem for that deal', () => {

@@ -204,10 +204,19 @@ export async function* pullHubSpot(
     key = step.key;
     mode = step.mode;
     const fresh = step.emit.filter((r) => seenInBackfill.get(r.id) !== r.modifiedMs);
-    const fetched =
-      history.length > 0
-        ? await readWithHistory(caller, object, fresh, properties, history, callOptions)
-        : fresh;
+    let fetched: HubSpotObjectLike[] = fresh;
+    if (history.length > 0) {
+      const byId = await readWithHistory(
+        caller,
+        object,
+        fresh.map((r) => r.id),
+        properties,
+        history,
+        callOptions,
+      );
+      // A record deleted between search and read keeps its search version (without history).
+      fetched = fresh.map((r) => byId.get(r.id) ?? r);
+    }
     const records = fetched.map((r) => toSourceRecord(object, r));
     const changed = iso(key.since) !== inc.since || key.lastId !== inc.lastId;
     inc = { ...inc, since: iso(key.since), lastId: key.lastId };
@@ -251,17 +260,21 @@ export async function* pullHubSpot(
   }
 }
 
-async function readWithHistory(
+/**
+ * Records by id with their properties' change history (the batch read; search cannot give history). A
+ * record deleted meanwhile is missing from the answer.
+ */
+export async function readWithHistory(
   caller: HubSpotCaller,
   object: HubSpotObjectName,
-  found: readonly HubSpotObjectLike[],
+  ids: readonly string[],
   properties: string[],
   history: string[],
   callOptions: { object: string; signal?: AbortSignal },
-): Promise<HubSpotObjectLike[]> {
+): Promise<Map<string, HubSpotObjectLike>> {
   const byId = new Map<string, HubSpotObjectLike>();
-  for (let i = 0; i < found.length; i += BATCH_READ_WITH_HISTORY_MAX) {
-    const inputs = found.slice(i, i + BATCH_READ_WITH_HISTORY_MAX).map((r) => ({ id: r.id }));
+  for (let i = 0; i < ids.length; i += BATCH_READ_WITH_HISTORY_MAX) {
+    const inputs = ids.slice(i, i + BATCH_READ_WITH_HISTORY_MAX).map((id) => ({ id }));
     const answer = await caller.call(
       (c) =>
         c.crm.objects.batchApi.readWithHttpInfo(
@@ -273,6 +286,5 @@ async function readWithHistory(
     );
     for (const r of answer.results) byId.set(r.id, r);
   }
-  // A record deleted between search and read keeps its search version (without history).
-  return found.map((r) => byId.get(r.id) ?? r);
+  return byId;
 }

@@ -245,7 +245,8 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
     return { records, deleted, ...(last !== undefined ? { last } : {}) };
   }
 
-  private typesOf(object: string): Promise<FieldTypes> {
+  /** The object's field types from its describe, read once per connector. */
+  typesOf(object: string): Promise<FieldTypes> {
     let types = this.fieldTypes.get(object);
     if (types === undefined) {
       types = this.caller

@@ -22,6 +22,16 @@ export class RedisKeys {
     return `${this.prefix}:{checkpoint}:${system}:${object}`;
   }
 
+  /** Set of records waiting for `system`'s first full read of `kind` before Tandem may create their counterpart. */
+  heldCreates(system: string, kind: string): string {
+    return `${this.prefix}:{held}:${system}:${kind}`;
+  }
+
+  /** The id of the latest plan made for a unified entity (superseded writes are skipped). */
+  plan(entityKey: string): string {
+    return `${this.prefix}:{plan}:${entityKey}`;
+  }
+
   /** Hash of field → hash of the value Tandem last wrote to one CRM record (echo suppression). */
   lastWritten(system: string, recordId: string): string {
     return `${this.prefix}:{lw}:${system}:${recordId}`;
