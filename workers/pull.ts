@@ -10,8 +10,9 @@ const LEASE_MS = 60_000;
 
 /**
  * Pull: read one system's object from its checkpoint, page by page, and queue each page's records for
- * reconcile (the pipeline stores snapshots and saves the checkpoint after every page, so a crash or a retry
- * resumes where it stopped). One pull per object runs at a time, whoever queued it: a lease lock per
+ * reconcile (the pipeline stores snapshots, and saves the checkpoint once this loop asks for the next page,
+ * i.e. after the page's reconcile jobs are queued: a crash or a retry resumes where it stopped, and no page
+ * is ever pulled without being reconciled). One pull per object runs at a time, whoever queued it: a lease lock per
  * object. A scheduled tick that finds a pull running is skipped (that pull covers it); any other pull
  * waits for it.
  */

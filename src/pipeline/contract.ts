@@ -9,7 +9,7 @@ import type { FailureDetail } from '../queues/failure.js';
  * mappings preview`, `rebuild` and tests can drive them directly). The queue layer (`src/queues/`,
  * `workers/`) turns each step into jobs; this module never imports BullMQ.
  *
- *   pull(system, object)      → pages of refs, snapshots stored, checkpoint saved after each page
+ *   pull(system, object)      → pages of refs, snapshots stored, checkpoint saved once a page is handed on
  *   reconcile(kind, refs)     → unified view saved, WriteBatches planned (no API call)
  *   writeBack(batch)          → per-record outcomes; failures come back one per record, replayable
  */

@@ -259,7 +259,6 @@ class Pipeline implements SyncPipelineImpl {
         );
         await this.snapshots.upsert(rows);
         const deleted = await this.markDeleted(system, page.deleted, at);
-        await this.checkpoints.save(system, object, page.checkpoint);
         pulled += page.records.length;
         if (page.records.length > 0) {
           this.metrics.recordsSynced.inc({ system, object, direction: 'pulled' }, page.records.length);
@@ -281,6 +280,9 @@ class Pipeline implements SyncPipelineImpl {
           const contacts = await this.contactsOfOpportunities(page.records.map((r) => r.id));
           if (contacts.length > 0) yield this.personPage('salesforce', 'Contact', contacts, page.checkpoint);
         }
+        // Only now, when the consumer has handed the page on (queued its reconcile) and asks for the next:
+        // a crash in between re-reads the page instead of leaving its changes pulled but never reconciled.
+        await this.checkpoints.save(system, object, page.checkpoint);
       }
       if (system === 'salesforce') {
         const related = this.relatedFor(object);
@@ -342,7 +344,7 @@ class Pipeline implements SyncPipelineImpl {
     kind: EntityKind,
   ): AsyncIterable<PulledPage> {
     if (!(await this.firstReadDone(system, kind))) return;
-    const records = await this.held.take(system, kind);
+    const records = await this.held.members(system, kind);
     if (records.length === 0) return;
     // Done means this object's checkpoint is incremental: the released pages ride on it.
     const checkpoint = (await this.checkpoints.get(system, object)) as Checkpoint;
@@ -357,6 +359,8 @@ class Pipeline implements SyncPipelineImpl {
       const first = refs[0] as SourceRef;
       yield { system: first.system, object: first.object, kind, refs, deleted: [], checkpoint };
     }
+    // Removed once handed on, like a checkpoint: a crash before leaves them held for the next pull.
+    await this.held.remove(system, kind, records);
   }
 
   private personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
@@ -395,7 +399,6 @@ class Pipeline implements SyncPipelineImpl {
         since: page.since ?? '1970-01-01T00:00:00.000Z',
         lastId: null,
       };
-      await this.checkpoints.save('salesforce', object, checkpoint);
       const leads = new Set<string>();
       const contacts = new Set<string>();
       for (const r of page.rows) {
@@ -406,6 +409,7 @@ class Pipeline implements SyncPipelineImpl {
       }
       if (leads.size > 0) yield this.personPage('salesforce', 'Lead', [...leads].sort(), checkpoint);
       if (contacts.size > 0) yield this.personPage('salesforce', 'Contact', [...contacts].sort(), checkpoint);
+      await this.checkpoints.save('salesforce', object, checkpoint);
     }
   }
 

@@ -8,14 +8,18 @@ export interface HeldRecord {
   id: string;
 }
 
+const member = (r: HeldRecord): string => `${r.system}\t${r.object}\t${r.id}`;
+
 /**
  * Records whose counterpart create waits for the target system's first full read of their kind, one Redis
- * set per (target system, kind). Reconcile adds to it; the pull that finishes that read takes the whole set
- * at once (MULTI: SMEMBERS + DEL) and reconciles the records again, now knowing every record of the system.
+ * set per (target system, kind). Reconcile adds to it; the pull that finishes that read reads the whole set,
+ * reconciles the records again, now knowing every record of the system, then removes what it handed on.
  *
  * @example
  * await held.add('hubspot', 'person', [{ system: 'salesforce', object: 'Lead', id: '00Q…' }]);
- * const again = await held.take('hubspot', 'person');
+ * const again = await held.members('hubspot', 'person');
+ * // … queue their reconcile …
+ * await held.remove('hubspot', 'person', again);
  */
 export class HeldCreates {
   constructor(
@@ -25,19 +29,21 @@ export class HeldCreates {
 
   async add(system: string, kind: string, records: readonly HeldRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const members = records.map((r) => `${r.system}\t${r.object}\t${r.id}`);
-    await this.redis.sadd(this.keys.heldCreates(system, kind), ...members);
+    await this.redis.sadd(this.keys.heldCreates(system, kind), ...records.map(member));
   }
 
-  /** Every held record of (system, kind), removed from the set; sorted, so the reconcile batches are stable. */
-  async take(system: string, kind: string): Promise<HeldRecord[]> {
-    const key = this.keys.heldCreates(system, kind);
-    const replies = await this.redis.multi().smembers(key).del(key).exec();
-    const [error, members] = replies?.[0] ?? [new Error('no reply to SMEMBERS'), null];
-    if (error !== null) throw error;
-    return (members as string[]).sort().flatMap((m) => {
+  /** Every held record of (system, kind), sorted, so the reconcile batches are stable. */
+  async members(system: string, kind: string): Promise<HeldRecord[]> {
+    const members = await this.redis.smembers(this.keys.heldCreates(system, kind));
+    return members.sort().flatMap((m) => {
       const [system, object, id] = m.split('\t');
       return system !== undefined && object !== undefined && id !== undefined ? [{ system, object, id }] : [];
     });
+  }
+
+  /** Removes records once they are on their way to reconcile. */
+  async remove(system: string, kind: string, records: readonly HeldRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.redis.srem(this.keys.heldCreates(system, kind), ...records.map(member));
   }
 }
