@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type Migrator } from 'kysely';
 import pg from 'pg';
 import { customerViewMigrator, migrateToLatest } from './migrations/index.js';
 import { PgliteDialect } from './pglite-dialect.js';
+import { lockDataDir } from './pglite-lock.js';
 import type { CustomerViewDatabase } from './schema.js';
 
 export const CUSTOMER_VIEW_SCHEMA = 'tandem';
@@ -59,6 +60,7 @@ function pgTypes(): pg.CustomTypesConfig {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CustomerViewConnection> {
   let root: Kysely<CustomerViewDatabase>;
   let kind: CustomerViewConnection['kind'];
+  let unlock: (() => void) | undefined;
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
@@ -82,22 +84,36 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Custom
     } else {
       const dir = join(options.dataDir, 'pglite');
       mkdirSync(dir, { recursive: true });
-      pglite = await PGlite.create({ dataDir: dir, parsers });
+      unlock = lockDataDir(dir);
+      try {
+        pglite = await PGlite.create({ dataDir: dir, parsers });
+      } catch (error) {
+        unlock();
+        throw error;
+      }
     }
     root = new Kysely<CustomerViewDatabase>({ dialect: new PgliteDialect(pglite) });
     kind = 'pglite';
   }
+  const close = async (): Promise<void> => {
+    try {
+      await root.destroy();
+    } finally {
+      unlock?.();
+      unlock = undefined;
+    }
+  };
 
   try {
     if (options.migrate ?? true) await migrateToLatest(root as Kysely<unknown>);
   } catch (error) {
-    await root.destroy();
+    await close();
     throw error;
   }
   return {
     db: root.withSchema(CUSTOMER_VIEW_SCHEMA),
     kind,
     migrator: customerViewMigrator(root as Kysely<unknown>),
-    close: () => root.destroy(),
+    close,
   };
 }

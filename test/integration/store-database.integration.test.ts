@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CustomerView } from '../../src/store/customer-view.js';
 import { openDatabase } from '../../src/store/database.js';
+import { CustomerViewInUseError } from '../../src/store/pglite-lock.js';
 
 // PGlite start-up and large batches can outlast Jest's 5 s default on a busy machine.
 jest.setTimeout(120_000);
@@ -33,6 +35,47 @@ describe('openDatabase on embedded PGlite with a data directory', () => {
     } finally {
       await second.close();
     }
+  }, 120_000);
+
+  it('refuses a second opener of the same data directory, naming it, and takes over from a killed one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-lock-'));
+    const script = join(dir, 'hold.mts');
+    writeFileSync(
+      script,
+      `import { openDatabase } from ${JSON.stringify(resolve('src/store/database.ts'))};\n` +
+        `await openDatabase({ dataDir: ${JSON.stringify(dir)} });\nconsole.log('open');\nsetInterval(() => {}, 1000);\n`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((done, fail) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('open') && done());
+        child.once('exit', (code) => fail(new Error(`holder exited with ${code}`)));
+      });
+      const refused = openDatabase({ dataDir: dir });
+      await expect(refused).rejects.toBeInstanceOf(CustomerViewInUseError);
+      await expect(refused).rejects.toThrow(`pid ${child.pid}`);
+      await expect(refused).rejects.toThrow(/DATABASE_URL/);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((done) =>
+        child.exitCode !== null || child.signalCode !== null ? done(null) : child.once('exit', done),
+      );
+    }
+    // The killed holder left its lock file behind: it is stale and taken over.
+    expect(existsSync(join(dir, 'pglite', 'tandem.lock'))).toBe(true);
+    const after = await openDatabase({ dataDir: dir });
+    try {
+      // A second open in the same process would hang PGlite: refused as well.
+      await expect(openDatabase({ dataDir: dir, migrate: false })).rejects.toThrow(
+        /already open in this process/,
+      );
+    } finally {
+      await after.close();
+    }
+    expect(existsSync(join(dir, 'pglite', 'tandem.lock'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
   it('can open without migrating', async () => {
