@@ -29,8 +29,6 @@ export interface Warning {
     | 'truncated'
     | 'converted_lead_not_written'
     | 'create_skipped'
-    /** A create waits for the target system's first full read; system/object/recordId name the source record. */
-    | 'create_held'
     | 'required_not_cleared'
     | 'lifecyclestage_clear_first'
     | 'duplicate'

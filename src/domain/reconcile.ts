@@ -40,13 +40,6 @@ export interface ReconcileContext {
   now: string;
   lastWritten?: LastWritten;
   targetHints?: TargetSchemaHints;
-  /**
-   * Systems whose first full read of this kind has not finished: a record missing there may exist but be
-   * unread yet, so no create is planned there (a `create_held` warning names the record to reconcile again
-   * once that read is done). Without this, the first sync creates duplicates whenever one system's pull
-   * runs ahead of the other's.
-   */
-  heldCreates?: ReadonlySet<System>;
 }
 
 export interface StageState {
@@ -250,16 +243,6 @@ function buildPlan(input: PlanInput): WritePlan {
     if (existing) continue;
     const counterpart = create.system === 'hubspot' ? group.salesforce : group.hubspot;
     if (!counterpart) continue;
-    if (context.heldCreates?.has(create.system) === true) {
-      sink.warnings.push({
-        code: 'create_held',
-        message: `${group.key}: not created in ${create.system} yet: its first full read has not finished, so the record may exist there unread`,
-        system: counterpart.system,
-        object: counterpart.object,
-        recordId: counterpart.id,
-      });
-      continue;
-    }
     if ((group.unresolved ?? []).some((u) => u.system === create.system)) {
       sink.warnings.push({
         code: 'create_skipped',

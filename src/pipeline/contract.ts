@@ -60,6 +60,8 @@ export interface ReconcileOutcome {
   writes: WriteBatch[];
   failures: RecordFailure[];
   dryRun: boolean;
+  /** Records parked until both systems' first full read of the kind (reconciled then, by that pull). */
+  parked?: number;
 }
 
 export interface WriteBackOutcome {

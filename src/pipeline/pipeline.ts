@@ -40,7 +40,7 @@ import { anyOf } from '../store/batch-sql.js';
 import { CustomerView } from '../store/customer-view.js';
 import type { SourceSnapshot, StageName, WriteAuditEntry } from '../store/customer-view-types.js';
 import { CheckpointStore } from '../store/redis/checkpoints.js';
-import { HeldCreates } from '../store/redis/held-creates.js';
+import { ParkedRecords } from '../store/redis/parked-records.js';
 import { PlanVersions } from '../store/redis/plans.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import { LastWrittenStore, type WrittenValue } from '../store/redis/last-written.js';
@@ -184,7 +184,7 @@ class Pipeline implements SyncPipelineImpl {
   readonly connectors: { hubspot: HubSpotConnector; salesforce: SalesforceConnector };
   readonly db: Kysely<CustomerViewDatabase>;
   private readonly checkpoints: CheckpointStore<Checkpoint>;
-  private readonly held: HeldCreates;
+  private readonly parked: ParkedRecords;
   private readonly plans: PlanVersions;
   private readonly loader: ClosureLoader;
   private readonly metrics: TandemMetrics;
@@ -202,7 +202,7 @@ class Pipeline implements SyncPipelineImpl {
     this.snapshots = new SourceSnapshots(deps.db);
     this.lastWritten = new LastWrittenStore(deps.redis, deps.keys);
     this.checkpoints = new CheckpointStore(deps.redis, deps.keys, CheckpointSchema);
-    this.held = new HeldCreates(deps.redis, deps.keys);
+    this.parked = new ParkedRecords(deps.redis, deps.keys);
     this.plans = new PlanVersions(deps.redis, deps.keys);
     this.loader = new ClosureLoader(deps.db, this.view, this.snapshots, deps.mapping);
     this.metrics = deps.metrics ?? defaultMetrics;
@@ -288,7 +288,7 @@ class Pipeline implements SyncPipelineImpl {
         const related = this.relatedFor(object);
         if (related !== undefined) yield* this.pullRelatedObject(related, options);
       }
-      yield* this.releaseHeldCreates(system, object, kind);
+      yield* this.releaseParked(object, kind);
       await this.view.finishSyncRun(runId, {
         status: 'succeeded',
         finishedAt: this.now(),
@@ -318,35 +318,23 @@ class Pipeline implements SyncPipelineImpl {
     };
   }
 
-  /** Whether every object of `kind` in `system` has been read in full once (its checkpoint is incremental). */
-  private async firstReadDone(system: System, kind: EntityKind): Promise<boolean> {
-    const objects = this.objects.filter((o) => o.system === system && o.kind === kind);
-    const stored = await Promise.all(objects.map((o) => this.checkpoints.get(system, o.object)));
+  /** Whether every object of `kind` in both systems has been read in full once (its checkpoint is incremental). */
+  private async firstReadDone(kind: EntityKind): Promise<boolean> {
+    const objects = this.objects.filter((o) => o.kind === kind);
+    const stored = await Promise.all(objects.map((o) => this.checkpoints.get(o.system, o.object)));
     return stored.every((c) => c?.phase === 'incremental');
   }
 
-  /** The systems where creates of `kind` must wait for the first full read. */
-  private async heldSystems(kind: EntityKind): Promise<Set<System>> {
-    const held = new Set<System>();
-    for (const system of ['hubspot', 'salesforce'] as const)
-      if (!(await this.firstReadDone(system, kind))) held.add(system);
-    return held;
-  }
-
   /**
-   * Once `system`'s first full read of `kind` is done, the records whose counterpart create waited for it
-   * go to reconcile again, as pages of their own. Checked at the end of every pull, so a record held while
-   * that read was finishing waits at most until the next pull of the object.
+   * Once the first full read of `kind` is done in both systems, the records parked meanwhile go to reconcile,
+   * as pages of their own riding on this object's checkpoint. Checked at the end of every pull, so records
+   * parked while that read was finishing wait at most until the next pull of the kind.
    */
-  private async *releaseHeldCreates(
-    system: System,
-    object: ObjectName,
-    kind: EntityKind,
-  ): AsyncIterable<PulledPage> {
-    if (!(await this.firstReadDone(system, kind))) return;
-    const records = await this.held.members(system, kind);
+  private async *releaseParked(object: ObjectName, kind: EntityKind): AsyncIterable<PulledPage> {
+    if (!(await this.firstReadDone(kind))) return;
+    const records = await this.parked.members(kind);
     if (records.length === 0) return;
-    // Done means this object's checkpoint is incremental: the released pages ride on it.
+    const system = this.objects.find((o) => o.object === object)?.system as System;
     const checkpoint = (await this.checkpoints.get(system, object)) as Checkpoint;
     const byObject = new Map<string, SourceRef[]>();
     for (const r of records) {
@@ -359,8 +347,23 @@ class Pipeline implements SyncPipelineImpl {
       const first = refs[0] as SourceRef;
       yield { system: first.system, object: first.object, kind, refs, deleted: [], checkpoint };
     }
-    // Removed once handed on, like a checkpoint: a crash before leaves them held for the next pull.
-    await this.held.remove(system, kind, records);
+    // Removed once handed on, like a checkpoint: a crash before leaves them parked for the next pull.
+    await this.parked.remove(kind, records);
+  }
+
+  /**
+   * Until both systems have been read in full once, a reconcile would see half of each person (a Lead
+   * without the Contact it was converted to, a company without its Account) and write or create from that:
+   * the records are parked instead, and the pull that completes the read hands them on. Parking, then
+   * checking again, leaves no gap with a pull finishing meanwhile (it saves its checkpoint before it reads
+   * the parked records).
+   */
+  private async parkUntilFirstRead(kind: EntityKind, refs: readonly SourceRef[]): Promise<boolean> {
+    if (await this.firstReadDone(kind)) return false;
+    await this.parked.add(kind, refs);
+    if (!(await this.firstReadDone(kind))) return true;
+    await this.parked.remove(kind, refs);
+    return false;
   }
 
   private personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
@@ -449,9 +452,10 @@ class Pipeline implements SyncPipelineImpl {
   ): Promise<ReconcileOutcome> {
     const dryRun = options.dryRun === true;
     const now = this.now();
-    // A preview shows what a fully read world would get; a real run holds creates until both are read.
-    // Asked before the closure is loaded: a read that finishes in between must not count as seen.
-    const heldCreates = dryRun ? new Set<System>() : await this.heldSystems(kind);
+    // A preview shows what it can from what was read; a real run waits for both systems' first full read.
+    if (!dryRun && (await this.parkUntilFirstRead(kind, refs))) {
+      return { entities: 0, writes: [], failures: [], dryRun, parked: refs.length };
+    }
     const closure = await this.loader.load(kind, refs, {
       ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
     });
@@ -476,7 +480,6 @@ class Pipeline implements SyncPipelineImpl {
     const result = reconcileBatch(input, this.mapping, {
       now: now.toISOString(),
       lastWritten,
-      heldCreates,
       ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
     });
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
@@ -518,18 +521,6 @@ class Pipeline implements SyncPipelineImpl {
         }
       }
       await this.lastWritten.setMany(synced);
-      for (const system of heldCreates) {
-        const waiting = result.warnings.filter((w) => w.code === 'create_held' && w.system !== system);
-        await this.held.add(
-          system,
-          kind,
-          waiting.flatMap((w) =>
-            w.system !== undefined && w.object !== undefined && w.recordId !== undefined
-              ? [{ system: w.system, object: w.object, id: w.recordId }]
-              : [],
-          ),
-        );
-      }
     }
     for (const f of failures) this.metrics.failures.inc({ code: f.detail.code, kind: f.detail.kind });
     return {

@@ -58,7 +58,6 @@ export class FakePipeline implements SyncPipeline {
     for (let i = 0; i < changed.length; i += this.pageSize) {
       const ids = changed.slice(i, i + this.pageSize);
       const values = ids.flatMap((id) => [id, records[id] ?? '']);
-      await this.redis.hset(this.key(`seen:${system}`), ...values);
       yield {
         system,
         object: object as 'contacts',
@@ -73,6 +72,8 @@ export class FakePipeline implements SyncPipeline {
           lastId: ids[ids.length - 1] ?? null,
         },
       };
+      // As the real pipeline: the checkpoint moves once the page is handed on (its reconcile queued).
+      await this.redis.hset(this.key(`seen:${system}`), ...values);
     }
   }
 

@@ -339,26 +339,6 @@ describe('creates', () => {
     ]);
   });
 
-  it('a create waits while the target system has not been read in full, naming the record to retry', () => {
-    const held = reconcilePerson(
-      person(hsContact('1', mql), undefined),
-      mapping,
-      ctx({ heldCreates: new Set(['salesforce'] as const) }),
-    );
-    expect(held.plan.writes.filter((w) => w.action === 'create')).toEqual([]);
-    expect(held.warnings).toEqual([
-      expect.objectContaining({ code: 'create_held', system: 'hubspot', object: 'contacts', recordId: '1' }),
-    ]);
-    // Holding the other system changes nothing here: the Lead is still created.
-    const other = reconcilePerson(
-      person(hsContact('1', mql), undefined),
-      mapping,
-      ctx({ heldCreates: new Set(['hubspot'] as const) }),
-    );
-    expect(other.plan.writes.filter((w) => w.action === 'create')).toHaveLength(1);
-    expect(other.warnings.filter((w) => w.code === 'create_held')).toEqual([]);
-  });
-
   it('nothing is created when a link names a counterpart that was not loaded', () => {
     const r = reconcilePerson(
       { ...person(hsContact('1', mql), undefined), unresolved: [{ system: 'salesforce', id: L1 }] },

@@ -1,5 +1,5 @@
 export { CheckpointStore, CorruptCheckpointError } from './checkpoints.js';
-export { HeldCreates, type HeldRecord } from './held-creates.js';
+export { ParkedRecords, type ParkedRecord } from './parked-records.js';
 export { PlanVersions, PLAN_TTL_SECONDS } from './plans.js';
 export { RedisKeys } from './keys.js';
 export { LastWrittenStore, type WrittenField, type WrittenValue } from './last-written.js';

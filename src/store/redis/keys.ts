@@ -22,9 +22,9 @@ export class RedisKeys {
     return `${this.prefix}:{checkpoint}:${system}:${object}`;
   }
 
-  /** Set of records waiting for `system`'s first full read of `kind` before Tandem may create their counterpart. */
-  heldCreates(system: string, kind: string): string {
-    return `${this.prefix}:{held}:${system}:${kind}`;
+  /** Set of records whose reconcile waits for the first full read of their kind in both systems. */
+  parked(kind: string): string {
+    return `${this.prefix}:{parked}:${kind}`;
   }
 
   /** The id of the latest plan made for a unified entity (superseded writes are skipped). */
@@ -49,6 +49,14 @@ export class RedisKeys {
   /** API call budget per system (rate limiting and daily quota). */
   budget(system: string, window: string): string {
     return `${this.prefix}:{budget}:${system}:${window}`;
+  }
+
+  /**
+   * One dashboard login (JSON: role, CSRF secret, expiry; TTL = the session's lifetime), named by a digest of
+   * the session id so the key never holds a usable cookie value.
+   */
+  dashboardSession(sessionDigest: string): string {
+    return `${this.prefix}:{dashboard}:session:${sessionDigest}`;
   }
 
   /**
