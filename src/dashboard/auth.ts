@@ -1,4 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../store/redis/keys.js';
 
 /**
  * Who may use the dashboard. Two tokens: the admin token (read and replay) and an optional viewer token
@@ -7,9 +9,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  * `Authorization: Bearer <token>` on every request.
  *
  * CSRF: every state-changing request made with the session cookie must carry the session's CSRF token
- * (form field `_csrf` or header `x-csrf-token`): an HMAC of the session id, so it cannot be guessed or
- * reused across sessions. Bearer requests are exempt: a browser never attaches a bearer header on its own,
- * so a forged cross-site request cannot carry one.
+ * (form field `_csrf` or header `x-csrf-token`): an HMAC of the session id under the session's own random
+ * secret, so it cannot be guessed or reused across sessions. Bearer requests are exempt: a browser never
+ * attaches a bearer header on its own, so a forged cross-site request cannot carry one.
  */
 export type Role = 'admin' | 'viewer';
 
@@ -17,6 +19,8 @@ export interface Session {
   id: string;
   role: Role;
   expiresAt: number;
+  /** Keys the session's CSRF token; random per session and stored with it, for every dashboard process. */
+  csrfSecret: string;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
@@ -47,52 +51,78 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
-  private readonly csrfKey = randomBytes(32);
+/** What Redis keeps of a session, under a digest of its id: never the id itself nor a login token. */
+interface StoredSession {
+  role: Role;
+  csrfSecret: string;
+  expiresAt: number;
+}
 
+function parseStoredSession(text: string | null): StoredSession | undefined {
+  if (text === null) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { role, csrfSecret, expiresAt } = (value ?? {}) as Partial<Record<keyof StoredSession, unknown>>;
+  if (role !== 'admin' && role !== 'viewer') return undefined;
+  if (typeof csrfSecret !== 'string' || csrfSecret === '' || typeof expiresAt !== 'number') return undefined;
+  return { role, csrfSecret, expiresAt };
+}
+
+/**
+ * Login sessions in Redis (`RedisKeys.dashboardSession`, TTL = the session's lifetime), so a restart or a
+ * second dashboard process behind the same Redis prefix keeps everyone logged in. The expiry is also kept
+ * in the record and checked against `now`, the dashboard's clock.
+ */
+export class SessionStore {
   constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
     private readonly ttlMs: number,
     private readonly now: () => number,
   ) {}
 
-  create(role: Role): Session {
-    this.sweep();
+  async create(role: Role): Promise<Session> {
     const session: Session = {
       id: randomBytes(24).toString('base64url'),
       role,
       expiresAt: this.now() + this.ttlMs,
+      csrfSecret: randomBytes(32).toString('base64url'),
     };
-    this.sessions.set(session.id, session);
+    const stored: StoredSession = { role, csrfSecret: session.csrfSecret, expiresAt: session.expiresAt };
+    await this.redis.set(this.key(session.id), JSON.stringify(stored), 'PX', this.ttlMs);
     return session;
   }
 
-  get(id: string | undefined): Session | undefined {
-    if (id === undefined) return undefined;
-    const session = this.sessions.get(id);
-    if (session === undefined) return undefined;
-    if (session.expiresAt <= this.now()) {
-      this.sessions.delete(id);
+  async get(id: string | undefined): Promise<Session | undefined> {
+    if (id === undefined || id === '') return undefined;
+    const key = this.key(id);
+    const stored = parseStoredSession(await this.redis.get(key));
+    if (stored === undefined) return undefined;
+    if (stored.expiresAt <= this.now()) {
+      await this.redis.del(key);
       return undefined;
     }
-    return session;
+    return { id, ...stored };
   }
 
-  destroy(id: string | undefined): void {
-    if (id !== undefined) this.sessions.delete(id);
+  async destroy(id: string | undefined): Promise<void> {
+    if (id !== undefined) await this.redis.del(this.key(id));
   }
 
   csrfToken(session: Session): string {
-    return createHmac('sha256', this.csrfKey).update(`csrf:${session.id}`).digest('base64url');
+    return createHmac('sha256', session.csrfSecret).update(`csrf:${session.id}`).digest('base64url');
   }
 
   checkCsrf(session: Session, given: string | undefined): boolean {
     return given !== undefined && given !== '' && tokensEqual(given, this.csrfToken(session));
   }
 
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
+  private key(id: string): string {
+    return this.keys.dashboardSession(digest(`session:${id}`).toString('hex'));
   }
 }
 

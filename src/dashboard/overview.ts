@@ -1,13 +1,18 @@
+import { QueueKeys, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TandemConfig } from '../config/index.js';
+import { ALL_QUEUES, bullPrefix } from '../queues/names.js';
 import type { CustomerView } from '../store/customer-view.js';
 import type { SyncRun } from '../store/customer-view-types.js';
 import { RedisKeys } from '../store/redis/keys.js';
+import { readFinishedJobs, type FinishedJob } from './queues.js';
 
 /**
- * The overview: per system and object, the last successful sync, the checkpoint, lag, records synced
- * and failure rate (from the sync runs table and the checkpoint keys), API quota used against budget
- * (from the budget keys), and series over time for the charts. Unknown values are null ("—" on the page).
+ * The overview: per system and object, the last successful sync, the checkpoint, lag and records synced
+ * (from the sync runs table and the checkpoint keys) and the failure rate (from the jobs BullMQ keeps: the
+ * pipeline records its pulls as sync runs, but a record that fails becomes a failed job), API quota used
+ * against budget (from the budget keys), and series over time for the charts. Unknown values are null
+ * ("—" on the page).
  */
 
 export type DashboardCustomerView = Pick<CustomerView, 'findPerson' | 'funnel' | 'slaBreaches' | 'syncRuns'>;
@@ -34,7 +39,13 @@ export interface SyncStatusRow {
   lagSeconds: number | null;
   /** Records pulled + written in the last 24 hours. */
   recordsSynced24h: number;
-  /** Failed records / (written + failed) over 24 hours; null when nothing was attempted. */
+  /**
+   * Jobs about this system and object (its pulls, reconciles of its records, writes to it) that finished in
+   * the last 24 hours, completed and failed.
+   */
+  jobsCompleted24h: number;
+  jobsFailed24h: number;
+  /** jobsFailed24h / (jobsCompleted24h + jobsFailed24h); null when no such job finished. */
   failureRate24h: number | null;
   runs24h: number;
   lastRunStatus: string | null;
@@ -59,6 +70,7 @@ export interface OverviewSeries {
   /** Bucket start times (ISO), hourly over the last 24 hours. */
   buckets: string[];
   throughput: number[];
+  /** Jobs that failed, plus failed sync runs and the records they report failed. */
   failures: number[];
   /** Minutes since the last successful sync at each bucket's end (the worst system/object). */
   lagMinutes: Array<number | null>;
@@ -78,15 +90,30 @@ export async function buildOverview(options: {
   redis: Redis;
   config: TandemConfig;
   now: Date;
+  /** The queues whose finished jobs give the failure rates; by default Tandem's under the Redis prefix. */
+  queues?: ReadonlyArray<Pick<Queue, 'name' | 'keys'>>;
 }): Promise<Overview> {
   const { customerView, redis, config, now } = options;
   const since = new Date(now.getTime() - 24 * HOUR);
   const runs = await customerView.syncRuns({ since: new Date(now.getTime() - 7 * 24 * HOUR), limit: 5000 });
   const keys = new RedisKeys(config.redis.prefix);
+  const queueKeys = new QueueKeys(bullPrefix(config.redis.prefix));
+  const queues = options.queues ?? ALL_QUEUES.map((name) => ({ name, keys: queueKeys.getKeys(name) }));
+  const finished = await readFinishedJobs(redis, queues, since);
 
   const pairs = new Map(KNOWN_OBJECTS.map((p) => [`${p.system}\n${p.object}`, { ...p }]));
   for (const run of runs)
     pairs.set(`${run.system}\n${run.object}`, { system: run.system, object: run.object });
+  const jobCounts = new Map<string, { completed: number; failed: number }>();
+  for (const job of finished) {
+    if (job.system === undefined || job.object === undefined) continue;
+    const key = `${job.system}\n${job.object}`;
+    const counts = jobCounts.get(key) ?? { completed: 0, failed: 0 };
+    counts[job.state] += 1;
+    jobCounts.set(key, counts);
+    if (!pairs.has(key) && (job.system === 'hubspot' || job.system === 'salesforce'))
+      pairs.set(key, { system: job.system, object: job.object });
+  }
 
   const checkpoints = await redis.mget(
     ...[...pairs.values()].map((p) => keys.checkpoint(p.system, p.object)),
@@ -95,8 +122,7 @@ export async function buildOverview(options: {
     const mine = runs.filter((r) => r.system === pair.system && r.object === pair.object);
     const lastSuccess = mine.find((r) => r.status === 'succeeded' && r.finishedAt !== null);
     const recent = mine.filter((r) => r.startedAt >= since);
-    const written = recent.reduce((n, r) => n + r.recordsWritten, 0);
-    const failed = recent.reduce((n, r) => n + r.recordsFailed, 0);
+    const jobs = jobCounts.get(`${pair.system}\n${pair.object}`) ?? { completed: 0, failed: 0 };
     const checkpoint = checkpoints[i] ?? null;
     const last = mine[0];
     return {
@@ -111,7 +137,10 @@ export async function buildOverview(options: {
           ? null
           : Math.max(0, Math.round((now.getTime() - lastSuccess.finishedAt.getTime()) / 1000)),
       recordsSynced24h: recent.reduce((n, r) => n + r.recordsPulled + r.recordsWritten, 0),
-      failureRate24h: written + failed === 0 ? null : failed / (written + failed),
+      jobsCompleted24h: jobs.completed,
+      jobsFailed24h: jobs.failed,
+      failureRate24h:
+        jobs.completed + jobs.failed === 0 ? null : jobs.failed / (jobs.completed + jobs.failed),
       runs24h: recent.length,
       lastRunStatus: last?.status ?? null,
       lastError: last?.error ?? null,
@@ -122,7 +151,7 @@ export async function buildOverview(options: {
     generatedAt: now.toISOString(),
     syncs,
     quota: await readQuota(redis, config, now),
-    series: buildSeries(runs, now),
+    series: buildSeries(runs, now, finished),
   };
 }
 
@@ -163,29 +192,42 @@ async function readQuota(redis: Redis, config: TandemConfig, now: Date): Promise
   );
 }
 
-export function buildSeries(runs: readonly SyncRun[], now: Date): OverviewSeries {
+export function buildSeries(
+  runs: readonly SyncRun[],
+  now: Date,
+  finished: readonly FinishedJob[] = [],
+): OverviewSeries {
   const end = Math.floor(now.getTime() / HOUR) * HOUR + HOUR;
   const starts = Array.from({ length: 24 }, (_, i) => end - (24 - i) * HOUR);
   const throughput = starts.map(() => 0);
   const failures = starts.map(() => 0);
-  for (const run of runs) {
-    const at = (run.finishedAt ?? run.startedAt).getTime();
+  const bucketOf = (at: number): number | undefined => {
     const index = Math.floor((at - (starts[0] ?? 0)) / HOUR);
-    if (index < 0 || index >= starts.length) continue;
+    return index < 0 || index >= starts.length ? undefined : index;
+  };
+  for (const run of runs) {
+    const index = bucketOf((run.finishedAt ?? run.startedAt).getTime());
+    if (index === undefined) continue;
     throughput[index] = (throughput[index] ?? 0) + run.recordsPulled + run.recordsWritten;
     failures[index] = (failures[index] ?? 0) + run.recordsFailed + (run.status === 'failed' ? 1 : 0);
+  }
+  for (const job of finished) {
+    const index = job.state === 'failed' ? bucketOf(job.finishedAt) : undefined;
+    if (index !== undefined) failures[index] = (failures[index] ?? 0) + 1;
   }
   const successes = runs
     .filter((r) => r.status === 'succeeded' && r.finishedAt !== null)
     .map((r) => ({ key: `${r.system}\n${r.object}`, at: (r.finishedAt as Date).getTime() }));
   const lagMinutes = starts.map((start) => {
     const bucketEnd = Math.min(start + HOUR, now.getTime());
+    // The bucket that ends now also takes a success stamped later than now by a clock ahead of ours.
+    const until = bucketEnd === now.getTime() ? Infinity : bucketEnd;
     const latest = new Map<string, number>();
     for (const s of successes) {
-      if (s.at <= bucketEnd && s.at > (latest.get(s.key) ?? -Infinity)) latest.set(s.key, s.at);
+      if (s.at <= until && s.at > (latest.get(s.key) ?? -Infinity)) latest.set(s.key, s.at);
     }
     if (latest.size === 0) return null;
-    return Math.round((bucketEnd - Math.min(...latest.values())) / 60_000);
+    return Math.max(0, Math.round((bucketEnd - Math.min(...latest.values())) / 60_000));
   });
   return { buckets: starts.map((s) => new Date(s).toISOString()), throughput, failures, lagMinutes };
 }

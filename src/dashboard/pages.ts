@@ -153,14 +153,19 @@ export function overviewPage(ctx: PageContext, overview: Overview, depths: Queue
         <tbody>
           ${overview.syncs.map(
             (s) =>
-              html`<tr>
+              html`<tr data-sync="${s.system}/${s.object}">
                 <td>${s.system}</td>
                 <td>${s.object}</td>
                 <td>${time(s.lastSuccessAt)}</td>
                 <td title="${s.checkpoint ?? ''}">${s.checkpointSummary ?? DASH}</td>
                 <td>${duration(s.lagSeconds)}</td>
                 <td class="num">${num(s.recordsSynced24h)}</td>
-                <td class="num">${percent(s.failureRate24h)}</td>
+                <td
+                  class="num failure-rate"
+                  title="${s.jobsFailed24h} of ${s.jobsCompleted24h + s.jobsFailed24h} jobs failed"
+                >
+                  ${percent(s.failureRate24h)}
+                </td>
                 <td>
                   ${s.lastRunStatus ?? DASH}${s.lastError === null ? '' : html` <span class="error">${s.lastError}</span>`}
                 </td>
@@ -204,9 +209,9 @@ export function overviewPage(ctx: PageContext, overview: Overview, depths: Queue
     </section>
     <section class="charts">
       <h2>Last 24 hours</h2>
-      ${chart('chart-throughput', { type: 'bar', labels, datasets: [{ label: 'Records synced', data: overview.series.throughput }] }, 'Throughput: records pulled and written per hour')}
-      ${chart('chart-lag', { type: 'line', labels, datasets: [{ label: 'Lag (minutes)', data: overview.series.lagMinutes }] }, 'Lag: minutes since the oldest last successful sync')}
-      ${chart('chart-failures', { type: 'bar', labels, datasets: [{ label: 'Failures', data: overview.series.failures }] }, 'Failures per hour')}
+      ${chart('chart-throughput', { type: 'bar', min: 0, labels, datasets: [{ label: 'Records synced', data: overview.series.throughput }] }, 'Throughput: records pulled and written per hour')}
+      ${chart('chart-lag', { type: 'line', min: 0, labels, datasets: [{ label: 'Lag (minutes)', data: overview.series.lagMinutes }] }, 'Lag: minutes since the oldest last successful sync')}
+      ${chart('chart-failures', { type: 'bar', min: 0, labels, datasets: [{ label: 'Failures', data: overview.series.failures }] }, 'Failures per hour')}
     </section>`;
   return layout('Overview', ctx, body, { charts: true });
 }
@@ -635,11 +640,12 @@ export function funnelPage(ctx: PageContext, data: FunnelPageData): string {
       <button type="submit">Show</button>
     </form>
     <section class="charts">
-      ${chart('chart-funnel', { type: 'bar', indexAxis: 'y', labels: stages.map((s) => s.stage), datasets: [{ label: 'Reached', data: stages.map((s) => s.reached) }] }, `Funnel: ${data.report.overall.persons} persons created in the period`)}
+      ${chart('chart-funnel', { type: 'bar', indexAxis: 'y', min: 0, labels: stages.map((s) => s.stage), datasets: [{ label: 'Reached', data: stages.map((s) => s.reached) }] }, `Funnel: ${data.report.overall.persons} persons created in the period`)}
       ${chart(
         'chart-funnel-groups',
         {
           type: 'bar',
+          min: 0,
           labels: stages.map((s) => s.stage),
           datasets: data.report.groups
             .slice(0, 8)

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FailureDetail } from '../queues/failure.js';
+import { Retention } from '../queues/names.js';
 import { recordUrl, type RecordLinkSettings } from './links.js';
 
 /**
  * What the dashboard reads from BullMQ (by queue name only; it never imports the workers): queue depths,
- * failed jobs grouped by error code, and replays (`job.retry()`), each kept as a small replay record in
- * Redis whose progress is read back from the jobs' states.
+ * recently finished jobs (for the overview's failure rates), failed jobs grouped by error code, and replays
+ * (`job.retry()`), each kept as a small replay record in Redis whose progress is read back from the jobs'
+ * states.
  */
 
 export const DEPTH_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -74,6 +76,16 @@ export interface ReplayStatus extends ReplayRecord {
   state: 'running' | 'done';
   progress: { total: number; completed: number; failed: number; pending: number; missing: number };
   jobStates: Array<JobRef & { state: ReplayJobState; failedReason?: string }>;
+}
+
+/** A job that completed or failed, and the system and object it was about (when its data says). */
+export interface FinishedJob {
+  queue: string;
+  state: 'completed' | 'failed';
+  /** Epoch milliseconds. */
+  finishedAt: number;
+  system?: string;
+  object?: string;
 }
 
 export class ReplaySelectionError extends Error {
@@ -155,6 +167,102 @@ export function groupFailures(jobs: readonly FailedJobView[]): FailureGroup[] {
       jobs: g.jobs,
     }))
     .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : 1));
+}
+
+const FINISHED_STATES = ['completed', 'failed'] as const;
+/** Bytes of each job's data read for its subject: its first keys name the system and object. */
+const DATA_HEAD_BYTES = 1024;
+/** Jobs read per script call, so Redis is never held long by one (a write-back batch's data can be large). */
+const FINISHED_PAGE = 500;
+
+// One page of a finished set (scored by finish time), newest first down to ARGV[1], with the head of each
+// job's data and its full length: only the head leaves Redis, however large the payload.
+const FINISHED_JOBS_SCRIPT = `
+local found = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', ARGV[1], 'WITHSCORES',
+  'LIMIT', tonumber(ARGV[2]), tonumber(ARGV[3]))
+local out = {}
+for i = 1, #found, 2 do
+  local data = redis.call('HGET', ARGV[4] .. found[i], 'data') or ''
+  out[#out + 1] = found[i]
+  out[#out + 1] = found[i + 1]
+  out[#out + 1] = string.sub(data, 1, tonumber(ARGV[5]))
+  out[#out + 1] = #data
+end
+return out`;
+
+type Subject = Pick<FinishedJob, 'system' | 'object'>;
+
+/**
+ * What a job is about: a write-back batch's target, a pull's object, a reconcile's first record, else the
+ * object its failure names.
+ */
+export function jobSubject(data: unknown): Subject {
+  if (typeof data !== 'object' || data === null) return {};
+  const d = data as { batch?: unknown; refs?: unknown; failure?: unknown };
+  for (const source of [d.batch, d, Array.isArray(d.refs) ? d.refs[0] : undefined, d.failure]) {
+    const { system, object } = (source ?? {}) as { system?: unknown; object?: unknown };
+    if (typeof system === 'string' && typeof object === 'string') return { system, object };
+  }
+  return {};
+}
+
+// Every payload Tandem writes starts with its subject (`{"system":…,"object":…` in a pull, the batch, the
+// first ref), so the head of a long payload is enough; `jobSubject` reads the whole one otherwise.
+const SUBJECT_IN_HEAD = /"system":"([^"\\]+)","object":"([^"\\]+)"/;
+
+/**
+ * Jobs of these queues that finished at or after `since`, newest first, with what each was about; at most
+ * `Retention.completedCount` of each state per queue (as many completed jobs as Tandem keeps).
+ */
+export async function readFinishedJobs(
+  redis: Redis,
+  queues: ReadonlyArray<Pick<Queue, 'name' | 'keys'>>,
+  since: Date,
+): Promise<FinishedJob[]> {
+  const reads = queues.flatMap((queue) =>
+    FINISHED_STATES.map(async (state) => {
+      const set = queue.keys[state];
+      const jobPrefix = queue.keys[''];
+      const jobs: FinishedJob[] = [];
+      if (set === undefined || jobPrefix === undefined) return jobs;
+      for (let offset = 0; offset < Retention.completedCount; offset += FINISHED_PAGE) {
+        const reply = (await redis.eval(
+          FINISHED_JOBS_SCRIPT,
+          1,
+          set,
+          since.getTime(),
+          offset,
+          FINISHED_PAGE,
+          jobPrefix,
+          DATA_HEAD_BYTES,
+        )) as Array<string | number>;
+        for (let i = 0; i + 3 < reply.length; i += 4) {
+          const head = String(reply[i + 2]);
+          let subject: Subject;
+          if (Number(reply[i + 3]) <= DATA_HEAD_BYTES) subject = jobSubject(parseJson(head));
+          else {
+            const match = SUBJECT_IN_HEAD.exec(head);
+            subject =
+              match?.[1] !== undefined && match[2] !== undefined
+                ? { system: match[1], object: match[2] }
+                : jobSubject(parseJson((await redis.hget(`${jobPrefix}${String(reply[i])}`, 'data')) ?? ''));
+          }
+          jobs.push({ queue: queue.name, state, finishedAt: Number(reply[i + 1]), ...subject });
+        }
+        if (reply.length < FINISHED_PAGE * 4) break;
+      }
+      return jobs;
+    }),
+  );
+  return (await Promise.all(reads)).flat();
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export class QueueBoard {

@@ -24,6 +24,7 @@ import { createLogger, type Logger } from '../logging.js';
 import { metrics as sharedMetrics, type TandemMetrics } from '../observability/metrics.js';
 import { ALL_QUEUES, bullPrefix } from '../queues/names.js';
 import type { PersonView } from '../store/customer-view-types.js';
+import { RedisKeys } from '../store/redis/keys.js';
 import { TandemBoardAdapter } from './bull-board-adapter.js';
 import { bearerToken, resolveTokens, roleForToken, SessionStore, type Role, type Session } from './auth.js';
 import { recordUrl, type RecordLinkSettings } from './links.js';
@@ -52,7 +53,7 @@ export interface DashboardConnections {
 
 export interface DashboardOptions {
   config: TandemConfig;
-  /** Redis for checkpoints, budgets, replay records and readiness; also the queues' connection when `queues` is not given. */
+  /** Redis for checkpoints, budgets, login sessions, replay records and readiness; also the queues' connection when `queues` is not given. */
   redis: Redis;
   /** The BullMQ queues to show; by default every Tandem queue under `bullPrefix(config.redis.prefix)`. */
   queues?: readonly Queue[];
@@ -135,9 +136,13 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   const tokens = resolveTokens(config.dashboard.host, config.dashboard);
   const log = options.logger ?? createLogger(config);
   const metrics = options.metrics ?? sharedMetrics;
-  const sessions = new SessionStore(options.sessionTtlMs ?? 8 * 3_600_000, () => now().getTime());
-
   const redis = options.redis;
+  const sessions = new SessionStore(
+    redis,
+    new RedisKeys(config.redis.prefix),
+    options.sessionTtlMs ?? 8 * 3_600_000,
+    () => now().getTime(),
+  );
   const ownQueues = options.queues === undefined;
   const queues =
     options.queues ??
@@ -187,7 +192,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
     } else {
       const signed = request.cookies[SESSION_COOKIE];
       const unsigned = signed === undefined ? undefined : request.unsignCookie(signed);
-      const session = unsigned?.valid === true ? sessions.get(unsigned.value ?? undefined) : undefined;
+      const session = unsigned?.valid === true ? await sessions.get(unsigned.value ?? undefined) : undefined;
       if (session === undefined) {
         if (isApiPath(path)) return reply.code(401).send({ error: 'login required' });
         if (request.method !== 'GET')
@@ -322,7 +327,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
           .type('text/html')
           .send(loginPage({ next, error: 'That token is not valid.' }));
       }
-      const session = sessions.create(role);
+      const session = await sessions.create(role);
       request.log.info({ role }, 'dashboard login');
       return reply
         .setCookie(SESSION_COOKIE, session.id, {
@@ -337,7 +342,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
     },
   );
   app.post('/logout', async (request, reply) => {
-    sessions.destroy(request.tandemAuth?.session?.id);
+    await sessions.destroy(request.tandemAuth?.session?.id);
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303);
   });
 
@@ -363,7 +368,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   });
 
   // --- overview -------------------------------------------------------------------------------------------
-  const overview = () => buildOverview({ customerView, redis, config, now: now() });
+  const overview = () => buildOverview({ customerView, redis, config, now: now(), queues });
   app.get('/api/overview', async () => ({ ...(await overview()), queues: await board.depths() }));
   app.get('/api/queues', async () => ({ queues: await board.depths() }));
   app.get('/', async (request, reply) => {

@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createDashboard } from '../../src/dashboard/server.js';
 import {
   ADMIN_TOKEN,
+  chartValueAxisMinima,
   defaultMapping,
   eventually,
   failingPipeline,
@@ -92,7 +93,15 @@ describe('dashboard in a browser', () => {
     await page.waitForURL(`${base}/`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
     await expect(page.locator('#syncs tbody tr').count()).resolves.toBeGreaterThanOrEqual(7);
-    await page.waitForSelector('canvas[data-chart="chart-throughput"][data-drawn="true"]');
+    for (const id of ['chart-throughput', 'chart-lag', 'chart-failures']) {
+      await page.waitForSelector(`canvas[data-chart="${id}"][data-drawn="true"]`);
+    }
+    // Lag and counts cannot be negative: every axis starts at 0 (the lag's data alone would start it at 50).
+    await expect(chartValueAxisMinima(page)).resolves.toEqual({
+      'chart-throughput': 0,
+      'chart-lag': 0,
+      'chart-failures': 0,
+    });
     await shot('overview');
   });
 
@@ -128,6 +137,11 @@ describe('dashboard in a browser', () => {
   it('opens the funnel with its charts and SLA breaches', async () => {
     await page.goto(`${base}/funnel?from=2025-01-01&to=2025-04-01`);
     await page.waitForSelector('canvas[data-chart="chart-funnel"][data-drawn="true"]');
+    await page.waitForSelector('canvas[data-chart="chart-funnel-groups"][data-drawn="true"]');
+    await expect(chartValueAxisMinima(page)).resolves.toEqual({
+      'chart-funnel': 0,
+      'chart-funnel-groups': 0,
+    });
     await expect(page.locator('#sla tbody tr').count()).resolves.toBe(1);
     await shot('funnel');
   });

@@ -233,11 +233,14 @@ describe('dashboard over HTTP', () => {
         series: { throughput: number[] };
       };
       const contacts = body.syncs.find((s) => s['system'] === 'hubspot' && s['object'] === 'contacts');
+      // No job about contacts has finished: its sync run's own counts are not a failure rate.
       expect(contacts).toMatchObject({
         lastSuccessAt: '2025-03-10T10:06:00.000Z',
         lagSeconds: 6840,
         recordsSynced24h: 150,
-        failureRate24h: 2 / 32,
+        jobsCompleted24h: 0,
+        jobsFailed24h: 0,
+        failureRate24h: null,
         checkpoint: null,
       });
       const lead = body.syncs.find((s) => s['object'] === 'Lead');
@@ -315,6 +318,44 @@ describe('dashboard over HTTP', () => {
         attempts: 3,
         payload: { name: 'first', system: 'salesforce', object: 'Lead' },
       });
+    });
+
+    it("counts finished jobs in their object's failure rate, on the page too", async () => {
+      const syncs = async () =>
+        (
+          (await (await get('/api/overview', { headers: bearer(VIEWER_TOKEN) })).json()) as {
+            syncs: Array<Record<string, unknown>>;
+          }
+        ).syncs;
+      const lead = (await syncs()).find((s) => s['system'] === 'salesforce' && s['object'] === 'Lead');
+      expect(lead).toMatchObject({ jobsCompleted24h: 0, jobsFailed24h: 1, failureRate24h: 1 });
+
+      pipeline.broken.value = false;
+      const fine = await pipeline.addJob('fine', { name: 'fine', system: 'salesforce', object: 'Lead' });
+      await eventually(async () => (await fine.getState()) === 'completed', 'job fine to complete');
+      // Long payloads are read by their head (a batch's target comes first), or whole when it does not say.
+      const writes = [{ fields: [{ field: 'description', value: 'x'.repeat(4000) }] }];
+      const batch = await pipeline.addJob('batch', { batch: { system: 'hubspot', object: 'deals', writes } });
+      const late = await pipeline.addJob('late', {
+        pad: 'x'.repeat(4000),
+        system: 'hubspot',
+        object: 'companies',
+      });
+      for (const job of [batch, late]) {
+        await eventually(async () => (await job.getState()) === 'completed', `job ${job.name} to complete`);
+      }
+      pipeline.broken.value = true;
+
+      const rows = await syncs();
+      const row = (object: string) => rows.find((r) => r['object'] === object);
+      expect(row('Lead')).toMatchObject({ jobsCompleted24h: 1, jobsFailed24h: 1, failureRate24h: 0.5 });
+      expect(row('deals')).toMatchObject({ jobsCompleted24h: 1, jobsFailed24h: 0, failureRate24h: 0 });
+      expect(row('companies')).toMatchObject({ jobsCompleted24h: 1, jobsFailed24h: 0, failureRate24h: 0 });
+      const page = await (await get('/', { headers: cookie(viewer) })).text();
+      const leadRow = /<tr data-sync="salesforce\/Lead">[\s\S]*?<\/tr>/.exec(page)?.[0] ?? '';
+      expect(leadRow).toMatch(/title="1 of 2 jobs failed"\s*>\s*50%\s*</);
+      const dealsRow = /<tr data-sync="hubspot\/deals">[\s\S]*?<\/tr>/.exec(page)?.[0] ?? '';
+      expect(dealsRow).toMatch(/title="0 of 1 jobs failed"\s*>\s*0\.0%\s*</);
     });
 
     it('shows replay controls to admins only', async () => {
@@ -681,6 +722,8 @@ describe('dashboard login limits and session expiry', () => {
 
   afterAll(async () => {
     await app?.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
     await redis?.quit();
     await db?.connection.close();
   });
@@ -718,5 +761,94 @@ describe('dashboard login limits and session expiry', () => {
     const res = await get('/readyz');
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ failed: ['hubspot', 'salesforce'], checks: { redis: 'ok' } });
+  });
+});
+
+describe('dashboard sessions shared through Redis', () => {
+  const prefix = randomPrefix();
+  const ttlMs = 3_600_000;
+  let redis: Redis;
+  let db: { connection: CustomerViewConnection; view: CustomerView };
+  // Two dashboard processes behind one Redis prefix, each with its own connection.
+  const instances: Array<{ app: FastifyInstance; redis: Redis; base: string }> = [];
+
+  beforeAll(async () => {
+    redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+    db = await seededCustomerView();
+    for (let i = 0; i < 2; i += 1) {
+      const own = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+      const app = await createDashboard({
+        config: testConfig(prefix),
+        redis: own,
+        customerView: db.view,
+        mapping: await defaultMapping(),
+        now: () => NOW,
+        sessionTtlMs: ttlMs,
+      });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') throw new Error('no address');
+      instances.push({ app, redis: own, base: `http://127.0.0.1:${address.port}` });
+    }
+  });
+
+  afterAll(async () => {
+    for (const instance of instances) {
+      await instance.app.close();
+      await instance.redis.quit();
+    }
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis?.quit();
+    await db?.connection.close();
+  });
+
+  const get = (base: string, path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, { redirect: 'manual', ...init });
+  const csrfOn = async (base: string, cookie: string) =>
+    /name="_csrf" value="([^"]+)"/.exec(await (await get(base, '/', { headers: { cookie } })).text())?.[1];
+
+  it('accepts a session made by one instance on the other, and a logout on either ends it on both', async () => {
+    const [first, second] = instances;
+    if (first === undefined || second === undefined) throw new Error('no instances');
+    const res = await get(first.base, '/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/' }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const cookie = /^(tandem_session=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    expect(cookie).not.toBe('');
+    expect((await get(second.base, '/api/queues', { headers: { cookie } })).status).toBe(200);
+    const csrf = await csrfOn(first.base, cookie);
+    expect(csrf).toBeDefined();
+    expect(await csrfOn(second.base, cookie)).toBe(csrf);
+
+    // Redis holds the role, the CSRF secret and the expiry under a digest: neither the id nor a token.
+    const sessionId = decodeURIComponent(cookie.slice('tandem_session='.length)).replace(/\.[^.]*$/, '');
+    const keys = await redis.keys(`${prefix}:{dashboard}:session:*`);
+    expect(keys).toHaveLength(1);
+    const key = keys[0] ?? '';
+    const stored = (await redis.get(key)) ?? '';
+    expect(Object.keys(JSON.parse(stored) as object).sort()).toEqual(['csrfSecret', 'expiresAt', 'role']);
+    for (const secret of [sessionId, ADMIN_TOKEN, csrf ?? '']) {
+      expect(key).not.toContain(secret);
+      expect(stored).not.toContain(secret);
+    }
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(ttlMs);
+
+    const out = await get(second.base, '/logout', {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf ?? '' }).toString(),
+    });
+    expect(out.status).toBe(303);
+    expect(await redis.exists(key)).toBe(0);
+    for (const instance of [first, second]) {
+      expect((await get(instance.base, '/api/queues', { headers: { cookie } })).status).toBe(401);
+      expect((await get(instance.base, '/', { headers: { cookie } })).status).toBe(303);
+    }
   });
 });

@@ -251,3 +251,16 @@ export async function eventually<T>(
   }
   throw new Error(`gave up waiting for ${what}`);
 }
+
+/**
+ * For every chart drawn on the page, the lowest value of its value axis (y, or x for a horizontal bar
+ * chart), as Chart.js laid it out. Evaluated in the browser (as text: the tests compile without DOM types).
+ */
+export async function chartValueAxisMinima(page: { evaluate(expression: string): Promise<unknown> }) {
+  return (await page.evaluate(`Object.fromEntries(
+    [...document.querySelectorAll('canvas[data-drawn="true"]')].map((canvas) => {
+      const chart = window.Chart.getChart(canvas);
+      return [canvas.dataset.chart, chart.scales[chart.options.indexAxis === 'y' ? 'x' : 'y'].min];
+    }),
+  )`)) as Record<string, number>;
+}

@@ -2,8 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { tokensEqual, roleForToken, resolveTokens, InsecureListenError } from '../../src/dashboard/auth.js';
 import { escapeHtml, html, jsonForScript, raw } from '../../src/dashboard/html.js';
 import { hubspotRecordUrl, salesforceRecordUrl } from '../../src/dashboard/links.js';
-import { groupFailures, type FailedJobView } from '../../src/dashboard/queues.js';
-import { describeCheckpoint } from '../../src/dashboard/overview.js';
+import { groupFailures, jobSubject, type FailedJobView } from '../../src/dashboard/queues.js';
+import { buildSeries, describeCheckpoint } from '../../src/dashboard/overview.js';
+import type { SyncRun } from '../../src/store/customer-view-types.js';
 
 describe('html template', () => {
   it.each([
@@ -138,5 +139,67 @@ describe('describeCheckpoint', () => {
     ['42', 'unreadable checkpoint'],
   ])('%s → %s', (stored, words) => {
     expect(describeCheckpoint(stored)).toBe(words);
+  });
+});
+
+describe('jobSubject', () => {
+  it.each([
+    [{ system: 'hubspot', object: 'contacts', mode: 'incremental' }, 'hubspot', 'contacts'],
+    [{ batch: { system: 'salesforce', object: 'Lead', writes: [] } }, 'salesforce', 'Lead'],
+    [{ kind: 'person', refs: [{ system: 'hubspot', object: 'contacts', id: '1' }] }, 'hubspot', 'contacts'],
+    [
+      { kind: 'person', refs: [], failure: { system: 'salesforce', object: 'Contact' } },
+      'salesforce',
+      'Contact',
+    ],
+  ])('%j is about %s %s', (data, system, object) => {
+    expect(jobSubject(data)).toEqual({ system, object });
+  });
+
+  it('knows nothing of a payload that does not say', () => {
+    expect(jobSubject({ kind: 'person' })).toEqual({});
+    expect(jobSubject('text')).toEqual({});
+  });
+});
+
+describe('buildSeries', () => {
+  const now = new Date('2025-03-10T12:30:00Z');
+  const minutes = (n: number) => new Date(now.getTime() + n * 60_000);
+  const run = (finishedAt: Date, object = 'contacts'): SyncRun => ({
+    id: `run-${object}-${finishedAt.toISOString()}`,
+    system: 'hubspot',
+    object,
+    kind: 'incremental',
+    status: 'succeeded',
+    startedAt: new Date(finishedAt.getTime() - 60_000),
+    finishedAt,
+    recordsPulled: 1,
+    recordsWritten: 0,
+    recordsFailed: 0,
+    error: null,
+  });
+
+  it('never computes a negative lag: a success stamped after now (clock skew) is a lag of 0', () => {
+    const series = buildSeries([run(minutes(5))], now);
+    expect(series.lagMinutes.at(-1)).toBe(0);
+    expect(series.lagMinutes.slice(0, -1).every((m) => m === null)).toBe(true);
+  });
+
+  it('takes the oldest latest success across objects for the lag', () => {
+    const series = buildSeries([run(minutes(-10), 'contacts'), run(minutes(-50), 'deals')], now);
+    expect(series.lagMinutes.at(-1)).toBe(50);
+    expect(series.lagMinutes.at(-2)).toBe(20); // at 12:00 only deals had synced, at 11:40
+  });
+
+  it('counts failed jobs in the hour they failed, not completed ones', () => {
+    const series = buildSeries([], now, [
+      { queue: 'write-back', state: 'failed', finishedAt: minutes(-10).getTime() },
+      { queue: 'write-back', state: 'failed', finishedAt: minutes(-70).getTime() },
+      { queue: 'write-back', state: 'completed', finishedAt: minutes(-10).getTime() },
+      { queue: 'pull', state: 'failed', finishedAt: minutes(-25 * 60).getTime() },
+    ]);
+    expect(series.failures.at(-1)).toBe(1);
+    expect(series.failures.at(-2)).toBe(1);
+    expect(series.failures.reduce((a, b) => a + b, 0)).toBe(2);
   });
 });

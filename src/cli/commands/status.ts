@@ -14,9 +14,10 @@ interface StatusRow extends SyncStatusRow {
 }
 
 /**
- * `tandem status`: per system and object the last successful sync, checkpoint, lag, records and failure
- * rate over 24 hours (sync runs from the customer view, checkpoints from Redis — the dashboard's overview),
- * failed jobs waiting for a replay, and the queues' depths.
+ * `tandem status`: per system and object the last successful sync, checkpoint, lag, records over 24 hours
+ * (sync runs from the customer view), the failure rate of the jobs about it that finished in 24 hours
+ * (BullMQ), checkpoints from Redis — the dashboard's overview — failed jobs waiting for a replay, and the
+ * queues' depths.
  */
 async function statusCommand(options: StatusOptions): Promise<void> {
   const config = configOrUsage();

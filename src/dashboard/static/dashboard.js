@@ -14,14 +14,21 @@
         var color = palette[i % palette.length];
         return Object.assign({ backgroundColor: color, borderColor: color, spanGaps: true }, d);
       });
+      var indexAxis = spec.indexAxis || 'x';
+      var scales = {};
+      // A quantity that cannot be negative (spec.min: 0) keeps its value axis at zero even when its data is
+      // flat, where Chart.js would otherwise centre the axis on the value (e.g. -1 to 1 around a lag of 0).
+      if (typeof spec.min === 'number')
+        scales[indexAxis === 'y' ? 'x' : 'y'] = { beginAtZero: true, min: spec.min };
       new window.Chart(canvas, {
         type: spec.type || 'bar',
         data: { labels: spec.labels || [], datasets: datasets },
         options: {
-          indexAxis: spec.indexAxis || 'x',
+          indexAxis: indexAxis,
           responsive: true,
           maintainAspectRatio: false,
           animation: false,
+          scales: scales,
           plugins: { legend: { display: datasets.length > 1 } },
         },
       });
