@@ -466,7 +466,8 @@ async function main(): Promise<number> {
     'Disagreements',
     agreement.problems.map(
       (d) =>
-        `${d.unifiedId} ${d.field}: HubSpot "${d.hubspot}", view "${d.unified}", Salesforce "${d.salesforce}"`,
+        `${d.unifiedId} ${d.field}: HubSpot "${d.hubspot}", view "${d.unified}", Salesforce "${d.salesforce}"` +
+        ` (stored: ${JSON.stringify(d.raw.hubspot)} / ${JSON.stringify(d.raw.unified)} / ${JSON.stringify(d.raw.salesforce)})`,
     ),
   );
   show('Lost updates', lost);

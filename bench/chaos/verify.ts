@@ -147,9 +147,11 @@ export async function readWorldState(
 export interface Disagreement {
   unifiedId: string;
   field: string;
+  /** Normalised for comparison; `raw` holds what each place stores. */
   hubspot: string;
   unified: string;
   salesforce: string;
+  raw: { hubspot: unknown; unified: unknown; salesforce: unknown };
 }
 
 /** Every mapped field (and the stage, score and sources Tandem writes back) equal in all three places. */
@@ -173,7 +175,19 @@ export function disagreements(
       const sf = normalise(f, p.salesforce[sfField], 'salesforce');
       const un = normalise(f, p.unified.fields[f.name]);
       if (hs !== un || sf !== un) {
-        problems.push({ unifiedId: p.unifiedId, field: f.name, hubspot: hs, unified: un, salesforce: sf });
+        const raw = {
+          hubspot: p.hubspot.properties[f.hubspot],
+          unified: p.unified.fields[f.name],
+          salesforce: p.salesforce[sfField],
+        };
+        problems.push({
+          unifiedId: p.unifiedId,
+          field: f.name,
+          hubspot: hs,
+          unified: un,
+          salesforce: sf,
+          raw,
+        });
       }
     }
     const plain: PersonField = { name: '', type: 'string', salesforce: {}, direction: 'both', conflict: '' };
@@ -183,7 +197,19 @@ export function disagreements(
       const hs = normalise(plain, p.hubspot.properties[w.hubspot]);
       const sf = normalise(plain, p.salesforce[w.salesforce]);
       if (hs !== un || sf !== un) {
-        problems.push({ unifiedId: p.unifiedId, field: w.column, hubspot: hs, unified: un, salesforce: sf });
+        const raw = {
+          hubspot: p.hubspot.properties[w.hubspot],
+          unified: p.unified[w.column],
+          salesforce: p.salesforce[w.salesforce],
+        };
+        problems.push({
+          unifiedId: p.unifiedId,
+          field: w.column,
+          hubspot: hs,
+          unified: un,
+          salesforce: sf,
+          raw,
+        });
       }
     }
   }
