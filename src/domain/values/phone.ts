@@ -1,7 +1,7 @@
 /**
  * A small E.164 normaliser for the formats people actually type: `+44 20 7946 0958`, `(415) 555-0100`,
- * `0044 20…`, `020 7946 0958` with a default country. Not a full numbering-plan validator: a number it
- * cannot read is returned unchanged (trimmed) rather than guessed at.
+ * `0044 20…`, `020 7946 0958` with a default country, an extension kept as ` ext. 12`. Not a full
+ * numbering-plan validator: a number it cannot read is returned unchanged (trimmed) rather than guessed at.
  */
 const COUNTRY_CALLING_CODES: Readonly<Record<string, string>> = {
   US: '1',
@@ -32,7 +32,7 @@ const COUNTRY_CALLING_CODES: Readonly<Record<string, string>> = {
   ZA: '27',
 };
 
-const EXTENSION = /\s*(?:#|x|ext\.?|extension)\s*\d+\s*$/i;
+const EXTENSION = /\s*(?:#|x|ext\.?|extension)\s*(\d+)\s*$/i;
 
 export function callingCode(country: string): string | undefined {
   return COUNTRY_CALLING_CODES[country.toUpperCase()];
@@ -41,18 +41,20 @@ export function callingCode(country: string): string | undefined {
 export function toE164(input: string, defaultCountry = 'US'): string {
   const text = input.trim();
   if (text === '') return text;
+  const extension = EXTENSION.exec(text)?.[1];
   const withoutExtension = text.replace(EXTENSION, '');
   if (/[^\d\s+().\-/]/.test(withoutExtension)) return text;
   const digits = withoutExtension.replace(/\D/g, '');
   let international: string | undefined;
   if (withoutExtension.startsWith('+')) international = digits;
-  else if (digits.startsWith('00')) international = digits.slice(2);
+  else if (withoutExtension.startsWith('00')) international = digits.slice(2);
   else {
     const code = callingCode(defaultCountry);
     if (code === undefined) return text;
     if (code === '1') {
-      if (digits.length === 10) international = `1${digits}`;
-      else if (digits.length === 11 && digits.startsWith('1')) international = digits;
+      // North American area codes never start with 0 or 1: such a number is not read, not guessed at.
+      const national = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
+      if (national.length === 10 && /^[2-9]/.test(national)) international = `1${national}`;
     } else {
       const national = digits.startsWith('0') ? digits.slice(1) : digits;
       international = `${code}${national}`;
@@ -60,5 +62,6 @@ export function toE164(input: string, defaultCountry = 'US'): string {
   }
   if (international === undefined || international.length < 8 || international.length > 15) return text;
   if (international.startsWith('0')) return text;
-  return `+${international}`;
+  // E.164 has no extension, but a desk phone's extension is part of reaching the person: kept, in one form.
+  return extension === undefined ? `+${international}` : `+${international} ext. ${extension}`;
 }
