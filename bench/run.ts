@@ -26,6 +26,12 @@ const BENCHES: Bench[] = [
   },
   { name: 'customer-view', script: 'bench/customer-view.ts', args: [], quickArgs: ['10000'] },
   {
+    name: 'fixed-point',
+    script: 'bench/fixed-point.ts',
+    args: ['--persons', '20000'],
+    quickArgs: ['--persons', '1000'],
+  },
+  {
     name: 'e2e',
     script: 'bench/e2e.ts',
     args: ['--persons', '100000', '--scale-persons', '20000', '--limited-persons', '20000'],
