@@ -77,13 +77,15 @@ export function planFieldUpdates(
     if (name === undefined) continue;
     const fm = merge.merges.get(field.name);
     if (!fm || fm.skipped) continue;
+    const held = system === 'hubspot' ? fm.hubspot : fm.salesforce;
     const p = fm.unified.provenance;
-    if (p && p.system === system && p.recordId === target.id && p.field === name) continue;
+    // The value came from this very field as it stands (not from its history: an overwritten edit restored).
+    const fromHere = p && p.system === system && p.recordId === target.id && p.field === name;
+    if (fromHere && (held === undefined || held.record === target)) continue;
     const current = target.fields[name] ?? null;
     const value = fm.unified.value;
     const max = hints?.[hintKey(system, target.object, name)];
     // Fast path: the merge already read what this record holds; equal in unified form and not to be cut.
-    const held = system === 'hubspot' ? fm.hubspot : fm.salesforce;
     if (
       held !== undefined &&
       held.record === target &&

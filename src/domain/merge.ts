@@ -32,6 +32,20 @@ export function writtenKey(system: System, recordId: string, field: string): str
   return `${system}:${recordId}:${field}`;
 }
 
+/** Next to a write's hash Tandem keeps the hash of the value it planned to replace (`replacedHash`). */
+export function replacedField(field: string): string {
+  return `${field}#replaced`;
+}
+
+export function replacedKey(system: System, recordId: string, field: string): string {
+  return writtenKey(system, recordId, replacedField(field));
+}
+
+/** Blank in any spelling (`''`, null, absent) hashes alike: history entries and snapshots differ there. */
+export function replacedHash(value: RawValue | undefined): string {
+  return valueHash(value === undefined || value === '' ? null : value);
+}
+
 /** The records one entity has: the record of record per system, plus a read-only converted Lead. */
 export interface MergeSides {
   hubspot?: SourceRecord;
@@ -118,6 +132,39 @@ function isEcho(side: SideValue, lastWritten: LastWritten): boolean {
 }
 
 /**
+ * A write of Tandem's that landed on an edit it never read (made between its read and its write) is found
+ * in the field's history: the value the write replaced is not the one Tandem planned to replace. That edit
+ * is the record's real value, with its own time; the overwrite is undone by the plan that follows.
+ */
+function overwrittenEdit(
+  field: CompiledField,
+  side: SideValue,
+  lastWritten: LastWritten,
+  out: { problems: FieldProblem[]; warnings: Warning[] },
+): SideValue | undefined {
+  const before = side.record.fieldPrevious?.[side.field];
+  if (before === undefined || !isEcho(side, lastWritten)) return undefined;
+  const replaced = lastWritten.get(replacedKey(side.system, side.record.id, side.field));
+  if (replaced === undefined || replaced === replacedHash(before.value)) return undefined;
+  const record: SourceRecord = {
+    ...side.record,
+    fields: { ...side.record.fields, [side.field]: before.value },
+    fieldChangedAt: { ...side.record.fieldChangedAt, [side.field]: before.at },
+  };
+  const edit = readSide(field, side.system, record, side.field, out);
+  if (typeof edit === 'string') return undefined;
+  out.warnings.push({
+    code: 'overwritten_edit_restored',
+    message: `${record.object} ${record.id}: ${side.field} was changed to ${JSON.stringify(before.value)} while Tandem was writing ${JSON.stringify(side.raw)}; that edit is restored`,
+    system: side.system,
+    object: record.object,
+    recordId: record.id,
+    field: side.field,
+  });
+  return edit;
+}
+
+/**
  * `newest`: the later change wins. A value Tandem wrote itself (an echo) carries no change of its own, so
  * it loses to a real value on the other side whatever its timestamp. Ties go to the non-blank value, then
  * to HubSpot.
@@ -159,6 +206,7 @@ export function mergeFields(
 ): MergeResult {
   const out: MergeResult = { fields: {}, merges: new Map(), changedAt: {}, problems: [], warnings: [] };
   for (const field of fields) {
+    const rule = field.mapping.conflict;
     let skipped = false;
     let h: SideValue | undefined;
     let s: SideValue | undefined;
@@ -166,7 +214,8 @@ export function mergeFields(
     if (sides.hubspot && hsName !== undefined) {
       const r = readSide(field, 'hubspot', sides.hubspot, hsName, out);
       if (r === 'skip') skipped = true;
-      else if (typeof r !== 'string') h = r;
+      else if (typeof r !== 'string')
+        h = (rule === 'newest' ? overwrittenEdit(field, r, lastWritten, out) : undefined) ?? r;
     }
     // The Salesforce record of record, else a converted Lead behind it (for Lead-only fields).
     let sfRecord = sides.salesforce;
@@ -180,7 +229,6 @@ export function mergeFields(
       if (r === 'skip') skipped = true;
       else if (typeof r !== 'string') s = r;
     }
-    const rule = field.mapping.conflict;
     if (rule === 'newest' && h && s && !sameUnified(h.value, s.value)) {
       h.echo = isEcho(h, lastWritten);
       s.echo = isEcho(s, lastWritten);

@@ -29,6 +29,7 @@ export interface Warning {
     | 'truncated'
     | 'converted_lead_not_written'
     | 'create_skipped'
+    | 'overwritten_edit_restored'
     | 'required_not_cleared'
     | 'lifecyclestage_clear_first'
     | 'duplicate'

@@ -18,6 +18,11 @@ export interface SourceRecord {
   fields: Record<string, RawValue>;
   /** Per-field change time (ISO), e.g. from HubSpot `propertiesWithHistory`. */
   fieldChangedAt?: Record<string, string>;
+  /**
+   * Per field, the value its latest change replaced and when that value was set (HubSpot property history):
+   * how Tandem notices that one of its writes landed on an edit it never read.
+   */
+  fieldPrevious?: Record<string, { value: RawValue; at: string }>;
   createdAt: string;
   modifiedAt: string;
   archived?: boolean;

@@ -18,6 +18,7 @@ import type { SalesforceConnector } from '../connectors/salesforce/connector.js'
 import { reconcileBatch, type BatchInput } from '../domain/batch.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { valueHash } from '../domain/hash.js';
+import { replacedField, replacedHash } from '../domain/merge.js';
 import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
 import {
   LIFECYCLE_STAGES,
@@ -574,9 +575,15 @@ class Pipeline implements SyncPipelineImpl {
   }
 
   private async loadLastWritten(records: readonly SourceRecord[]): Promise<Map<string, string>> {
-    const fields = records.flatMap((r) =>
-      Object.keys(r.fields).map((field) => ({ system: r.system, recordId: r.id, field })),
-    );
+    const fields = records.flatMap((r) => [
+      ...Object.keys(r.fields).map((field) => ({ system: r.system, recordId: r.id, field })),
+      // What Tandem's last write there was meant to replace, for fields whose history is known.
+      ...Object.keys(r.fieldPrevious ?? {}).map((field) => ({
+        system: r.system,
+        recordId: r.id,
+        field: replacedField(field),
+      })),
+    ]);
     const hashes = await this.lastWritten.getMany(fields);
     const out = new Map<string, string>();
     fields.forEach((f, i) => {
@@ -1195,6 +1202,13 @@ class Pipeline implements SyncPipelineImpl {
           if (parsed !== undefined) hashes.push({ ...parsed, hash });
         }
         hashes.push({ system: d.write.system, recordId: d.recordId, field: f.field, hash: f.hash });
+        if (d.write.system === 'hubspot' && d.write.action === 'update')
+          hashes.push({
+            system: 'hubspot',
+            recordId: d.recordId,
+            field: replacedField(f.field),
+            hash: replacedHash(f.previous),
+          });
         audit.push({
           jobId,
           system: d.write.system,

@@ -21,6 +21,7 @@ export interface SnapshotMeta {
   createdAt: string;
   modifiedAt: string;
   fieldChangedAt?: Record<string, string>;
+  fieldPrevious?: SourceRecord['fieldPrevious'];
   /** HubSpot deals: the contacts and companies they are associated with. */
   associations?: { contacts: string[]; companies: string[] };
 }
@@ -157,6 +158,7 @@ export function recordToSnapshot(
     createdAt: record.createdAt,
     modifiedAt: record.modifiedAt,
     ...(record.fieldChangedAt !== undefined ? { fieldChangedAt: record.fieldChangedAt } : {}),
+    ...(record.fieldPrevious !== undefined ? { fieldPrevious: record.fieldPrevious } : {}),
     ...(associations !== undefined ? { associations } : {}),
   };
   const properties: Record<string, unknown> = { ...record.fields, [META_KEY]: meta };
@@ -201,6 +203,7 @@ export function metaOf(snapshot: SourceSnapshot): SnapshotMeta {
     createdAt: meta?.createdAt ?? modified,
     modifiedAt: meta?.modifiedAt ?? modified,
     ...(meta?.fieldChangedAt !== undefined ? { fieldChangedAt: meta.fieldChangedAt } : {}),
+    ...(meta?.fieldPrevious !== undefined ? { fieldPrevious: meta.fieldPrevious } : {}),
     ...(meta?.associations !== undefined ? { associations: meta.associations } : {}),
   };
 }
@@ -223,6 +226,7 @@ export function snapshotToRecord(snapshot: SourceSnapshot): SourceRecord {
     id: snapshot.recordId,
     fields: fieldsOf(snapshot),
     ...(meta.fieldChangedAt !== undefined ? { fieldChangedAt: meta.fieldChangedAt } : {}),
+    ...(meta.fieldPrevious !== undefined ? { fieldPrevious: meta.fieldPrevious } : {}),
     createdAt: meta.createdAt,
     modifiedAt: meta.modifiedAt,
     ...(snapshot.deleted ? { archived: true } : {}),
@@ -240,12 +244,18 @@ export function withWrittenValues(
   const meta = metaOf(snapshot);
   const fields = { ...record.fields, ...written };
   const changed = { ...(record.fieldChangedAt ?? {}) };
-  for (const k of Object.keys(written)) changed[k] = at.toISOString();
+  // As the CRM's history will show it: each written field's previous value is the one Tandem replaced.
+  const previous = { ...(record.fieldPrevious ?? {}) };
+  for (const k of Object.keys(written)) {
+    if (record.fieldChangedAt !== undefined && written[k] !== record.fields[k])
+      previous[k] = { value: record.fields[k] ?? null, at: record.fieldChangedAt[k] ?? record.modifiedAt };
+    changed[k] = at.toISOString();
+  }
   return recordToSnapshot(
     {
       ...record,
       fields,
-      ...(record.fieldChangedAt !== undefined ? { fieldChangedAt: changed } : {}),
+      ...(record.fieldChangedAt !== undefined ? { fieldChangedAt: changed, fieldPrevious: previous } : {}),
     },
     mapping,
     at,

@@ -8,6 +8,8 @@ import {
 } from '../../src/domain/reconcile.js';
 import type { RecordWrite } from '../../src/domain/write-plan.js';
 import type { SourceRecord } from '../../src/domain/records.js';
+import { valueHash } from '../../src/domain/hash.js';
+import { replacedHash, replacedKey, writtenKey } from '../../src/domain/merge.js';
 import {
   at,
   defaultMapping,
@@ -156,6 +158,46 @@ describe('echo hashes wait for the write they depend on', () => {
     expect(mappedWrites(again.plan.writes)).toEqual({
       [`salesforce:update:${L1}`]: { Title: 'Head of Growth' },
     });
+  });
+});
+
+describe('an edit Tandem overwrote without reading it', () => {
+  // Marketing set the title to "Analyst 67" at day 9, after Tandem had read "Analyst 31" and planned to
+  // write Salesforce's "Analyst 19"; Tandem's write landed at day 10. HubSpot's history shows what it replaced.
+  const overwritten = (plannedAgainst: string) => {
+    const contact = {
+      ...hsContact(
+        '1',
+        { email: 'ann@acme.com', jobtitle: 'Analyst 19' },
+        { modifiedAt: at(10), changedAt: { jobtitle: at(10) } },
+      ),
+      fieldPrevious: { jobtitle: { value: 'Analyst 67', at: at(9) } },
+    };
+    const lead = sfLead(L1, { Email: 'ann@acme.com', Title: 'Analyst 19' }, { modifiedAt: at(10) });
+    const lastWritten = new Map([
+      [writtenKey('hubspot', '1', 'jobtitle'), valueHash('Analyst 19')],
+      [replacedKey('hubspot', '1', 'jobtitle'), replacedHash(plannedAgainst)],
+      [writtenKey('salesforce', L1, 'Title'), valueHash('Analyst 19')],
+    ]);
+    return reconcilePerson(person(contact, lead), mapping, ctx({ lastWritten }));
+  };
+
+  it('is found in the history and restored on both sides, with a warning that says so', () => {
+    const r = overwritten('Analyst 31');
+    const titles = mappedWrites(r.plan.writes);
+    expect(titles['hubspot:update:1']).toEqual(expect.objectContaining({ jobtitle: 'Analyst 67' }));
+    expect(titles[`salesforce:update:${L1}`]).toEqual(expect.objectContaining({ Title: 'Analyst 67' }));
+    expect(r.warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'overwritten_edit_restored', field: 'jobtitle' }),
+      ]),
+    );
+  });
+
+  it('is not an overwrite when Tandem replaced exactly the value it had read', () => {
+    const r = overwritten('Analyst 67');
+    expect(mappedWrites(r.plan.writes)).toEqual({});
+    expect(r.warnings.filter((w) => w.code === 'overwritten_edit_restored')).toEqual([]);
   });
 });
 

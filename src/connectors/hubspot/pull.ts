@@ -86,11 +86,17 @@ export function toSourceRecord(object: HubSpotObjectName, record: HubSpotObjectL
   if (record.archived === true) source.archived = true;
   if (record.propertiesWithHistory !== undefined) {
     const changed: Record<string, string> = {};
+    const previous: Record<string, { value: string | null; at: string }> = {};
     for (const [name, entries] of Object.entries(record.propertiesWithHistory)) {
-      const latest = Math.max(...entries.map((e) => toMs(e.timestamp) ?? 0));
-      if (entries.length > 0 && latest > 0) changed[name] = iso(latest);
+      const dated = entries
+        .map((e) => ({ value: (e as { value?: string | null }).value ?? null, at: toMs(e.timestamp) ?? 0 }))
+        .sort((a, b) => b.at - a.at);
+      const [latest, before] = dated;
+      if (latest !== undefined && latest.at > 0) changed[name] = iso(latest.at);
+      if (before !== undefined && before.at > 0) previous[name] = { value: before.value, at: iso(before.at) };
     }
     source.fieldChangedAt = changed;
+    if (Object.keys(previous).length > 0) source.fieldPrevious = previous;
   }
   return source;
 }
