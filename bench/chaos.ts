@@ -25,13 +25,21 @@ import {
   allRows,
   controlBoth,
   connectCrms,
+  sandboxEnv,
   updateContact,
   updateSalesforce,
   type SandboxInfo,
 } from './chaos/crm.js';
 import { EditLog, runEditors } from './chaos/edits.js';
 import { normalise, personFields } from './chaos/mapping.js';
-import { ChaosPostgres, ChaosRedis, runTandem, sleep, TandemProcess } from './chaos/services.js';
+import {
+  ChaosPostgres,
+  ChaosRedis,
+  runTandem,
+  sleep,
+  startSandboxProcess,
+  TandemProcess,
+} from './chaos/services.js';
 import {
   crossReferenceClashes,
   disagreements,
@@ -115,11 +123,8 @@ async function main(): Promise<number> {
 
   const worldFile = join(tmp, 'world.json');
   writeFileSync(worldFile, JSON.stringify(generateWorld({ seed: args.seed ?? 'chaos', persons: PERSONS })));
-  const sandbox = new TandemProcess(
-    'sandbox',
+  const { sandbox, info } = await startSandboxProcess(
     [
-      'sandbox',
-      '--json',
       '--seed',
       worldFile,
       '--hubspot-port',
@@ -131,27 +136,13 @@ async function main(): Promise<number> {
       '--fault-seed',
       args.seed ?? 'chaos',
     ],
-    {},
+    120_000,
   );
   cleanups.push(() => sandbox.stop());
-  await sandbox.waitFor(/^\{.*\}\s*$/m, 120_000);
-  const info = JSON.parse(
-    sandbox
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('{')) ?? '{}',
-  ) as SandboxInfo;
   phase('services started');
 
   const env: Record<string, string> = {
-    HUBSPOT_BASE_URL: info.hubspot.baseUrl,
-    HUBSPOT_ACCESS_TOKEN: info.hubspot.accessToken,
-    HUBSPOT_TIER: 'enterprise',
-    SALESFORCE_LOGIN_URL: info.salesforce.loginUrl,
-    SALESFORCE_INSTANCE_URL: info.salesforce.instanceUrl,
-    SALESFORCE_AUTH_FLOW: 'client_credentials',
-    SALESFORCE_CLIENT_ID: info.salesforce.clientId,
-    SALESFORCE_CLIENT_SECRET: info.salesforce.clientSecret,
+    ...sandboxEnv(info),
     REDIS_URL: redis.url,
     TANDEM_REDIS_PREFIX: PREFIX,
     TANDEM_DATA_DIR: dataDir,

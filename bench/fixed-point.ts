@@ -17,9 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectCrms, type SandboxInfo } from './chaos/crm.js';
+import { connectCrms, sandboxEnv } from './chaos/crm.js';
 import { personFields } from './chaos/mapping.js';
-import { ChaosRedis, runTandem, TandemProcess } from './chaos/services.js';
+import { ChaosRedis, runTandem, startSandboxProcess } from './chaos/services.js';
 import { disagreements, failedJobs, readWorldState } from './chaos/verify.js';
 
 const { values: args } = parseArgs({
@@ -48,34 +48,23 @@ async function main(): Promise<boolean> {
   say(`${PERSONS} persons, data in ${tmp}`);
   const redis = await ChaosRedis.start(join(tmp, 'redis'));
   cleanups.push(() => redis.stop());
-  const sandbox = new TandemProcess(
-    'sandbox',
-    ['sandbox', '--json', '--seed', args.seed, '--persons', String(PERSONS), '--hubspot-port', '0'].concat([
+  const { sandbox, info } = await startSandboxProcess(
+    [
+      '--seed',
+      args.seed,
+      '--persons',
+      String(PERSONS),
+      '--hubspot-port',
+      '0',
       '--salesforce-port',
       '0',
-      '--hubspot-tier',
-      'enterprise',
-    ]),
-    {},
+    ].concat(['--hubspot-tier', 'enterprise']),
+    600_000,
   );
   cleanups.push(() => sandbox.stop());
-  await sandbox.waitFor(/^\{.*\}\s*$/m, 600_000);
-  const info = JSON.parse(
-    sandbox
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('{')) ?? '{}',
-  ) as SandboxInfo;
   const dataDir = join(tmp, 'data');
   const env: Record<string, string> = {
-    HUBSPOT_BASE_URL: info.hubspot.baseUrl,
-    HUBSPOT_ACCESS_TOKEN: info.hubspot.accessToken,
-    HUBSPOT_TIER: 'enterprise',
-    SALESFORCE_LOGIN_URL: info.salesforce.loginUrl,
-    SALESFORCE_INSTANCE_URL: info.salesforce.instanceUrl,
-    SALESFORCE_AUTH_FLOW: 'client_credentials',
-    SALESFORCE_CLIENT_ID: info.salesforce.clientId,
-    SALESFORCE_CLIENT_SECRET: info.salesforce.clientSecret,
+    ...sandboxEnv(info),
     REDIS_URL: redis.url,
     TANDEM_REDIS_PREFIX: PREFIX,
     TANDEM_DATA_DIR: dataDir,

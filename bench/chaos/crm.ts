@@ -20,6 +20,20 @@ export interface SandboxInfo {
   };
 }
 
+/** What a `tandem` process needs to reach both sandboxes (the HubSpot tier lifted to enterprise). */
+export function sandboxEnv(info: SandboxInfo): Record<string, string> {
+  return {
+    HUBSPOT_BASE_URL: info.hubspot.baseUrl,
+    HUBSPOT_ACCESS_TOKEN: info.hubspot.accessToken,
+    HUBSPOT_TIER: 'enterprise',
+    SALESFORCE_LOGIN_URL: info.salesforce.loginUrl,
+    SALESFORCE_INSTANCE_URL: info.salesforce.instanceUrl,
+    SALESFORCE_AUTH_FLOW: 'client_credentials',
+    SALESFORCE_CLIENT_ID: info.salesforce.clientId,
+    SALESFORCE_CLIENT_SECRET: info.salesforce.clientSecret,
+  };
+}
+
 export interface Crms {
   hubspot: Client;
   salesforce: Connection;

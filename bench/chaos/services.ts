@@ -1,3 +1,4 @@
+import type { SandboxInfo } from './crm.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -291,4 +292,23 @@ export function runTandem(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** `tandem sandbox --json …` as a child process, once its first JSON line (URLs and credentials) is out. */
+export async function startSandboxProcess(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ sandbox: TandemProcess; info: SandboxInfo }> {
+  const sandbox = new TandemProcess('sandbox', ['sandbox', '--json', ...args], {});
+  try {
+    await sandbox.waitFor(/^\{.*\}\s*$/m, timeoutMs);
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+  const line = sandbox
+    .output()
+    .split('\n')
+    .find((l) => l.startsWith('{'));
+  return { sandbox, info: JSON.parse(line ?? '{}') as SandboxInfo };
 }

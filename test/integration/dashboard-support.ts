@@ -252,6 +252,17 @@ export async function eventually<T>(
   throw new Error(`gave up waiting for ${what}`);
 }
 
+/** Waits for the overview's three charts to be drawn, then reads their value axes' minima. */
+export async function overviewChartMinima(page: {
+  waitForSelector(selector: string): Promise<unknown>;
+  evaluate(expression: string): Promise<unknown>;
+}): Promise<Record<string, number>> {
+  for (const id of ['chart-throughput', 'chart-lag', 'chart-failures']) {
+    await page.waitForSelector(`canvas[data-chart="${id}"][data-drawn="true"]`);
+  }
+  return chartValueAxisMinima(page);
+}
+
 /**
  * For every chart drawn on the page, the lowest value of its value axis (y, or x for a horizontal bar
  * chart), as Chart.js laid it out. Evaluated in the browser (as text: the tests compile without DOM types).
