@@ -26,11 +26,12 @@ import {
   controlBoth,
   connectCrms,
   sandboxEnv,
+  latestSalesforceChange,
   updateContact,
   updateSalesforce,
   type SandboxInfo,
 } from './chaos/crm.js';
-import { EditLog, runEditors } from './chaos/edits.js';
+import { EditLog, runEditors, type Expectation } from './chaos/edits.js';
 import { normalise, personFields } from './chaos/mapping.js';
 import {
   ChaosPostgres,
@@ -47,6 +48,7 @@ import {
   failedJobs,
   newDuplicates,
   pendingJobs,
+  queryView,
   readWorldState,
   type FailedJob,
   type LinkedPerson,
@@ -78,6 +80,11 @@ const KILL_EVERY_S = Number(args['kill-every'] ?? (short ? 8 : 5));
 const EDIT_RATE = Number(args['edit-rate'] ?? (short ? 3 : 8));
 const PLANTED_PER_KIND = short ? 2 : 5;
 const FAULTS = '5xx=0.05,429=0.02,timeout=0.01';
+/**
+ * Tandem's Salesforce read lag. The sandbox commits at once, so the lag only delays; the short run uses
+ * 15 s to fit CI, the full run the production default.
+ */
+const WINDOW_LAG_MS = short ? 15_000 : DEFAULT_WINDOW_LAG_MS;
 const PREFIX = 'chaos';
 /** Hard bound on the whole run. */
 const DEADLINE = Date.now() + (short ? 165_000 : 90 * 60_000);
@@ -150,6 +157,7 @@ async function main(): Promise<number> {
     TANDEM_SCHEDULE_COMPANIES: '10s',
     TANDEM_SCHEDULE_DEALS: '10s',
     TANDEM_MAPPING: resolve('mappings/default.yaml'),
+    TANDEM_SALESFORCE_WINDOW_LAG: `${WINDOW_LAG_MS}ms`,
     LOG_LEVEL: 'warn',
     ...(pgServer === undefined ? {} : { DATABASE_URL: pgServer.url }),
   };
@@ -323,10 +331,17 @@ async function main(): Promise<number> {
   stopEdits.abort();
   await editing;
   await controlBoth(info, 'faults', { spec: '' });
-  // Salesforce changes are read once older than the connector's window lag: the scheduler keeps pulling
-  // (faults off) until the last Salesforce edit is that old, then the final cycles run.
-  const readableAt = Math.max(log.lastSalesforceEdit, lastPlant) + DEFAULT_WINDOW_LAG_MS + 2_000;
-  for (let i = 0; i < 600 && Date.now() < readableAt && remaining() > 30_000; i += 1) {
+  // Salesforce changes are read once older than the connector's window lag, and a write of Tandem's to a
+  // record moves its stamp (and so an edit made there before) forward: the scheduler keeps syncing (faults
+  // off) until the last change to any Lead or Contact, people's or Tandem's, is that old; then the final
+  // cycles run.
+  for (let i = 0; i < 600 && remaining() > 30_000; i += 1) {
+    const latest = Math.max(
+      log.lastSalesforceEdit,
+      lastPlant,
+      await latestSalesforceChange(crms, ['Lead', 'Contact']),
+    );
+    if (Date.now() >= latest + WINDOW_LAG_MS + 2_000) break;
     await sleep(1_000);
     await reviveDead();
   }
@@ -380,7 +395,9 @@ async function main(): Promise<number> {
     const un = normalise(f, p.unified.fields[e.field]);
     if (hs !== want || sf !== want || un !== want) {
       lost.push(
-        `${e.unifiedId} ${e.field}: edited to "${want}", HubSpot "${hs}", view "${un}", Salesforce "${sf}"`,
+        `${e.unifiedId} ${e.field}: edited to "${want}", HubSpot "${hs}", view "${un}", Salesforce "${sf}"` +
+          ` (Salesforce ${p.sfObject} ${p.salesforce.Id} SystemModstamp ${String(p.salesforce['SystemModstamp'])}, run began ${new Date(started).toISOString()})` +
+          (await lostUpdateHistory(view, log, e, [hsProp[e.field], sfName], started)),
       );
     }
   }
@@ -503,6 +520,67 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${violations.length} violation(s): ${violations.join('; ')}\n`);
   else process.stdout.write('\nNo violations.\n');
   return violations.length === 0 ? 0 : 1;
+}
+
+/** The edits made to a lost field and Tandem's writes of it, in time order (seconds since the run began). */
+async function lostUpdateHistory(
+  view: ViewSource,
+  log: EditLog,
+  e: Expectation,
+  fieldNames: string[],
+  started: number,
+): Promise<string> {
+  const at = (ms: number): string => `${((ms - started) / 1000).toFixed(1)}s`;
+  const lines = log.edits
+    .filter((x) => x.unifiedId === e.unifiedId && x.field === e.field)
+    .map((x) => ({
+      t: x.startedAt,
+      text: `${at(x.startedAt)}–${at(x.answeredAt)} edit ${x.system} "${x.value}"`,
+    }));
+  const quoted = fieldNames.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+  const writes = await queryView<{
+    system: string;
+    record_id: string;
+    field: string;
+    before: unknown;
+    after: unknown;
+    outcome: string;
+    job_id: string | null;
+    at: Date | string;
+  }>(
+    view,
+    `select system, record_id, field, before, after, outcome, job_id, at from tandem.write_audit where unified_id = '${e.unifiedId.replace(/'/g, "''")}' and field in (${quoted}) order by at`,
+  );
+  for (const w of writes) {
+    const t = new Date(w.at).getTime();
+    lines.push({
+      t,
+      text: `${at(t)} Tandem ${w.outcome} ${w.system} ${w.record_id}.${w.field} ${JSON.stringify(w.before)} → ${JSON.stringify(w.after)} (job ${w.job_id ?? '?'})`,
+    });
+  }
+  const snapshots = await queryView<{
+    system: string;
+    record_id: string;
+    modified_at: Date | string;
+    pulled_at: Date | string;
+    properties: Record<string, unknown>;
+  }>(
+    view,
+    `select s.system, s.record_id, s.modified_at, s.pulled_at, s.properties from tandem.source_records s join tandem.record_links l on l.system = s.system and l.record_id = s.record_id where l.unified_id = '${e.unifiedId.replace(/'/g, "''")}'`,
+  );
+  for (const r of snapshots) {
+    const t = new Date(r.pulled_at).getTime();
+    const values = fieldNames
+      .filter((f) => f in r.properties)
+      .map((f) => `${f}=${JSON.stringify(r.properties[f])}`)
+      .join(' ');
+    lines.push({
+      t,
+      text: `${at(t)} last pulled ${r.system} ${r.record_id} (modified ${at(new Date(r.modified_at).getTime())}): ${values}`,
+    });
+  }
+  lines.sort((a, b) => a.t - b.t);
+  return lines.map((l) => `\n      ${l.text}`).join('');
 }
 
 interface Planted {

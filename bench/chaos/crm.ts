@@ -154,3 +154,19 @@ export async function updateSalesforce(
     if (!result.success) throw new Error(JSON.stringify(result.errors));
   });
 }
+
+/** The latest `SystemModstamp` of these Salesforce objects (ms since epoch; 0 when they are empty). */
+export async function latestSalesforceChange(crms: Crms, objects: readonly string[]): Promise<number> {
+  let latest = 0;
+  for (const object of objects) {
+    const soql = `SELECT Id, SystemModstamp FROM ${object} ORDER BY SystemModstamp DESC LIMIT 1`;
+    type Page = { records: SalesforceRow[] };
+    const result = await withRetry(
+      'salesforce latest change',
+      async () => (await crms.salesforce.query<SalesforceRow>(soql)) as Page,
+    );
+    const stamp = result.records[0]?.['SystemModstamp'];
+    if (typeof stamp === 'string') latest = Math.max(latest, Date.parse(stamp.replace(/\+0000$/, 'Z')));
+  }
+  return latest;
+}

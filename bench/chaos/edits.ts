@@ -95,7 +95,7 @@ export interface EditorOptions {
   random: () => number;
   /**
    * No Salesforce edits after this time (ms since epoch): Tandem reads Salesforce changes only once they
-   * are older than its window lag (60 s), so the last ones must be that old before the final cycles.
+   * are older than its window lag (`TANDEM_SALESFORCE_WINDOW_LAG`), so the last ones must be that old before the final cycles.
    */
   salesforceUntil: number;
 }

@@ -71,7 +71,7 @@ function hubspotProperties(fields: PersonField[]): string[] {
 }
 
 function salesforceFields(fields: PersonField[], object: 'Lead' | 'Contact'): string[] {
-  const names = new Set(['Id', 'Email', 'HubSpot_Contact_ID__c']);
+  const names = new Set(['Id', 'Email', 'HubSpot_Contact_ID__c', 'SystemModstamp']);
   if (object === 'Lead') names.add('IsConverted');
   for (const f of fields) {
     const n = f.salesforce[object];

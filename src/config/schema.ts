@@ -50,6 +50,7 @@ export const DEFAULTS = {
   TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT: '50',
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: '50',
   TANDEM_BULK_THRESHOLD: '10000',
+  TANDEM_SALESFORCE_WINDOW_LAG: '60s',
   TANDEM_FAILED_JOB_RETENTION: '30d',
   TANDEM_DASHBOARD_PORT: '4280',
   TANDEM_DASHBOARD_HOST: '127.0.0.1',
@@ -88,6 +89,7 @@ export const CONFIG_VARIABLES = [
   'TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT',
   'TANDEM_HUBSPOT_TEN_SECOND_SHARE',
   'TANDEM_BULK_THRESHOLD',
+  'TANDEM_SALESFORCE_WINDOW_LAG',
   'TANDEM_FAILED_JOB_RETENTION',
   'TANDEM_DASHBOARD_PORT',
   'TANDEM_DASHBOARD_HOST',
@@ -133,6 +135,8 @@ export interface TandemConfig {
     credentials: SalesforceCredentials;
     dailyBudgetPercent: number;
     bulkThreshold: number;
+    /** Changes are read once this much older than now (`TANDEM_SALESFORCE_WINDOW_LAG`, default 60 s). */
+    windowLagMs: number;
   };
   mappingPath: string;
   schedules: { persons: Schedule; companies: Schedule; deals: Schedule };
@@ -255,6 +259,7 @@ export const configVariablesSchema = z.object({
   TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT: withDefault('TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT', parsePercent),
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: withDefault('TANDEM_HUBSPOT_TEN_SECOND_SHARE', parsePercent),
   TANDEM_BULK_THRESHOLD: withDefault('TANDEM_BULK_THRESHOLD', (raw) => parseInteger(raw, 1)),
+  TANDEM_SALESFORCE_WINDOW_LAG: withDefault('TANDEM_SALESFORCE_WINDOW_LAG', parseDuration),
   TANDEM_FAILED_JOB_RETENTION: withDefault('TANDEM_FAILED_JOB_RETENTION', parseDuration),
   TANDEM_DASHBOARD_PORT: withDefault('TANDEM_DASHBOARD_PORT', (raw) => parseInteger(raw, 1, 65_535)),
   TANDEM_DASHBOARD_HOST: withDefault('TANDEM_DASHBOARD_HOST', text('a host name or IP address to listen on')),
@@ -338,6 +343,7 @@ export function toTandemConfig(
       credentials,
       dailyBudgetPercent: v.TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT,
       bulkThreshold: v.TANDEM_BULK_THRESHOLD,
+      windowLagMs: v.TANDEM_SALESFORCE_WINDOW_LAG,
     },
     mappingPath: v.TANDEM_MAPPING,
     schedules: {

@@ -252,7 +252,40 @@ function classifyNetwork(error: unknown): Classification | undefined {
     if (name === 'MaxRetriesPerRequestError' || REDIS_UNAVAILABLE.test(message)) {
       return transient('REDIS_UNAVAILABLE', `Redis is unreachable for now (${message}); will retry`);
     }
+    const customerView = classifyCustomerView(e, message);
+    if (customerView !== undefined) return customerView;
   }
+  return undefined;
+}
+
+/** `pg` when the server goes away mid-query or cannot be reached from the pool. */
+const CUSTOMER_VIEW_UNREACHABLE =
+  /^Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect/;
+
+/**
+ * PostgreSQL (the customer view) by SQLSTATE class: a restart, a lost connection, a deadlock or lock wait,
+ * a serialization failure or exhausted resources pass and are retried; anything else (bad data, a broken
+ * schema) is left to the generic path.
+ */
+function classifyCustomerView(e: Record<string, unknown>, message: string): Classification | undefined {
+  if (CUSTOMER_VIEW_UNREACHABLE.test(message))
+    return transient(
+      'CUSTOMER_VIEW_UNAVAILABLE',
+      `PostgreSQL is unreachable for now (${message}); will retry`,
+    );
+  const sqlState = typeof e['code'] === 'string' && typeof e['severity'] === 'string' ? e['code'] : undefined;
+  if (sqlState === undefined || !/^[0-9A-Z]{5}$/.test(sqlState)) return undefined;
+  const cls = sqlState.slice(0, 2);
+  if (cls === '40')
+    return transient(
+      'CUSTOMER_VIEW_CONFLICT',
+      `PostgreSQL rolled back a concurrent update (${sqlState}: ${message}); will retry`,
+    );
+  if (['08', '53', '57', '58'].includes(cls) || sqlState === '55P03')
+    return transient(
+      'CUSTOMER_VIEW_UNAVAILABLE',
+      `PostgreSQL is unavailable for now (${sqlState}: ${message}); will retry`,
+    );
   return undefined;
 }
 

@@ -46,6 +46,15 @@ export function replacedHash(value: RawValue | undefined): string {
   return valueHash(value === undefined || value === '' ? null : value);
 }
 
+/**
+ * What is kept under `replacedKey`: the hash of the value one write of Tandem's put there, bound to the
+ * hash of the value it planned to replace. Bound, because the field's plain hash also records values merely
+ * seen in step (an edit Tandem copied elsewhere): the history of such a value says nothing about a write.
+ */
+export function replacedEntry(writtenHash: string, previous: RawValue | undefined): string {
+  return `${writtenHash}>${replacedHash(previous)}`;
+}
+
 /** The records one entity has: the record of record per system, plus a read-only converted Lead. */
 export interface MergeSides {
   hubspot?: SourceRecord;
@@ -144,8 +153,12 @@ function overwrittenEdit(
 ): SideValue | undefined {
   const before = side.record.fieldPrevious?.[side.field];
   if (before === undefined || !isEcho(side, lastWritten)) return undefined;
-  const replaced = lastWritten.get(replacedKey(side.system, side.record.id, side.field));
-  if (replaced === undefined || replaced === replacedHash(before.value)) return undefined;
+  // The value held is the one Tandem's last write there put (not only a value it saw in step)…
+  const entry = lastWritten.get(replacedKey(side.system, side.record.id, side.field));
+  const [written, replaced] = entry?.split('>') ?? [];
+  if (written !== valueHash(side.raw) || replaced === undefined) return undefined;
+  // …and the history shows it replaced something other than what Tandem planned to replace.
+  if (replaced === replacedHash(before.value)) return undefined;
   const record: SourceRecord = {
     ...side.record,
     fields: { ...side.record.fields, [side.field]: before.value },

@@ -107,6 +107,7 @@ export async function openSyncPipeline(
         },
       }),
       bulkThreshold: config.salesforce.bulkThreshold,
+      windowLagMs: config.salesforce.windowLagMs,
       fields: salesforcePullFields(mapping),
       ...options.salesforce,
     });

@@ -18,7 +18,7 @@ import type { SalesforceConnector } from '../connectors/salesforce/connector.js'
 import { reconcileBatch, type BatchInput } from '../domain/batch.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { valueHash } from '../domain/hash.js';
-import { replacedField, replacedHash } from '../domain/merge.js';
+import { replacedEntry, replacedField } from '../domain/merge.js';
 import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
 import {
   LIFECYCLE_STAGES,
@@ -230,8 +230,10 @@ class Pipeline implements SyncPipelineImpl {
         system === 'hubspot'
           ? this.deps.hubspot.pull(object as never, stored ?? null, this.pullOptions(options))
           : this.deps.salesforce.pull(object as never, stored ?? null, this.pullOptions(options));
+      // When the page's read began: its snapshots are that old (see SourceSnapshots.upsert).
+      let readFrom = this.now();
       for await (const page of pages) {
-        const at = this.now();
+        const at = readFrom;
         let associations: Map<string, string[]> | undefined;
         if (system === 'hubspot' && object === 'deals' && page.records.length > 0) {
           associations = await readDealAssociations(
@@ -284,6 +286,7 @@ class Pipeline implements SyncPipelineImpl {
         // Only now, when the consumer has handed the page on (queued its reconcile) and asks for the next:
         // a crash in between re-reads the page instead of leaving its changes pulled but never reconciled.
         await this.checkpoints.save(system, object, page.checkpoint);
+        readFrom = this.now();
       }
       if (system === 'salesforce') {
         const related = this.relatedFor(object);
@@ -1207,7 +1210,7 @@ class Pipeline implements SyncPipelineImpl {
             system: 'hubspot',
             recordId: d.recordId,
             field: replacedField(f.field),
-            hash: replacedHash(f.previous),
+            hash: replacedEntry(f.hash, f.previous),
           });
         audit.push({
           jobId,
@@ -1228,32 +1231,31 @@ class Pipeline implements SyncPipelineImpl {
     await this.lastWritten.setMany(hashes);
     const bySystem = new Map<System, typeof done>();
     for (const d of done) bySystem.set(d.write.system, [...(bySystem.get(d.write.system) ?? []), d]);
-    const rows: SourceSnapshot[] = [];
+    // `at` is when the write was sent: a snapshot read after it (it may hold a later edit) is kept as it is.
     for (const [system, list] of bySystem) {
-      const existing = await this.snapshots.findByRecordIds({
-        system,
-        recordIds: list.map((d) => d.recordId),
-      });
-      const byId = new Map(existing.map((s) => [`${s.object}:${s.recordId}`, s]));
-      for (const d of list) {
-        const written: Record<string, RawValue> = {};
-        for (const f of d.write.fields) written[f.field] = f.value;
-        const snapshot = byId.get(`${d.write.object}:${d.recordId}`);
-        if (snapshot !== undefined) rows.push(withWrittenValues(snapshot, written, this.mapping, at));
-        else {
-          const record: SourceRecord = {
-            system,
-            object: d.write.object,
-            id: d.recordId,
-            fields: written,
-            createdAt: at.toISOString(),
-            modifiedAt: at.toISOString(),
-          };
-          rows.push(recordToSnapshot(record, this.mapping, at));
+      await this.snapshots.update({ system, recordIds: list.map((d) => d.recordId) }, (existing) => {
+        const byId = new Map(existing.map((s) => [`${s.object}:${s.recordId}`, s]));
+        const rows: SourceSnapshot[] = [];
+        for (const d of list) {
+          const written: Record<string, RawValue> = {};
+          for (const f of d.write.fields) written[f.field] = f.value;
+          const snapshot = byId.get(`${d.write.object}:${d.recordId}`);
+          if (snapshot !== undefined) rows.push(withWrittenValues(snapshot, written, this.mapping, at));
+          else {
+            const record: SourceRecord = {
+              system,
+              object: d.write.object,
+              id: d.recordId,
+              fields: written,
+              createdAt: at.toISOString(),
+              modifiedAt: at.toISOString(),
+            };
+            rows.push(recordToSnapshot(record, this.mapping, at));
+          }
         }
-      }
+        return rows;
+      });
     }
-    await this.snapshots.upsert(rows);
   }
 
   // ---- back-fill ---------------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ export interface BatchInsert {
   compare?: readonly string[];
   /** With `compare`: an extra condition (over the table and `excluded`) that still makes it an update. */
   alsoUpdateWhen?: string;
+  /**
+   * With an update: a condition (over the table and `excluded`) without which the stored row is kept
+   * whatever changed, e.g. "the incoming row is not older than the stored one".
+   */
+  guard?: string;
   /** Columns computed in SQL from the incoming row (`batch.<column>`) instead of sent. */
   derived?: Readonly<Record<string, string>>;
 }
@@ -54,12 +59,15 @@ function conflictClause(spec: BatchInsert): string {
     .join(', ');
   const compare = spec.compare ?? [];
   const also = spec.alsoUpdateWhen === undefined ? '' : ` or ${spec.alsoUpdateWhen}`;
-  const onlyWhenChanged =
-    compare.length === 0
-      ? ''
-      : ` where (${compare.map((c) => `${spec.table}.${c}`).join(', ')}) is distinct from (${compare
-          .map((c) => `excluded.${c}`)
-          .join(', ')})${also}`;
+  const conditions: string[] = [];
+  if (spec.guard !== undefined) conditions.push(`(${spec.guard})`);
+  if (compare.length > 0)
+    conditions.push(
+      `((${compare.map((c) => `${spec.table}.${c}`).join(', ')}) is distinct from (${compare
+        .map((c) => `excluded.${c}`)
+        .join(', ')})${also})`,
+    );
+  const onlyWhenChanged = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
   return `${target} do update set ${set}${onlyWhenChanged}`;
 }
 

@@ -28,9 +28,33 @@ const SNAPSHOT_SPEC: BatchInsert = {
     deleted: 'excluded.deleted',
     pulled_at: 'excluded.pulled_at',
   },
+  // A row read before the stored one never replaces it: a slow page must not undo a fresher read whose
+  // changes the pull's checkpoint has already passed.
+  guard: 'excluded.pulled_at >= source_records.pulled_at',
   // A page re-pulled with nothing changed leaves its rows alone (and reports them unchanged).
   compare: ['content_hash', 'deleted', 'emails', 'cross_references', 'modified_at'],
 };
+
+/** Rows in key order, the order every statement locks them in (no deadlock between two batches). */
+function inKeyOrder(rows: readonly SourceSnapshot[]): SourceSnapshot[] {
+  const key = (r: SourceSnapshot): string => `${r.system}\u0000${r.object}\u0000${r.recordId}`;
+  return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function toRow(r: SourceSnapshot): Record<string, unknown> {
+  return {
+    system: r.system,
+    object: r.object,
+    record_id: r.recordId,
+    properties: r.properties,
+    emails: r.emails,
+    cross_references: r.crossReferences,
+    modified_at: r.modifiedAt,
+    content_hash: r.contentHash,
+    deleted: r.deleted,
+    pulled_at: r.pulledAt,
+  };
+}
 
 /**
  * Source snapshots (`tandem.source_records`): what pull stored of each CRM record, and the identity
@@ -40,23 +64,33 @@ const SNAPSHOT_SPEC: BatchInsert = {
 export class SourceSnapshots {
   constructor(private readonly db: Kysely<CustomerViewDatabase>) {}
 
+  /** Stores what was read; `pulledAt` is when the read began, and an older read never replaces a newer. */
   async upsert(rows: readonly SourceSnapshot[]): Promise<UpsertResult> {
-    return batchInsert(
-      this.db,
-      SNAPSHOT_SPEC,
-      rows.map((r) => ({
-        system: r.system,
-        object: r.object,
-        record_id: r.recordId,
-        properties: r.properties,
-        emails: r.emails,
-        cross_references: r.crossReferences,
-        modified_at: r.modifiedAt,
-        content_hash: r.contentHash,
-        deleted: r.deleted,
-        pulled_at: r.pulledAt,
-      })),
-    );
+    return batchInsert(this.db, SNAPSHOT_SPEC, inKeyOrder(rows).map(toRow));
+  }
+
+  /**
+   * Changes stored snapshots from their current rows, with those rows locked until the change is stored,
+   * so a pull landing meanwhile is neither lost nor overwritten by the older base (e.g. applying the values
+   * Tandem just wrote). `change` returns the rows to store; rows it leaves out stay as they are.
+   */
+  async update(
+    query: { system: SystemName; recordIds: readonly string[] },
+    change: (current: SourceSnapshot[]) => SourceSnapshot[],
+  ): Promise<UpsertResult> {
+    if (query.recordIds.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('source_records')
+        .selectAll()
+        .where('system', '=', query.system)
+        .where(anyOf('record_id', query.recordIds))
+        .orderBy(sql`object collate "C"`)
+        .orderBy(sql`record_id collate "C"`)
+        .forUpdate()
+        .execute();
+      return batchInsert(trx, SNAPSHOT_SPEC, inKeyOrder(change(current.map(toSnapshot))).map(toRow));
+    });
   }
 
   async findByRecordIds(query: {

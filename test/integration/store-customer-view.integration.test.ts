@@ -554,6 +554,70 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(byReference.map((r) => [r.system, r.recordId])).toEqual([['hubspot', 'ss-1']]);
       expect(await snapshots.findByEmails([])).toEqual([]);
     });
+
+    it('never lets an older read replace a newer one', async () => {
+      const snapshots = new SourceSnapshots(connection.db);
+      const fresh = snapshot('hubspot', 'contacts', 'ss-order', {
+        properties: { jobtitle: 'Analyst 67' },
+        contentHash: 'fresh',
+        pulledAt: at('2025-06-01T00:10:00Z'),
+      });
+      await snapshots.upsert([fresh]);
+      const slow = { ...fresh, properties: { jobtitle: 'Head of Growth' }, contentHash: 'slow' };
+      const older = { ...slow, pulledAt: at('2025-06-01T00:09:00Z') };
+      expect(await snapshots.upsert([older])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      expect((await snapshots.findByRecordIds({ system: 'hubspot', recordIds: ['ss-order'] }))[0]).toEqual(
+        fresh,
+      );
+      const newer = { ...slow, pulledAt: at('2025-06-01T00:11:00Z') };
+      expect(await snapshots.upsert([newer])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    });
+
+    it('changes the current rows under a lock: a read stored meanwhile is neither lost nor overwritten', async () => {
+      const snapshots = new SourceSnapshots(connection.db);
+      const base = snapshot('salesforce', 'Lead', '00Qlock', {
+        properties: { FirstName: 'Grace', Title: 'Analyst' },
+        contentHash: 'base',
+        pulledAt: at('2025-06-01T00:00:00Z'),
+      });
+      await snapshots.upsert([base]);
+      // A pull stores a read made before the write was sent (an edit of FirstName), while the write's
+      // change is being applied: either order must end with both the edit and the written Title.
+      const pulled = {
+        ...base,
+        properties: { FirstName: 'Chaosname33', Title: 'Analyst' },
+        contentHash: 'pulled',
+        pulledAt: at('2025-06-01T00:01:00Z'),
+      };
+      const writeSentAt = at('2025-06-01T00:02:00Z');
+      const seen: string[] = [];
+      await Promise.all([
+        snapshots.update({ system: 'salesforce', recordIds: ['00Qlock'] }, (rows) =>
+          rows.map((r) => {
+            seen.push(String(r.properties['FirstName']));
+            return {
+              ...r,
+              properties: { ...r.properties, Title: 'VP' },
+              contentHash: `${r.contentHash}+title`,
+              pulledAt: writeSentAt,
+            };
+          }),
+        ),
+        snapshots.upsert([pulled]),
+      ]);
+      const [stored] = await snapshots.findByRecordIds({ system: 'salesforce', recordIds: ['00Qlock'] });
+      const props = stored?.properties ?? {};
+      // Applied first: the pull (read before the write was sent) is refused by the newer row, which
+      // still lacks the edit — the CRM changed when Tandem wrote, so the next pull reads it again.
+      // Pulled first: the change applies on top of the pulled row and keeps the edit.
+      if (seen[0] === 'Chaosname33') expect(props).toEqual({ FirstName: 'Chaosname33', Title: 'VP' });
+      else expect(props).toEqual({ FirstName: 'Grace', Title: 'VP' });
+      expect(
+        await snapshots.update({ system: 'salesforce', recordIds: [] }, () => {
+          throw new Error('not called');
+        }),
+      ).toEqual({ inserted: 0, updated: 0, unchanged: 0 });
+    });
   });
 
   describe('person lookup', () => {

@@ -9,7 +9,7 @@ import {
 import type { RecordWrite } from '../../src/domain/write-plan.js';
 import type { SourceRecord } from '../../src/domain/records.js';
 import { valueHash } from '../../src/domain/hash.js';
-import { replacedHash, replacedKey, writtenKey } from '../../src/domain/merge.js';
+import { replacedEntry, replacedKey, writtenKey } from '../../src/domain/merge.js';
 import {
   at,
   defaultMapping,
@@ -176,7 +176,7 @@ describe('an edit Tandem overwrote without reading it', () => {
     const lead = sfLead(L1, { Email: 'ann@acme.com', Title: 'Analyst 19' }, { modifiedAt: at(10) });
     const lastWritten = new Map([
       [writtenKey('hubspot', '1', 'jobtitle'), valueHash('Analyst 19')],
-      [replacedKey('hubspot', '1', 'jobtitle'), replacedHash(plannedAgainst)],
+      [replacedKey('hubspot', '1', 'jobtitle'), replacedEntry(valueHash('Analyst 19'), plannedAgainst)],
       [writtenKey('salesforce', L1, 'Title'), valueHash('Analyst 19')],
     ]);
     return reconcilePerson(person(contact, lead), mapping, ctx({ lastWritten }));
@@ -196,6 +196,28 @@ describe('an edit Tandem overwrote without reading it', () => {
 
   it('is not an overwrite when Tandem replaced exactly the value it had read', () => {
     const r = overwritten('Analyst 67');
+    expect(mappedWrites(r.plan.writes)).toEqual({});
+    expect(r.warnings.filter((w) => w.code === 'overwritten_edit_restored')).toEqual([]);
+  });
+
+  it('is not an overwrite when the value held is an edit Tandem only copied elsewhere', () => {
+    // Tandem once wrote "Head of Growth" over a blank; then marketing typed "Analyst 16", which Tandem
+    // copied to Salesforce (so HubSpot's hash marks it in step). Its history replaced "Head of Growth".
+    const contact = {
+      ...hsContact(
+        '1',
+        { email: 'ann@acme.com', jobtitle: 'Analyst 16' },
+        { modifiedAt: at(10), changedAt: { jobtitle: at(10) } },
+      ),
+      fieldPrevious: { jobtitle: { value: 'Head of Growth', at: at(2) } },
+    };
+    const lead = sfLead(L1, { Email: 'ann@acme.com', Title: 'Analyst 16' }, { modifiedAt: at(11) });
+    const lastWritten = new Map([
+      [writtenKey('hubspot', '1', 'jobtitle'), valueHash('Analyst 16')],
+      [replacedKey('hubspot', '1', 'jobtitle'), replacedEntry(valueHash('Head of Growth'), null)],
+      [writtenKey('salesforce', L1, 'Title'), valueHash('Analyst 16')],
+    ]);
+    const r = reconcilePerson(person(contact, lead), mapping, ctx({ lastWritten }));
     expect(mappedWrites(r.plan.writes)).toEqual({});
     expect(r.warnings.filter((w) => w.code === 'overwritten_edit_restored')).toEqual([]);
   });

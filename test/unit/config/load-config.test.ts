@@ -45,6 +45,7 @@ describe('loadConfig defaults', () => {
         credentials: {},
         dailyBudgetPercent: 50,
         bulkThreshold: 10_000,
+        windowLagMs: 60_000,
       },
       mappingPath: 'mappings/default.yaml',
       schedules: {

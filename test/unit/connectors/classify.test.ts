@@ -647,7 +647,40 @@ const salesforceCases: [
   ],
 ];
 
+/** What `pg` throws for a server error: an Error carrying the SQLSTATE and severity. */
+function pgError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code, severity: 'FATAL' });
+}
+
 const networkCases: Case[] = [
+  [
+    'PostgreSQL restarting under a query (57P01)',
+    () => pgError('57P01', 'terminating connection due to administrator command'),
+    {
+      kind: 'transient',
+      code: 'CUSTOMER_VIEW_UNAVAILABLE',
+      reason:
+        'PostgreSQL is unavailable for now (57P01: terminating connection due to administrator command); will retry',
+    },
+  ],
+  [
+    'pg losing its connection mid-query',
+    () => new Error('Connection terminated unexpectedly'),
+    {
+      kind: 'transient',
+      code: 'CUSTOMER_VIEW_UNAVAILABLE',
+      reason: 'PostgreSQL is unreachable for now (Connection terminated unexpectedly); will retry',
+    },
+  ],
+  [
+    'a deadlock between two batches (40P01)',
+    () => pgError('40P01', 'deadlock detected'),
+    {
+      kind: 'transient',
+      code: 'CUSTOMER_VIEW_CONFLICT',
+      reason: 'PostgreSQL rolled back a concurrent update (40P01: deadlock detected); will retry',
+    },
+  ],
   [
     'ioredis gives up while Redis restarts (MaxRetriesPerRequestError)',
     () =>
