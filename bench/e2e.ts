@@ -168,7 +168,8 @@ async function resetStats(sandbox: SandboxProcess): Promise<void> {
  * object ⌈pulled/page⌉ (list pages of 100, 50 when property history is asked for) + ⌈creates/100⌉ +
  * ⌈updates/100⌉; per Salesforce object one describe, then ⌈pulled/2000⌉ query pages or, at or above the bulk
  * threshold, a Bulk API 2.0 query job (first REST page, create, one status check, ⌈n/50000⌉ result pages),
- * plus ⌈creates/200⌉ + ⌈updates/200⌉ collections calls.
+ * plus ⌈creates/200⌉ + ⌈updates/200⌉ collections calls, and before each update call one `Id IN` query of
+ * those records as they are now (Tandem reads Salesforce a window lag late: an update is checked first).
  */
 function lowerBound(summary: CycleSummary, bulkThreshold: number): { hubspot: number; salesforce: number } {
   let hubspot = 0;
@@ -186,7 +187,8 @@ function lowerBound(summary: CycleSummary, bulkThreshold: number): { hubspot: nu
         o.pulled >= bulkThreshold
           ? 3 + Math.ceil(o.pulled / BULK_PAGE)
           : Math.max(1, Math.ceil(o.pulled / SALESFORCE_QUERY_PAGE));
-      salesforce += 1 + pull + Math.ceil(o.created / COLLECTION_SIZE) + Math.ceil(updates / COLLECTION_SIZE);
+      salesforce +=
+        1 + pull + Math.ceil(o.created / COLLECTION_SIZE) + 2 * Math.ceil(updates / COLLECTION_SIZE);
     }
   }
   return { hubspot, salesforce };

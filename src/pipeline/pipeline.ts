@@ -17,7 +17,7 @@ import type { HubSpotConnector } from '../connectors/hubspot/connector.js';
 import type { SalesforceConnector } from '../connectors/salesforce/connector.js';
 import { reconcileBatch, type BatchInput } from '../domain/batch.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
-import { valueHash } from '../domain/hash.js';
+import { canonicalValue, valueHash } from '../domain/hash.js';
 import { replacedEntry, replacedField } from '../domain/merge.js';
 import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
 import {
@@ -126,6 +126,22 @@ const SF_PERSON_ORDER: ObjectName[] = ['Lead', 'Contact'];
 
 /** Read-back-and-settle rounds after a write-back creates records (each round settles the last one's creates). */
 const SETTLE_ROUNDS = 5;
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** One stored field value and another the same as a CRM holds them: blanks, number and instant spellings. */
+function sameHeldValue(a: RawValue | undefined, b: RawValue | undefined): boolean {
+  const x = canonicalValue(a);
+  const y = canonicalValue(b);
+  if (x === y) return true;
+  if (x === '' || y === '') return false;
+  if (INSTANT.test(x) && INSTANT.test(y)) {
+    const ms = (t: string): number => Date.parse(t.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    return ms(x) === ms(y);
+  }
+  const n = Number(x);
+  return !Number.isNaN(n) && n === Number(y);
+}
 
 function objectsFor(mapping: Mapping): SyncPipeline['objects'] {
   const out: Array<{ system: System; object: ObjectName; kind: EntityKind }> = [];
@@ -796,7 +812,12 @@ class Pipeline implements SyncPipelineImpl {
   ): Promise<{ result: WriteBackOutcome; created: SourceRef[]; replan: SourceRef[] }> {
     const options = { jobId };
     const at = this.now();
-    const { writes, replan } = await this.resolveCreates(await this.dropSuperseded(batch.writes, jobId, at));
+    const resolved = await this.resolveCreates(await this.dropSuperseded(batch.writes, jobId, at));
+    const unchanged = await this.keepUnchanged(resolved.writes, jobId, at);
+    const writes = unchanged.writes;
+    const replan = [...resolved.replan, ...unchanged.replan];
+    // When the writes left: a snapshot read after this may hold a later edit and is kept as it is.
+    const sentAt = this.now();
     const failed: RecordFailure[] = [];
     const audit: WriteAuditEntry[] = [];
     const deferred: RecordWrite[] = [];
@@ -890,7 +911,7 @@ class Pipeline implements SyncPipelineImpl {
     const linkFailures = await this.linkBack(succeeded, options.jobId, at, audit);
     failed.push(...linkFailures);
 
-    await this.recordSuccess(succeeded, options.jobId, at, audit);
+    await this.recordSuccess(succeeded, options.jobId, at, audit, sentAt);
     const forget = [...failed, ...transient.map((t) => ({ write: t.write }))]
       .map((f) => f.write)
       .filter((w): w is RecordWrite => w !== undefined && w.recordId !== undefined)
@@ -1041,6 +1062,63 @@ class Pipeline implements SyncPipelineImpl {
       })),
     );
     return writes.filter((w) => !superseded(w));
+  }
+
+  /**
+   * Salesforce updates are checked against the records as they are now, just before they are sent: Tandem
+   * reads Salesforce changes only a window lag late, so a plan can rest on a value a user has changed since.
+   * A record whose written fields no longer hold what the plan saw there (`FieldWrite.previous`) is not
+   * written; its fresh snapshot is stored and its entity planned again. One query per 200 records.
+   * (HubSpot needs no such read: its property history shows an overwritten edit afterwards.)
+   */
+  private async keepUnchanged(
+    writes: readonly RecordWrite[],
+    jobId: string,
+    at: Date,
+  ): Promise<{ writes: RecordWrite[]; replan: SourceRef[] }> {
+    const checked = writes.filter(
+      (w) => w.system === 'salesforce' && w.action === 'update' && w.recordId !== undefined,
+    );
+    if (checked.length === 0) return { writes: [...writes], replan: [] };
+    const refs = checked.map((w) => ({ system: w.system, object: w.object, id: w.recordId as string }));
+    await this.readBack(refs);
+    const fresh = new Map(
+      (await this.snapshots.findByRecordIds({ system: 'salesforce', recordIds: refs.map((r) => r.id) })).map(
+        (s) => [`${s.object}:${s.recordId}`, s],
+      ),
+    );
+    const moved = new Set<RecordWrite>();
+    const changedFields = new Map<RecordWrite, string[]>();
+    for (const w of checked) {
+      const snapshot = fresh.get(`${w.object}:${w.recordId}`);
+      if (snapshot === undefined || snapshot.deleted) continue; // the write itself reports a missing record
+      const now = snapshotToRecord(snapshot).fields;
+      const changed = w.fields
+        .filter((f) => f.previous !== undefined && !sameHeldValue(now[f.field], f.previous))
+        .map((f) => f.field);
+      if (changed.length > 0) {
+        moved.add(w);
+        changedFields.set(w, changed);
+      }
+    }
+    if (moved.size === 0) return { writes: [...writes], replan: [] };
+    await this.view.appendWriteAudit(
+      [...moved].map((w) => ({
+        jobId,
+        system: w.system,
+        object: w.object,
+        recordId: w.recordId ?? null,
+        unifiedId: w.entityKey,
+        field: null,
+        outcome: 'skipped' as const,
+        reason: `changed in Salesforce since it was planned (${(changedFields.get(w) ?? []).join(', ')}): planned again from the record as it is now`,
+        at,
+      })),
+    );
+    return {
+      writes: writes.filter((w) => !moved.has(w)),
+      replan: [...moved].map((w) => ({ system: w.system, object: w.object, id: w.recordId as string })),
+    };
   }
 
   /**
@@ -1195,6 +1273,7 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
     audit: WriteAuditEntry[],
+    sentAt: Date = at,
   ): Promise<void> {
     if (done.length === 0) return;
     const hashes: WrittenValue[] = [];
@@ -1231,7 +1310,7 @@ class Pipeline implements SyncPipelineImpl {
     await this.lastWritten.setMany(hashes);
     const bySystem = new Map<System, typeof done>();
     for (const d of done) bySystem.set(d.write.system, [...(bySystem.get(d.write.system) ?? []), d]);
-    // `at` is when the write was sent: a snapshot read after it (it may hold a later edit) is kept as it is.
+    // A snapshot read after the writes were sent (it may hold a later edit) is kept as it is.
     for (const [system, list] of bySystem) {
       await this.snapshots.update({ system, recordIds: list.map((d) => d.recordId) }, (existing) => {
         const byId = new Map(existing.map((s) => [`${s.object}:${s.recordId}`, s]));
@@ -1240,7 +1319,7 @@ class Pipeline implements SyncPipelineImpl {
           const written: Record<string, RawValue> = {};
           for (const f of d.write.fields) written[f.field] = f.value;
           const snapshot = byId.get(`${d.write.object}:${d.recordId}`);
-          if (snapshot !== undefined) rows.push(withWrittenValues(snapshot, written, this.mapping, at));
+          if (snapshot !== undefined) rows.push(withWrittenValues(snapshot, written, this.mapping, sentAt));
           else {
             const record: SourceRecord = {
               system,
@@ -1250,7 +1329,7 @@ class Pipeline implements SyncPipelineImpl {
               createdAt: at.toISOString(),
               modifiedAt: at.toISOString(),
             };
-            rows.push(recordToSnapshot(record, this.mapping, at));
+            rows.push(recordToSnapshot(record, this.mapping, sentAt));
           }
         }
         return rows;

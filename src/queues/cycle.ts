@@ -71,7 +71,15 @@ interface Pending {
   id: string;
   /** The object pulled that led here. */
   origin: { system: System; object: string };
+  /** Polls that found no job under this id. */
+  missing?: number;
 }
+
+/**
+ * A job id can be briefly absent: a record's failure job is removed and added again under the same id when
+ * the record fails anew. Only an id absent this many polls running counts as gone.
+ */
+const MISSING_POLLS = 3;
 
 const UNREACHABLE_CODE = /^(NETWORK_|AUTH_|HUBSPOT_SERVER_ERROR|SALESFORCE_SERVER_ERROR|HTTP_SERVER_ERROR)/;
 
@@ -119,7 +127,9 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
       const queue: Queue = queues[item.queue];
       const job = await queue.getJob(item.id);
       if (job === undefined || job === null) {
-        finished += 1; // removed (e.g. replaced by a newer failure of the same record): nothing to count
+        const missing = (item.missing ?? 0) + 1;
+        if (missing < MISSING_POLLS) still.push({ ...item, missing });
+        else finished += 1; // removed: nothing to count
         continue;
       }
       const state = await job.getState();

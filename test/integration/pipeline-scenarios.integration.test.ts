@@ -131,6 +131,48 @@ describe('pipeline scenarios on a small demo world', () => {
     expect(audit.map((a) => a.outcome)).toEqual(expect.arrayContaining(['failed', 'written']));
   });
 
+  it('re-plans a Salesforce update whose field a user changed after it was planned, instead of overwriting it', async () => {
+    const pairs = [...(await personPairs(pipeline)).values()].filter(
+      (p) => p.hubspot !== undefined && p.salesforce !== undefined && p.object === 'Contact',
+    );
+    const pair = pairs[pairs.length - 1] as Required<(typeof pairs)[number]>;
+    const hubspot = pipeline.connectors.hubspot.client;
+    await hubspot.crm.contacts.basicApi.update(pair.hubspot, {
+      properties: { jobtitle: 'Planned From HubSpot' },
+    });
+    const batches: WriteBatch[] = [];
+    for await (const page of pipeline.pull('hubspot', 'contacts', { mode: 'incremental' })) {
+      if (page.refs.length === 0) continue;
+      batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
+    }
+    const planned = batches
+      .flatMap((b) => b.writes)
+      .find((w) => w.system === 'salesforce' && w.recordId === pair.salesforce);
+    expect(planned?.fields.map((f) => [f.field, f.value])).toContainEqual(['Title', 'Planned From HubSpot']);
+
+    // A rep retitles the Contact in Salesforce before the write goes out (Tandem has not read it yet).
+    await new Promise((r) => setTimeout(r, 20));
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    await conn.sobject('Contact').update({ Id: pair.salesforce, Title: 'Edited In Salesforce' });
+    for (const b of batches) await pipeline.writeBack(b, { jobId: `stale-${b.key}` });
+
+    const title = (
+      await conn.query<{ Title: unknown }>(`SELECT Title FROM Contact WHERE Id = '${pair.salesforce}'`)
+    ).records[0]?.Title;
+    expect(title).toBe('Edited In Salesforce');
+    const contact = await hubspot.crm.contacts.basicApi.getById(pair.hubspot, ['jobtitle']);
+    expect(contact.properties['jobtitle']).toBe('Edited In Salesforce');
+    const skipped = await pipeline.db
+      .selectFrom('write_audit')
+      .selectAll()
+      .where('record_id', '=', pair.salesforce)
+      .where('outcome', '=', 'skipped')
+      .execute();
+    expect(skipped.map((a) => a.reason)).toContainEqual(
+      expect.stringMatching(/^changed in Salesforce since it was planned \(.*Title.*\)/),
+    );
+  });
+
   it('previews on real data and writes nothing', async () => {
     h.resetStats();
     const result = await previewMapping(pipeline, { limit: 5 });
