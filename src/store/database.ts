@@ -67,9 +67,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Custom
       max: options.maxConnections ?? 10,
       types: pgTypes(),
     });
-    // An idle client dropped by the server (restart, admin termination) must not crash the process:
-    // the pool discards it and the next query opens a fresh connection.
+    // A client dropped by the server (restart, admin termination) must not crash the process. Idle, the pool
+    // discards it and reports it here. Checked out, pg rejects its queries (classified as transient, so the
+    // job retries) but also emits 'error' on the client, which pg-pool listens to only while it is idle —
+    // without a listener of its own for that moment, the process dies of an unhandled 'error' event.
     pool.on('error', (error) => options.onIdleConnectionError?.(error));
+    pool.on('connect', (client) => client.on('error', () => undefined));
     root = new Kysely<CustomerViewDatabase>({ dialect: new PostgresDialect({ pool }) });
     kind = 'postgres';
   } else {

@@ -3,9 +3,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { classify } from '../../src/connectors/classify.js';
 import { CustomerView } from '../../src/store/customer-view.js';
 import { openDatabase } from '../../src/store/database.js';
 import { CustomerViewInUseError } from '../../src/store/pglite-lock.js';
+import { databaseVariants } from './store-databases.js';
 
 // PGlite start-up and large batches can outlast Jest's 5 s default on a busy machine.
 jest.setTimeout(120_000);
@@ -85,6 +89,38 @@ describe('openDatabase on embedded PGlite with a data directory', () => {
       expect(pending.every((m) => m.executedAt === undefined)).toBe(true);
     } finally {
       await bare.close();
+    }
+  }, 60_000);
+});
+
+const server = (await databaseVariants()).find((v) => v.kind === 'postgres');
+
+(server === undefined ? describe.skip : describe)('openDatabase on a PostgreSQL server', () => {
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it('survives the server dropping a connection held between two queries: the transaction fails (transient), the next query reconnects', async () => {
+    const connection = await (server as NonNullable<typeof server>).open();
+    try {
+      const transaction = connection.db.transaction().execute(async (trx) => {
+        const held = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        // Another pooled connection ends this one while it is checked out but has no query running
+        // (as a server restart does): pg emits 'error' on the client, which must not crash the process.
+        await sql`select pg_terminate_backend(${held.rows[0]?.pid})`.execute(connection.db);
+        await sleep(300);
+        await sql`select 1`.execute(trx);
+      });
+      const error = await transaction.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeDefined();
+      expect(classify(error).kind).toBe('transient');
+      const after = await sql<{ one: number }>`select 1 as one`.execute(connection.db);
+      expect(after.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await connection.close();
     }
   }, 60_000);
 });
