@@ -15,7 +15,7 @@ import {
 } from '../connectors/connector.js';
 import type { HubSpotConnector } from '../connectors/hubspot/connector.js';
 import type { SalesforceConnector } from '../connectors/salesforce/connector.js';
-import { reconcileBatch, type BatchInput } from '../domain/batch.js';
+import { reconcileBatch, type BatchInput, type BatchResult } from '../domain/batch.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { canonicalValue, valueHash } from '../domain/hash.js';
 import { replacedEntry, replacedField } from '../domain/merge.js';
@@ -42,7 +42,7 @@ import { CustomerView } from '../store/customer-view.js';
 import type { SourceSnapshot, StageName, WriteAuditEntry } from '../store/customer-view-types.js';
 import { CheckpointStore } from '../store/redis/checkpoints.js';
 import { ParkedRecords } from '../store/redis/parked-records.js';
-import { PlanVersions } from '../store/redis/plans.js';
+import { PlanVersions, type PlanClaim } from '../store/redis/plans.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import { LastWrittenStore, type WrittenValue } from '../store/redis/last-written.js';
 import type { CustomerViewDatabase } from '../store/schema.js';
@@ -141,6 +141,31 @@ function sameHeldValue(a: RawValue | undefined, b: RawValue | undefined): boolea
   }
   const n = Number(x);
   return !Number.isNaN(n) && n === Number(y);
+}
+
+/**
+ * A batch result cut down to the given entities (identity groups, unified records and their writes): the
+ * others were planned by a reconcile that read their records later.
+ */
+function onlyEntities(result: BatchResult, kind: EntityKind, keep: ReadonlySet<string>): BatchResult {
+  const groups = result.identity[kind]?.groups ?? [];
+  if (groups.every((g) => keep.has(g.key))) return result;
+  const kept = <T extends { unified: { key: string } }>(list: T[]): T[] =>
+    list.filter((o) => keep.has(o.unified.key));
+  const identity = result.identity[kind];
+  return {
+    ...result,
+    identity: {
+      ...result.identity,
+      ...(identity !== undefined
+        ? { [kind]: { ...identity, groups: groups.filter((g) => keep.has(g.key)) } }
+        : {}),
+    },
+    persons: kept(result.persons),
+    companies: kept(result.companies),
+    deals: kept(result.deals),
+    plan: { ...result.plan, writes: result.plan.writes.filter((w) => keep.has(w.entityKey)) },
+  };
 }
 
 function objectsFor(mapping: Mapping): SyncPipeline['objects'] {
@@ -476,6 +501,8 @@ class Pipeline implements SyncPipelineImpl {
     if (!dryRun && (await this.parkUntilFirstRead(kind, refs))) {
       return { entities: 0, writes: [], failures: [], dryRun, parked: refs.length };
     }
+    // Taken before the records are read: a plan from an earlier read never replaces one from a later read.
+    const ticket = dryRun ? 0 : await this.plans.ticket();
     const closure = await this.loader.load(kind, refs, {
       ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
     });
@@ -497,50 +524,33 @@ class Pipeline implements SyncPipelineImpl {
         : kind === 'company'
           ? { companies: set, links: { company: closure.links } }
           : { deals: set, links: { deal: closure.links } };
-    const result = reconcileBatch(input, this.mapping, {
+    let result = reconcileBatch(input, this.mapping, {
       now: now.toISOString(),
       lastWritten,
       ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
     });
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
     const planId = randomUUID();
+    let claim: PlanClaim | undefined;
+    if (!dryRun) {
+      await this.recordVersion();
+      claim = await this.plans.claim(
+        (result.identity[kind]?.groups ?? []).map((g) => g.key),
+        planId,
+        ticket,
+      );
+      result = onlyEntities(result, kind, claim.accepted);
+    }
     const writes = splitWrites(
       result.plan.writes.map((w) => ({ ...w, planId })),
       this.mappingVersion,
     );
-    if (!dryRun) {
-      await this.recordVersion();
-      await this.plans.record(
-        [...result.persons, ...result.companies, ...result.deals].map((o) => o.unified.key),
-        planId,
-      );
-      const stages = new Map<string, StageName | null>();
-      for (const [k, v] of previous) stages.set(k, v.stage);
-      const rows = viewRows(kind, result, this.mappingVersion, now, stages);
-      await this.view.upsertLinks(rows.links, now);
-      await this.view.recordDuplicates(rows.duplicates);
-      if (rows.persons.length > 0) await this.view.upsertPersons(rows.persons);
-      if (rows.companies.length > 0) await this.view.upsertCompanies(rows.companies);
-      if (rows.deals.length > 0) await this.view.upsertDeals(rows.deals);
-      if (rows.unifiedIds.length > 0) await this.view.replaceFieldValues(rows.unifiedIds, rows.fieldValues);
-      await this.view.appendStageEntries(rows.stageEntries);
-      if (rows.personIds.length > 0) await this.view.replaceTouchpoints(rows.personIds, rows.touchpoints);
-      if (rows.dealIds.length > 0) await this.view.replaceCredits(rows.dealIds, rows.credits);
-      // What the records hold is Tandem's own (it reads back as no change) once they are in step: fields no
-      // write touches are in step now; a written field's values are stored when its write succeeds
-      // (`FieldWrite.heldElsewhere`), so a failed write never makes the winning side's change look like an echo.
-      const planned = new Set(
-        result.plan.writes.flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId ?? ''}:${f.field}`)),
-      );
-      const synced: WrittenValue[] = [];
-      for (const o of [...result.persons, ...result.companies, ...result.deals]) {
-        for (const [key, hash] of o.synced) {
-          if (planned.has(key)) continue;
-          const parsed = parseWrittenKey(key);
-          if (parsed !== undefined) synced.push({ ...parsed, hash });
-        }
+    if (claim !== undefined) {
+      try {
+        await this.persistReconcile(kind, result, previous, now);
+      } finally {
+        await claim.release();
       }
-      await this.lastWritten.setMany(synced);
     }
     for (const f of failures) this.metrics.failures.inc({ code: f.detail.code, kind: f.detail.kind });
     return {
@@ -549,6 +559,42 @@ class Pipeline implements SyncPipelineImpl {
       failures,
       dryRun,
     };
+  }
+
+  /** The customer-view rows of a reconcile and the values it found in step (see `reconcile`). */
+  private async persistReconcile(
+    kind: EntityKind,
+    result: BatchResult,
+    previous: ReadonlyMap<string, StageState>,
+    now: Date,
+  ): Promise<void> {
+    const stages = new Map<string, StageName | null>();
+    for (const [k, v] of previous) stages.set(k, v.stage);
+    const rows = viewRows(kind, result, this.mappingVersion, now, stages);
+    await this.view.upsertLinks(rows.links, now);
+    await this.view.recordDuplicates(rows.duplicates);
+    if (rows.persons.length > 0) await this.view.upsertPersons(rows.persons);
+    if (rows.companies.length > 0) await this.view.upsertCompanies(rows.companies);
+    if (rows.deals.length > 0) await this.view.upsertDeals(rows.deals);
+    if (rows.unifiedIds.length > 0) await this.view.replaceFieldValues(rows.unifiedIds, rows.fieldValues);
+    await this.view.appendStageEntries(rows.stageEntries);
+    if (rows.personIds.length > 0) await this.view.replaceTouchpoints(rows.personIds, rows.touchpoints);
+    if (rows.dealIds.length > 0) await this.view.replaceCredits(rows.dealIds, rows.credits);
+    // What the records hold is Tandem's own (it reads back as no change) once they are in step: fields no
+    // write touches are in step now; a written field's values are stored when its write succeeds
+    // (`FieldWrite.heldElsewhere`), so a failed write never makes the winning side's change look like an echo.
+    const planned = new Set(
+      result.plan.writes.flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId ?? ''}:${f.field}`)),
+    );
+    const synced: WrittenValue[] = [];
+    for (const o of [...result.persons, ...result.companies, ...result.deals]) {
+      for (const [key, hash] of o.synced) {
+        if (planned.has(key)) continue;
+        const parsed = parseWrittenKey(key);
+        if (parsed !== undefined) synced.push({ ...parsed, hash });
+      }
+    }
+    await this.lastWritten.setMany(synced);
   }
 
   private problemsToFailures(

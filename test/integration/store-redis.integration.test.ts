@@ -9,6 +9,7 @@ import {
   LeaseLocks,
   LockBusyError,
   LockLostError,
+  PlanVersions,
   RedisKeys,
 } from '../../src/store/redis/index.js';
 
@@ -115,7 +116,7 @@ describe('last-written hashes', () => {
 describe('lease locks', () => {
   it('lets only one holder in at a time', async () => {
     const locks = new LeaseLocks(redis);
-    const key = keys.personLock('p-1');
+    const key = keys.lock('person:p-1');
     let releaseFirst: () => void = () => undefined;
     const firstMayFinish = new Promise<void>((resolve) => (releaseFirst = resolve));
     let firstEntered: () => void = () => undefined;
@@ -168,5 +169,55 @@ describe('lease locks', () => {
       }),
     ).rejects.toThrow(LockLostError);
     expect(await redis.get(key)).toBe('someone-else');
+  });
+});
+
+describe('plan versions', () => {
+  it('keeps the plan of the later read, whichever reconcile claims last', async () => {
+    const plans = new PlanVersions(redis, keys);
+    const early = await plans.ticket();
+    const late = await plans.ticket();
+    expect(late).toBeGreaterThan(early);
+
+    const later = await plans.claim(['person:a', 'person:b'], 'plan-late', late);
+    expect([...later.accepted].sort()).toEqual(['person:a', 'person:b']);
+    await later.release();
+    // The earlier read claims after: it keeps only the entity nobody planned from a later read.
+    const earlier = await plans.claim(['person:a', 'person:c'], 'plan-early', early);
+    expect([...earlier.accepted]).toEqual(['person:c']);
+    await earlier.release();
+    expect(await plans.latest(['person:a', 'person:b', 'person:c', 'person:d'])).toEqual([
+      'plan-late',
+      'plan-late',
+      'plan-early',
+      undefined,
+    ]);
+  });
+
+  it('holds claimed entities until released: a claim meeting one waits, then gives up with LockBusyError', async () => {
+    const plans = new PlanVersions(redis, keys, { waitMs: 300 });
+    const first = await plans.claim(['person:a'], 'one', await plans.ticket());
+    const waiting = plans.claim(['person:b', 'person:a'], 'two', await plans.ticket());
+    await expect(waiting).rejects.toBeInstanceOf(LockBusyError);
+    // Nothing was taken by the claim that gave up.
+    expect(await plans.latest(['person:a', 'person:b'])).toEqual(['one', undefined]);
+
+    const ticket = await plans.ticket();
+    const later = plans.claim(['person:b', 'person:a'], 'two', ticket);
+    await first.release();
+    const second = await later;
+    expect([...second.accepted].sort()).toEqual(['person:a', 'person:b']);
+    await second.release();
+    expect(await plans.latest(['person:a', 'person:b'])).toEqual(['two', 'two']);
+  });
+
+  it('reads a plan id stored before tickets existed as the latest, and lets any ticket replace it', async () => {
+    await redis.set(keys.plan('person:old'), 'legacy-plan');
+    const plans = new PlanVersions(redis, keys);
+    expect(await plans.latest(['person:old'])).toEqual(['legacy-plan']);
+    const claim = await plans.claim(['person:old'], 'new-plan', await plans.ticket());
+    expect([...claim.accepted]).toEqual(['person:old']);
+    await claim.release();
+    expect(await plans.latest(['person:old'])).toEqual(['new-plan']);
   });
 });

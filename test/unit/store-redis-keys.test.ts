@@ -10,7 +10,7 @@ describe('RedisKeys', () => {
   it('lays out every key under the prefix with one hash tag per concern', () => {
     expect(keys.checkpoint('hubspot', 'contacts')).toBe('tandem:{checkpoint}:hubspot:contacts');
     expect(keys.lastWritten('salesforce', '00Q5e00000AbCdE')).toBe('tandem:{lw}:salesforce:00Q5e00000AbCdE');
-    expect(keys.personLock('person_123')).toBe('tandem:{lock}:person:person_123');
+    expect(keys.lock('pull:hubspot:contacts')).toBe('tandem:{lock}:pull:hubspot:contacts');
     expect(keys.budget('salesforce', 'daily')).toBe('tandem:{budget}:salesforce:daily');
     expect(keys.queuePrefix()).toBe('{tandem}:bull');
   });

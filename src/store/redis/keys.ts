@@ -27,7 +27,7 @@ export class RedisKeys {
     return `${this.prefix}:{parked}:${kind}`;
   }
 
-  /** The id of the latest plan made for a unified entity (superseded writes are skipped). */
+  /** The latest plan made for a unified entity (superseded writes are skipped); `PlanVersions` also keeps its sequence and claims here. */
   plan(entityKey: string): string {
     return `${this.prefix}:{plan}:${entityKey}`;
   }
@@ -37,13 +37,9 @@ export class RedisKeys {
     return `${this.prefix}:{lw}:${system}:${recordId}`;
   }
 
-  /** A lease lock; `personLock` is the one reconcile takes. */
+  /** A lease lock (e.g. an object's pull). */
   lock(name: string): string {
     return `${this.prefix}:{lock}:${name}`;
-  }
-
-  personLock(unifiedId: string): string {
-    return this.lock(`person:${unifiedId}`);
   }
 
   /** API call budget per system (rate limiting and daily quota). */

@@ -5,9 +5,8 @@ import type { Redis } from 'ioredis';
  * A small lease lock: `SET key token PX ttl NX` to take it, compare-and-delete (Lua) to release it, so a
  * holder whose lease expired can never release the next holder's lock.
  *
- * BullMQ job de-duplication (one job id per person) is the primary way a person is never reconciled by
- * two workers at once; this lock is the guard for what de-duplication cannot see (a replay racing a
- * live job, two Tandem processes, a stalled job re-run while the first worker still runs).
+ * Used for single-holder work such as an object's pull (scheduled pulls have BullMQ's own job ids). Two
+ * reconciles of one person are ordered by `PlanVersions` instead (tickets and claims).
  */
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -59,7 +58,7 @@ export class LeaseLocks {
    * while `fn` ran → `LockLostError` after it, so the job is retried (reconcile is idempotent).
    *
    * @example
-   * await locks.withLock(keys.personLock(personId), 30_000, () => reconcile(personId));
+   * await locks.withLock(keys.lock('pull:hubspot:contacts'), 30_000, () => pull());
    */
   async withLock<T>(key: string, ttlMs: number, fn: (lease: Lease) => Promise<T>): Promise<T> {
     const lease = await this.acquire(key, ttlMs);
