@@ -38,6 +38,30 @@ export function callingCode(country: string): string | undefined {
   return COUNTRY_CALLING_CODES[country.toUpperCase()];
 }
 
+/**
+ * The digits after an international prefix, or undefined when the number has none. `+` anywhere; `00` where
+ * it is the international prefix. In North America that is `011`: `00` there is read only when a country
+ * code Tandem knows follows with a full-length number (`0044 20 7946 0958`, typed by someone abroad), so a
+ * mistyped national number (`007.555.0101`) is not taken for +7 555 0101.
+ */
+function afterInternationalPrefix(
+  text: string,
+  digits: string,
+  defaultCode: string | undefined,
+): string | undefined {
+  if (text.startsWith('+')) return digits;
+  if (defaultCode !== '1') return text.startsWith('00') ? digits.slice(2) : undefined;
+  if (text.startsWith('011')) return digits.slice(3);
+  if (!text.startsWith('00')) return undefined;
+  const rest = digits.slice(2);
+  const known = Object.values(COUNTRY_CALLING_CODES).some((c) =>
+    c === '1'
+      ? rest.length === 11 && /^1[2-9]/.test(rest)
+      : rest.startsWith(c) && rest.length - c.length >= 8,
+  );
+  return known ? rest : undefined;
+}
+
 export function toE164(input: string, defaultCountry = 'US'): string {
   const text = input.trim();
   if (text === '') return text;
@@ -45,11 +69,9 @@ export function toE164(input: string, defaultCountry = 'US'): string {
   const withoutExtension = text.replace(EXTENSION, '');
   if (/[^\d\s+().\-/]/.test(withoutExtension)) return text;
   const digits = withoutExtension.replace(/\D/g, '');
-  let international: string | undefined;
-  if (withoutExtension.startsWith('+')) international = digits;
-  else if (withoutExtension.startsWith('00')) international = digits.slice(2);
-  else {
-    const code = callingCode(defaultCountry);
+  const code = callingCode(defaultCountry);
+  let international = afterInternationalPrefix(withoutExtension, digits, code);
+  if (international === undefined) {
     if (code === undefined) return text;
     if (code === '1') {
       // North American area codes never start with 0 or 1: such a number is not read, not guessed at.
