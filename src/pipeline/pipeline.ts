@@ -42,7 +42,7 @@ import { CustomerView } from '../store/customer-view.js';
 import type { SourceSnapshot, StageName, WriteAuditEntry } from '../store/customer-view-types.js';
 import { CheckpointStore } from '../store/redis/checkpoints.js';
 import { ParkedRecords } from '../store/redis/parked-records.js';
-import { PlanVersions, type PlanClaim } from '../store/redis/plans.js';
+import { PlanVersions } from '../store/redis/plans.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import { LastWrittenStore, type WrittenValue } from '../store/redis/last-written.js';
 import type { CustomerViewDatabase } from '../store/schema.js';
@@ -531,27 +531,20 @@ class Pipeline implements SyncPipelineImpl {
     });
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
     const planId = randomUUID();
-    let claim: PlanClaim | undefined;
     if (!dryRun) {
       await this.recordVersion();
-      claim = await this.plans.claim(
+      const mine = await this.plans.claim(
         (result.identity[kind]?.groups ?? []).map((g) => g.key),
         planId,
         ticket,
       );
-      result = onlyEntities(result, kind, claim.accepted);
+      result = onlyEntities(result, kind, mine);
+      await this.persistReconcile(kind, result, previous, now);
     }
     const writes = splitWrites(
       result.plan.writes.map((w) => ({ ...w, planId })),
       this.mappingVersion,
     );
-    if (claim !== undefined) {
-      try {
-        await this.persistReconcile(kind, result, previous, now);
-      } finally {
-        await claim.release();
-      }
-    }
     for (const f of failures) this.metrics.failures.inc({ code: f.detail.code, kind: f.detail.kind });
     return {
       entities: result.persons.length + result.companies.length + result.deals.length,
