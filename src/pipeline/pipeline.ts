@@ -18,6 +18,7 @@ import type { SalesforceConnector } from '../connectors/salesforce/connector.js'
 import { reconcileBatch, type BatchInput, type BatchResult } from '../domain/batch.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { canonicalValue, valueHash } from '../domain/hash.js';
+import { parseInstant } from '../domain/values/coerce.js';
 import { replacedEntry, replacedField } from '../domain/merge.js';
 import type { StageEntry as DomainStageEntry } from '../domain/lifecycle.js';
 import {
@@ -136,8 +137,8 @@ function sameHeldValue(a: RawValue | undefined, b: RawValue | undefined): boolea
   if (x === y) return true;
   if (x === '' || y === '') return false;
   if (INSTANT.test(x) && INSTANT.test(y)) {
-    const ms = (t: string): number => Date.parse(t.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-    return ms(x) === ms(y);
+    const ms = parseInstant(x);
+    return ms !== undefined && ms === parseInstant(y);
   }
   const n = Number(x);
   return !Number.isNaN(n) && n === Number(y);
@@ -148,11 +149,11 @@ function sameHeldValue(a: RawValue | undefined, b: RawValue | undefined): boolea
  * others were planned by a reconcile that read their records later.
  */
 function onlyEntities(result: BatchResult, kind: EntityKind, keep: ReadonlySet<string>): BatchResult {
-  const groups = result.identity[kind]?.groups ?? [];
+  const identity = result.identity[kind];
+  const groups = identity?.groups ?? [];
   if (groups.every((g) => keep.has(g.key))) return result;
   const kept = <T extends { unified: { key: string } }>(list: T[]): T[] =>
     list.filter((o) => keep.has(o.unified.key));
-  const identity = result.identity[kind];
   return {
     ...result,
     identity: {
@@ -165,6 +166,24 @@ function onlyEntities(result: BatchResult, kind: EntityKind, keep: ReadonlySet<s
     companies: kept(result.companies),
     deals: kept(result.deals),
     plan: { ...result.plan, writes: result.plan.writes.filter((w) => keep.has(w.entityKey)) },
+  };
+}
+
+const refsOf = (records: readonly SourceRecord[]): SourceRef[] =>
+  records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
+
+/** The audit row of a write Tandem planned but did not send, and why. */
+function skippedWrite(w: RecordWrite, reason: string, jobId: string, at: Date): WriteAuditEntry {
+  return {
+    jobId,
+    system: w.system,
+    object: w.object,
+    recordId: w.recordId ?? null,
+    unifiedId: w.entityKey,
+    field: null,
+    outcome: 'skipped',
+    reason,
+    at,
   };
 }
 
@@ -736,7 +755,7 @@ class Pipeline implements SyncPipelineImpl {
     if (options.replan === true && kind !== undefined) {
       // A replay: the cause may have been fixed in either CRM since the write was planned, so the records
       // are read again and the entities planned afresh; what they need now is written, not the old values.
-      const refs = await this.readBack(await this.recordsOfWrites(batch.writes));
+      const refs = refsOf(await this.readBack(await this.recordsOfWrites(batch.writes)));
       const again = await this.reconcile(kind, refs, { jobId: options.jobId });
       result.failed.push(...again.failures);
       for (const b of again.writes) await send(b);
@@ -750,7 +769,7 @@ class Pipeline implements SyncPipelineImpl {
       created.length + replan.length > 0 && kind !== undefined && round < SETTLE_ROUNDS;
       round += 1
     ) {
-      const refs = [...(created.length > 0 ? await this.readBack(created) : []), ...replan];
+      const refs = [...(created.length > 0 ? refsOf(await this.readBack(created)) : []), ...replan];
       created = [];
       replan = [];
       if (refs.length === 0) break;
@@ -774,7 +793,7 @@ class Pipeline implements SyncPipelineImpl {
   }
 
   /** Fresh snapshots of records Tandem just created (one read per system and object). */
-  private async readBack(created: readonly SourceRef[]): Promise<SourceRef[]> {
+  private async readBack(created: readonly SourceRef[]): Promise<SourceRecord[]> {
     const at = this.now();
     const byObject = new Map<string, SourceRef[]>();
     for (const r of created)
@@ -842,7 +861,7 @@ class Pipeline implements SyncPipelineImpl {
         ),
       ),
     );
-    return records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
+    return records;
   }
 
   private async writeBatch(
@@ -1088,17 +1107,14 @@ class Pipeline implements SyncPipelineImpl {
     const dropped = writes.filter(superseded);
     if (dropped.length === 0) return [...writes];
     await this.view.appendWriteAudit(
-      dropped.map((w) => ({
-        jobId,
-        system: w.system,
-        object: w.object,
-        recordId: w.recordId ?? null,
-        unifiedId: w.entityKey,
-        field: null,
-        outcome: 'skipped',
-        reason: 'superseded: the entity was planned again since; the newer plan writes what it needs',
-        at,
-      })),
+      dropped.map((w) =>
+        skippedWrite(
+          w,
+          'superseded: the entity was planned again since; the newer plan writes what it needs',
+          jobId,
+          at,
+        ),
+      ),
     );
     return writes.filter((w) => !superseded(w));
   }
@@ -1120,18 +1136,12 @@ class Pipeline implements SyncPipelineImpl {
     );
     if (checked.length === 0) return { writes: [...writes], replan: [] };
     const refs = checked.map((w) => ({ system: w.system, object: w.object, id: w.recordId as string }));
-    await this.readBack(refs);
-    const fresh = new Map(
-      (await this.snapshots.findByRecordIds({ system: 'salesforce', recordIds: refs.map((r) => r.id) })).map(
-        (s) => [`${s.object}:${s.recordId}`, s],
-      ),
-    );
+    const fresh = new Map((await this.readBack(refs)).map((r) => [`${r.object}:${r.id}`, r]));
     const moved = new Set<RecordWrite>();
     const changedFields = new Map<RecordWrite, string[]>();
     for (const w of checked) {
-      const snapshot = fresh.get(`${w.object}:${w.recordId}`);
-      if (snapshot === undefined || snapshot.deleted) continue; // the write itself reports a missing record
-      const now = snapshotToRecord(snapshot).fields;
+      const now = fresh.get(`${w.object}:${w.recordId}`)?.fields;
+      if (now === undefined) continue; // the write itself reports a missing record
       const changed = w.fields
         .filter((f) => f.previous !== undefined && !sameHeldValue(now[f.field], f.previous))
         .map((f) => f.field);
@@ -1142,17 +1152,14 @@ class Pipeline implements SyncPipelineImpl {
     }
     if (moved.size === 0) return { writes: [...writes], replan: [] };
     await this.view.appendWriteAudit(
-      [...moved].map((w) => ({
-        jobId,
-        system: w.system,
-        object: w.object,
-        recordId: w.recordId ?? null,
-        unifiedId: w.entityKey,
-        field: null,
-        outcome: 'skipped' as const,
-        reason: `changed in Salesforce since it was planned (${(changedFields.get(w) ?? []).join(', ')}): planned again from the record as it is now`,
-        at,
-      })),
+      [...moved].map((w) =>
+        skippedWrite(
+          w,
+          `changed in Salesforce since it was planned (${(changedFields.get(w) ?? []).join(', ')}): planned again from the record as it is now`,
+          jobId,
+          at,
+        ),
+      ),
     );
     return {
       writes: writes.filter((w) => !moved.has(w)),
