@@ -144,6 +144,31 @@ function sameHeldValue(a: RawValue | undefined, b: RawValue | undefined): boolea
   return !Number.isNaN(n) && n === Number(y);
 }
 
+/**
+ * A batch result cut down to the given entities (identity groups, unified records and their writes): the
+ * others were planned by a reconcile that read their records later.
+ */
+function onlyEntities(result: BatchResult, kind: EntityKind, keep: ReadonlySet<string>): BatchResult {
+  const identity = result.identity[kind];
+  const groups = identity?.groups ?? [];
+  if (groups.every((g) => keep.has(g.key))) return result;
+  const kept = <T extends { unified: { key: string } }>(list: T[]): T[] =>
+    list.filter((o) => keep.has(o.unified.key));
+  return {
+    ...result,
+    identity: {
+      ...result.identity,
+      ...(identity !== undefined
+        ? { [kind]: { ...identity, groups: groups.filter((g) => keep.has(g.key)) } }
+        : {}),
+    },
+    persons: kept(result.persons),
+    companies: kept(result.companies),
+    deals: kept(result.deals),
+    plan: { ...result.plan, writes: result.plan.writes.filter((w) => keep.has(w.entityKey)) },
+  };
+}
+
 const refsOf = (records: readonly SourceRecord[]): SourceRef[] =>
   records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
 
@@ -495,6 +520,8 @@ class Pipeline implements SyncPipelineImpl {
     if (!dryRun && (await this.parkUntilFirstRead(kind, refs))) {
       return { entities: 0, writes: [], failures: [], dryRun, parked: refs.length };
     }
+    // Taken before the records are read: a plan from an earlier read never replaces one from a later read.
+    const ticket = dryRun ? 0 : await this.plans.ticket();
     const closure = await this.loader.load(kind, refs, {
       ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
     });
@@ -516,7 +543,7 @@ class Pipeline implements SyncPipelineImpl {
         : kind === 'company'
           ? { companies: set, links: { company: closure.links } }
           : { deals: set, links: { deal: closure.links } };
-    const result = reconcileBatch(input, this.mapping, {
+    let result = reconcileBatch(input, this.mapping, {
       now: now.toISOString(),
       lastWritten,
       ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
@@ -525,10 +552,12 @@ class Pipeline implements SyncPipelineImpl {
     const planId = randomUUID();
     if (!dryRun) {
       await this.recordVersion();
-      await this.plans.record(
-        [...result.persons, ...result.companies, ...result.deals].map((o) => o.unified.key),
+      const mine = await this.plans.claim(
+        (result.identity[kind]?.groups ?? []).map((g) => g.key),
         planId,
+        ticket,
       );
+      result = onlyEntities(result, kind, mine);
       await this.persistReconcile(kind, result, previous, now);
     }
     const writes = splitWrites(

@@ -30,7 +30,7 @@ import { bullPrefix, Priority, QueueName, Retention } from './names.js';
  * - **reconcile**: BullMQ deduplication with id `rc-<digest of the sorted refs>` and `keepLastIfActive`:
  *   the same records queued again while waiting are coalesced into the queued job; queued again while it
  *   runs, they run once more after it (never in parallel; BullMQ gives that run a new id). A person in two
- *   batches at once: the plan recorded last wins (`PlanVersions`) — see BEHAVIOR.md for the open race.
+ *   batches at once: the plan of the later read stands (`PlanVersions`).
  * - **write-back**: job id = the batch `key` (a content digest): a re-planned identical batch is not queued
  *   twice. A finished job with that id is replaced, so the same content can be written again later.
  * - **per-record failures**: their own jobs with deterministic ids (one per CRM record for writes, one per

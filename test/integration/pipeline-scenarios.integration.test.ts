@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { backfillMapping, previewMapping, rebuildView } from '../../src/pipeline/maintenance.js';
 import type { SyncPipelineImpl } from '../../src/pipeline/pipeline.js';
 import type { RecordFailure, WriteBatch } from '../../src/pipeline/contract.js';
+import { RedisKeys } from '../../src/store/redis/keys.js';
 import { fullCycle, startPipelineHarness, type PipelineHarness } from './pipeline-support.js';
 
 /**
@@ -171,6 +173,54 @@ describe('pipeline scenarios on a small demo world', () => {
     expect(skipped.map((a) => a.reason)).toContainEqual(
       expect.stringMatching(/^changed in Salesforce since it was planned \(.*Title.*\)/),
     );
+  });
+
+  it('drops the result of a reconcile whose person was planned since from a later read: no writes, no view rows', async () => {
+    const pairs = [...(await personPairs(pipeline)).entries()].filter(
+      ([, p]) => p.hubspot !== undefined && p.salesforce !== undefined,
+    );
+    const [unifiedId, pair] = pairs[0] as [string, Required<(typeof pairs)[number][1]>];
+    const keys = new RedisKeys(h.prefix);
+    const redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+    const fieldValue = async (): Promise<unknown> =>
+      (
+        await pipeline.db
+          .selectFrom('field_values')
+          .select('value')
+          .where('unified_id', '=', unifiedId)
+          .where('field', '=', 'job_title')
+          .executeTakeFirst()
+      )?.value;
+    try {
+      // Another reconcile, which read this person's records after any this test starts, planned it last.
+      await redis.set(keys.plan(unifiedId), `${Number.MAX_SAFE_INTEGER}|plan-from-a-later-read`);
+      const before = await fieldValue();
+      await pipeline.connectors.hubspot.client.crm.contacts.basicApi.update(pair.hubspot, {
+        properties: { jobtitle: 'Read Before The Other Plan' },
+      });
+      const planned = async (): Promise<WriteBatch[]> => {
+        const batches: WriteBatch[] = [];
+        for await (const page of pipeline.pull('hubspot', 'contacts', { mode: 'incremental' })) {
+          if (page.refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
+        }
+        return batches;
+      };
+      const stale = await planned();
+      expect(stale.flatMap((b) => b.writes).filter((w) => w.entityKey === unifiedId)).toEqual([]);
+      expect(await fieldValue()).toEqual(before);
+      expect(await redis.get(keys.plan(unifiedId))).toBe(`${Number.MAX_SAFE_INTEGER}|plan-from-a-later-read`);
+
+      // Without the later plan, the same records are planned and written as usual.
+      await redis.del(keys.plan(unifiedId));
+      const ref = { system: 'hubspot' as const, object: 'contacts' as const, id: pair.hubspot };
+      const fresh = (await pipeline.reconcile('person', [ref])).writes;
+      const written = fresh.flatMap((b) => b.writes).filter((w) => w.entityKey === unifiedId);
+      expect(written.flatMap((w) => w.fields.map((f) => f.value))).toContain('Read Before The Other Plan');
+      expect(await fieldValue()).toBe('Read Before The Other Plan');
+      for (const b of fresh) await pipeline.writeBack(b, { jobId: `fresh-${b.key}` });
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('previews on real data and writes nothing', async () => {

@@ -9,6 +9,7 @@ import {
   LeaseLocks,
   LockBusyError,
   LockLostError,
+  PlanVersions,
   RedisKeys,
 } from '../../src/store/redis/index.js';
 
@@ -168,5 +169,35 @@ describe('lease locks', () => {
       }),
     ).rejects.toThrow(LockLostError);
     expect(await redis.get(key)).toBe('someone-else');
+  });
+});
+
+describe('plan versions', () => {
+  it('keeps the plan of the later read, whichever reconcile claims last', async () => {
+    const plans = new PlanVersions(redis, keys);
+    const early = await plans.ticket();
+    const late = await plans.ticket();
+    expect(late).toBeGreaterThan(early);
+
+    const later = await plans.claim(['person:a', 'person:b'], 'plan-late', late);
+    expect([...later].sort()).toEqual(['person:a', 'person:b']);
+    // The earlier read claims after: it keeps only the entity nobody planned from a later read.
+    const earlier = await plans.claim(['person:a', 'person:c'], 'plan-early', early);
+    expect([...earlier]).toEqual(['person:c']);
+    expect(await plans.latest(['person:a', 'person:b', 'person:c', 'person:d'])).toEqual([
+      'plan-late',
+      'plan-late',
+      'plan-early',
+      undefined,
+    ]);
+  });
+
+  it('reads a plan id stored before tickets existed as the latest, and lets any ticket replace it', async () => {
+    await redis.set(keys.plan('person:old'), 'legacy-plan');
+    const plans = new PlanVersions(redis, keys);
+    expect(await plans.latest(['person:old'])).toEqual(['legacy-plan']);
+    const claim = await plans.claim(['person:old'], 'new-plan', await plans.ticket());
+    expect([...claim]).toEqual(['person:old']);
+    expect(await plans.latest(['person:old'])).toEqual(['new-plan']);
   });
 });

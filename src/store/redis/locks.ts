@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
  * holder whose lease expired can never release the next holder's lock.
  *
  * Used for single-holder work such as an object's pull (scheduled pulls have BullMQ's own job ids). Two
- * reconciles of one person are not locked (see BEHAVIOR.md, the open two-batch race).
+ * reconciles of one person are ordered by `PlanVersions` instead (tickets and claims).
  */
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
