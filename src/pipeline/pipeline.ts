@@ -169,9 +169,6 @@ function onlyEntities(result: BatchResult, kind: EntityKind, keep: ReadonlySet<s
   };
 }
 
-const refsOf = (records: readonly SourceRecord[]): SourceRef[] =>
-  records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
-
 /** The audit row of a write Tandem planned but did not send, and why. */
 function skippedWrite(w: RecordWrite, reason: string, jobId: string, at: Date): WriteAuditEntry {
   return {
@@ -755,7 +752,7 @@ class Pipeline implements SyncPipelineImpl {
     if (options.replan === true && kind !== undefined) {
       // A replay: the cause may have been fixed in either CRM since the write was planned, so the records
       // are read again and the entities planned afresh; what they need now is written, not the old values.
-      const refs = refsOf(await this.readBack(await this.recordsOfWrites(batch.writes)));
+      const refs = await this.readBack(await this.recordsOfWrites(batch.writes));
       const again = await this.reconcile(kind, refs, { jobId: options.jobId });
       result.failed.push(...again.failures);
       for (const b of again.writes) await send(b);
@@ -769,7 +766,7 @@ class Pipeline implements SyncPipelineImpl {
       created.length + replan.length > 0 && kind !== undefined && round < SETTLE_ROUNDS;
       round += 1
     ) {
-      const refs = [...(created.length > 0 ? refsOf(await this.readBack(created)) : []), ...replan];
+      const refs = [...(created.length > 0 ? await this.readBack(created) : []), ...replan];
       created = [];
       replan = [];
       if (refs.length === 0) break;
@@ -793,7 +790,7 @@ class Pipeline implements SyncPipelineImpl {
   }
 
   /** Fresh snapshots of records Tandem just created (one read per system and object). */
-  private async readBack(created: readonly SourceRef[]): Promise<SourceRecord[]> {
+  private async readBack(created: readonly SourceRef[]): Promise<SourceRef[]> {
     const at = this.now();
     const byObject = new Map<string, SourceRef[]>();
     for (const r of created)
@@ -861,7 +858,7 @@ class Pipeline implements SyncPipelineImpl {
         ),
       ),
     );
-    return records;
+    return records.map((r) => ({ system: r.system, object: r.object, id: r.id }));
   }
 
   private async writeBatch(
@@ -1136,12 +1133,18 @@ class Pipeline implements SyncPipelineImpl {
     );
     if (checked.length === 0) return { writes: [...writes], replan: [] };
     const refs = checked.map((w) => ({ system: w.system, object: w.object, id: w.recordId as string }));
-    const fresh = new Map((await this.readBack(refs)).map((r) => [`${r.object}:${r.id}`, r]));
+    await this.readBack(refs);
+    const fresh = new Map(
+      (await this.snapshots.findByRecordIds({ system: 'salesforce', recordIds: refs.map((r) => r.id) })).map(
+        (s) => [`${s.object}:${s.recordId}`, s],
+      ),
+    );
     const moved = new Set<RecordWrite>();
     const changedFields = new Map<RecordWrite, string[]>();
     for (const w of checked) {
-      const now = fresh.get(`${w.object}:${w.recordId}`)?.fields;
-      if (now === undefined) continue; // the write itself reports a missing record
+      const snapshot = fresh.get(`${w.object}:${w.recordId}`);
+      if (snapshot === undefined || snapshot.deleted) continue; // the write itself reports a missing record
+      const now = snapshotToRecord(snapshot).fields;
       const changed = w.fields
         .filter((f) => f.previous !== undefined && !sameHeldValue(now[f.field], f.previous))
         .map((f) => f.field);
