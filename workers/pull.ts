@@ -1,5 +1,4 @@
 import type { Job } from 'bullmq';
-import { QueueName } from '../src/queues/names.js';
 import { parsePullJob, type PullJobResult } from '../src/queues/jobs.js';
 import { BusyError, contextOf, runClassified, type ProcessingContext } from '../src/queues/processing.js';
 import type { WorkerDeps } from './deps.js';
@@ -48,12 +47,12 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
             result.deleted += page.deleted.length;
             for (let i = 0; i < page.refs.length; i += RECONCILE_BATCH) {
               const refs = page.refs.slice(i, i + RECONCILE_BATCH);
-              const id = await deps.producers.enqueueReconcile(page.kind, refs, {
+              const jobs = await deps.producers.enqueueReconcile(page.kind, refs, {
                 cycleId: data.cycleId,
                 priority,
               });
-              if (!result.children.some((c) => c.id === id))
-                result.children.push({ queue: QueueName.Reconcile, id });
+              for (const child of jobs)
+                if (!result.children.some((c) => c.id === child.id)) result.children.push(child);
             }
             // Remember what was queued (a retry resumes from the checkpoint, not from page one).
             if (data.cycleId !== undefined) await job.updateData({ ...data, children: result.children });

@@ -11,7 +11,8 @@ import type { Producers } from './producers.js';
 /**
  * One complete sync cycle through the queues (`tandem sync --once`): queue a pull per object, then follow
  * the jobs it causes — each processor returns the ids of the jobs it queued (`children`; a pull also keeps
- * them in its data while it runs, so a retried pull loses none) — until every one of them has finished.
+ * them in its data while it runs, so a retried pull loses none) — until every one of them has finished. A
+ * reconcile queued behind its running twin is followed once the twin has finished (`ChildJob.after`).
  * Jobs finish as completed, or failed for good (retries exhausted, or permanent); a job waiting out a rate
  * limit or a backoff is still pending. Counts are kept per object: pulled and reconciled under the object
  * pulled, written and failed under the object written (or reconciled, for reconcile failures).
@@ -73,6 +74,8 @@ interface Pending {
   origin: { system: System; object: string };
   /** Polls that found no job under this id. */
   missing?: number;
+  /** A job that exists only once this one has finished (see `ChildJob.after`). */
+  after?: string;
 }
 
 /**
@@ -127,6 +130,10 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
       const queue: Queue = queues[item.queue];
       const job = await queue.getJob(item.id);
       if (job === undefined || job === null) {
+        if (item.after !== undefined && (await unfinished(queue, item.after))) {
+          still.push(item);
+          continue;
+        }
         const missing = (item.missing ?? 0) + 1;
         if (missing < MISSING_POLLS) still.push({ ...item, missing });
         else finished += 1; // removed: nothing to count
@@ -207,6 +214,13 @@ function collectCompleted(
       return;
     }
   }
+}
+
+async function unfinished(queue: Queue, id: string): Promise<boolean> {
+  const job = await queue.getJob(id);
+  if (job === undefined || job === null) return false;
+  const state = await job.getState();
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
 }
 
 function failureOf(queue: string, job: Job): CycleFailure {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { System } from '../domain/mapping/schema.js';
 import type { RecordWrite } from '../domain/write-plan.js';
 import type { EntityKind, SourceRef } from '../pipeline/contract.js';
@@ -36,14 +36,19 @@ export function reconcileDedupId(kind: EntityKind, refs: readonly SourceRef[]): 
   return `rc-${refsDigest(kind, refs)}`;
 }
 
+/** A reconcile job's own id: fresh per add, so a job BullMQ re-queues behind its running twin can be found. */
+export function reconcileJobId(): string {
+  return `rcn-${randomUUID()}`;
+}
+
 /** The failed reconcile job of these records (one per record set, replaced when it fails again). */
 export function reconcileFailureJobId(kind: EntityKind, refs: readonly SourceRef[]): string {
   return `rcf-${refsDigest(kind, refs)}`;
 }
 
-/** The write-back job of a batch: its content key. */
-export function writeBackJobId(batchKey: string): string {
-  return jobId(batchKey);
+/** The deduplication id of a write-back batch: its content key. */
+export function writeBackDedupId(batchKey: string): string {
+  return `wb-${batchKey}`;
 }
 
 /** The failed write of one CRM record (or of one record to create, by its entity): one job per record. */

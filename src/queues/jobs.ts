@@ -128,6 +128,11 @@ export interface WriteBackJobData extends CommonJobData {
 export interface ChildJob {
   queue: QueueName;
   id: string;
+  /**
+   * The job this one waits behind: a reconcile queued while its twin ran exists only once that twin has
+   * finished (BullMQ's `keepLastIfActive`), and may never exist when a later add replaced it.
+   */
+  after?: string;
 }
 
 /** What each processor returns (the job's `returnvalue`): counts, and the ids of the jobs it enqueued. */

@@ -7,8 +7,9 @@ import {
   pullJobId,
   reconcileDedupId,
   reconcileFailureJobId,
+  reconcileJobId,
   singleWriteKey,
-  writeBackJobId,
+  writeBackDedupId,
   writeFailureJobId,
 } from './ids.js';
 import {
@@ -31,8 +32,9 @@ import { bullPrefix, Priority, QueueName, Retention } from './names.js';
  *   the same records queued again while waiting are coalesced into the queued job; queued again while it
  *   runs, they run once more after it (never in parallel; BullMQ gives that run a new id). A person in two
  *   batches at once: the plan of the later read stands (`PlanVersions`).
- * - **write-back**: job id = the batch `key` (a content digest): a re-planned identical batch is not queued
- *   twice. A finished job with that id is replaced, so the same content can be written again later.
+ * - **write-back**: BullMQ deduplication by the batch `key` (a content digest): a re-planned identical batch
+ *   is not queued twice while the first waits or runs; once it finished, the same content is a new job
+ *   with a new id, so a cycle that follows the first still counts what the first wrote.
  * - **per-record failures**: their own jobs with deterministic ids (one per CRM record for writes, one per
  *   record set for reconcile), replaced when the record fails again, so a record never has two.
  *
@@ -120,25 +122,39 @@ export class Producers {
     });
   }
 
+  /**
+   * Returns the jobs that will do this work: the new job; or the waiting twin it was coalesced into; or,
+   * when the twin is running, that twin and the job BullMQ re-queues after it. That re-queued job keeps
+   * the id given here (a fresh one per add), which is how `runCycle` follows it; when a later add
+   * replaces it before the twin finishes, it never exists, and the later add's caller follows that one.
+   */
   async enqueueReconcile(
     kind: EntityKind,
     refs: readonly SourceRef[],
     options: EnqueueOptions = {},
-  ): Promise<string> {
+  ): Promise<ChildJob[]> {
     const data: ReconcileJobData = { kind, refs: [...refs], ...cycle(options) };
+    const own = reconcileJobId();
     const job = await this.queues.reconcile.add(JobName.Reconcile, data, {
       ...this.jobOptions(options.priority ?? Priority.Incremental),
+      jobId: own,
       deduplication: { id: reconcileDedupId(kind, refs), keepLastIfActive: true },
     });
-    return job.id ?? '';
+    const id = job.id ?? own;
+    if (id === own) return [{ queue: QueueName.Reconcile, id }];
+    return [
+      { queue: QueueName.Reconcile, id },
+      { queue: QueueName.Reconcile, id: own, after: id },
+    ];
   }
 
   async enqueueWriteBack(batch: WriteBatch, options: EnqueueOptions = {}): Promise<string> {
     const data: WriteBackJobData = { batch, ...cycle(options) };
-    return this.addReplacingFinished(this.queues['write-back'], JobName.WriteBack, data, {
+    const job = await this.queues['write-back'].add(JobName.WriteBack, data, {
       ...this.jobOptions(options.priority ?? Priority.Incremental),
-      jobId: writeBackJobId(batch.key),
+      deduplication: { id: writeBackDedupId(batch.key) },
     });
+    return job.id ?? '';
   }
 
   /**

@@ -82,6 +82,37 @@ describe('a sync cycle through the queues', () => {
     expect(Object.values(writes).every((n) => n === '1')).toBe(true);
   });
 
+  it('follows a reconcile queued again while its twin runs, and ends only after it ran', async () => {
+    await seedPersons(redis, prefix, 4);
+    const runs: string[] = [];
+    const twice = Object.assign(Object.create(pipeline) as FakePipeline, {
+      // The same page twice, the second once the first page's reconcile is running.
+      pull: async function* (system: 'hubspot' | 'salesforce', object: string) {
+        for await (const page of pipeline.pull(system, object)) {
+          yield page;
+          await waitFor(async () => (await queues.reconcile.getActiveCount()) > 0);
+          yield page;
+        }
+      },
+      reconcile: async (...args: Parameters<FakePipeline['reconcile']>) => {
+        runs.push(args[1].map((r) => r.id).join(','));
+        await new Promise((r) => setTimeout(r, 400));
+        return pipeline.reconcile(...args);
+      },
+    });
+    workers = await startWorkers({ redisUrl: url, redisPrefix: prefix, pipeline: twice, producers, log });
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 20 });
+    // Both runs counted, and the cycle waited for the second: nothing is left to run when it returns.
+    expect(runs).toEqual(['p00000,p00001,p00002,p00003', 'p00000,p00001,p00002,p00003']);
+    expect(summary.objects.find((o) => o.system === 'hubspot')).toMatchObject({ pulled: 8, reconciled: 8 });
+    expect(await queues.reconcile.getJobCounts('active', 'waiting', 'prioritized', 'delayed')).toEqual({
+      active: 0,
+      waiting: 0,
+      prioritized: 0,
+      delayed: 0,
+    });
+  });
+
   it('keeps a rejected record as its own failed job with a readable reason; its batch-mates are written', async () => {
     await seedPersons(redis, prefix, 12);
     await redis.sadd(`fake:${prefix}:reject`, 'salesforce/p00003');
@@ -201,9 +232,12 @@ describe('producers and payloads', () => {
       { system: 'hubspot' as const, object: 'contacts' as const, id: '1' },
       { system: 'hubspot' as const, object: 'contacts' as const, id: '2' },
     ];
-    const a = await producers.enqueueReconcile('person', refs);
-    const b = await producers.enqueueReconcile('person', [...refs].reverse());
-    expect(b).toBe(a);
+    const [a] = await producers.enqueueReconcile('person', refs);
+    const [b, behind] = await producers.enqueueReconcile('person', [...refs].reverse());
+    expect(b?.id).toBe(a?.id);
+    // Coalesced into the waiting job: the id it would have had behind a running twin never exists.
+    expect(behind).toMatchObject({ after: a?.id });
+    expect(await queues.reconcile.getJob(behind!.id)).toBeUndefined();
     expect(await queues.reconcile.count()).toBe(1);
 
     const p1 = await producers.enqueuePull('hubspot', 'contacts', { mode: 'incremental' });

@@ -63,9 +63,21 @@ describe('a record Salesforce rejects for good', () => {
       properties: { jobtitle: 'Chief Replay Officer' },
     });
 
+    const checkpoint = (): Promise<string | null> =>
+      world.redis.get(`${world.prefix}:{checkpoint}:hubspot:contacts`);
+    const before = await checkpoint();
+    const edited = await world.hubspot.crm.contacts.basicApi.getById(bad.hubspot, [
+      'lastmodifieddate',
+      'email',
+    ]);
     const cycle = await sync();
-    // The whole summary on a mismatch: which record failed (or was written) instead says why.
-    expect({ code: cycle.code, summary: cycle.summary }).toMatchObject({ code: 1 });
+    // The whole summary on a mismatch (toMatchObject would print only the code): which record failed, or
+    // what was written instead, says why; the HubSpot contacts checkpoint around the cycle says what it read.
+    expect({
+      code: cycle.code,
+      summary: cycle.summary,
+      checkpoint: { before, after: await checkpoint(), edited: edited.properties },
+    }).toEqual(expect.objectContaining({ code: 1 }));
     const named = cycle.summary.failures.filter((f) => f.recordId === bad.lead);
     expect(named).toEqual([
       expect.objectContaining({

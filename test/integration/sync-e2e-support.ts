@@ -25,6 +25,8 @@ export interface SyncWorld {
   env: Record<string, string>;
   hubspot: Client;
   salesforce: Connection;
+  /** The private test Redis (Tandem's keys are under `prefix`). */
+  redis: Redis;
   /** Every record id the world generator planted as mess (duplicates, unmapped values, …). */
   planted: ReadonlySet<string>;
   /** POST `/__sandbox/faults` on both sandboxes (`''` clears them). */
@@ -89,6 +91,7 @@ export async function startSyncWorld(persons: number): Promise<SyncWorld> {
     env,
     hubspot,
     salesforce,
+    redis: connection,
     planted: plantedIds(manifest.mess),
     async faults(spec) {
       for (const base of [c.hubspot.baseUrl, c.salesforce.instanceUrl]) {
