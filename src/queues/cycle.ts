@@ -128,8 +128,14 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
     const still: Pending[] = [];
     for (const item of pending) {
       const queue: Queue = queues[item.queue];
-      const job = await queue.getJob(item.id);
-      if (job === undefined || job === null) {
+      // The state first, the job after: a job read before its state may have finished in between, and its
+      // copy would then be counted without the result it has by now.
+      const state = await queue.getJobState(item.id);
+      const job =
+        state === 'unknown' || (state !== 'completed' && state !== 'failed' && item.queue !== QueueName.Pull)
+          ? undefined
+          : await queue.getJob(item.id);
+      if (state === 'unknown' || ((state === 'completed' || state === 'failed') && job == null)) {
         if (item.after !== undefined && (await unfinished(queue, item.after))) {
           still.push(item);
           continue;
@@ -139,11 +145,10 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
         else finished += 1; // removed: nothing to count
         continue;
       }
-      const state = await job.getState();
-      if (state === 'completed') {
+      if (state === 'completed' && job != null) {
         finished += 1;
         collectCompleted(item, job, countsFor, track);
-      } else if (state === 'failed') {
+      } else if (state === 'failed' && job != null) {
         finished += 1;
         const failure = failureOf(item.queue, job);
         failures.push(failure);
@@ -156,13 +161,13 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
           unreachable.push({ ...item.origin, code: failure.code, reason: failure.reason });
         }
       } else {
-        if (item.queue === QueueName.Pull) {
+        if (job != null) {
           // A running pull lists what it queued so far in its data.
           const children = (job.data as { children?: unknown }).children;
           if (Array.isArray(children))
             for (const child of children as ChildJob[]) track({ ...child, origin: item.origin });
         }
-        still.push(item);
+        still.push({ ...item, missing: 0 });
       }
     }
     pending = [...still, ...discovered];
@@ -217,9 +222,7 @@ function collectCompleted(
 }
 
 async function unfinished(queue: Queue, id: string): Promise<boolean> {
-  const job = await queue.getJob(id);
-  if (job === undefined || job === null) return false;
-  const state = await job.getState();
+  const state = await queue.getJobState(id);
   return state !== 'completed' && state !== 'failed' && state !== 'unknown';
 }
 
