@@ -49,6 +49,10 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
               `reconcile failure with nothing to replay: ${failure.detail.reason}`,
             );
         }
+        if (outcome.reconcileAgain !== undefined && outcome.reconcileAgain.length > 0)
+          children.push(
+            ...(await deps.producers.enqueueReconcile(data.kind, outcome.reconcileAgain, handOn)),
+          );
         if (own !== undefined) return failPermanently(job, own.detail);
         return {
           entities: outcome.entities,

@@ -62,6 +62,12 @@ export interface ReconcileOutcome {
   dryRun: boolean;
   /** Records parked until both systems' first full read of the kind (reconciled then, by that pull). */
   parked?: number;
+  /**
+   * Records of entities a later read claimed while this reconcile stored their customer-view rows: those
+   * rows may have landed after the later read's. Queue them for another reconcile, which leaves the view
+   * with what the records hold then.
+   */
+  reconcileAgain?: SourceRef[];
 }
 
 export interface WriteBackOutcome {

@@ -547,6 +547,7 @@ class Pipeline implements SyncPipelineImpl {
     });
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
     const planId = randomUUID();
+    let reconcileAgain: SourceRef[] = [];
     if (!dryRun) {
       await this.recordVersion();
       const mine = await this.plans.claim(
@@ -556,6 +557,7 @@ class Pipeline implements SyncPipelineImpl {
       );
       result = onlyEntities(result, kind, mine);
       await this.persistReconcile(kind, result, previous, now);
+      reconcileAgain = await this.claimedWhileStored(kind, result, planId);
     }
     const writes = splitWrites(
       result.plan.writes.map((w) => ({ ...w, planId })),
@@ -567,7 +569,29 @@ class Pipeline implements SyncPipelineImpl {
       writes,
       failures,
       dryRun,
+      ...(reconcileAgain.length > 0 ? { reconcileAgain } : {}),
     };
+  }
+
+  /**
+   * The records of entities a later read claimed after this reconcile did, while it stored their view rows
+   * (claims never wait, so both may have been storing at once and this one's rows may have landed last).
+   */
+  private async claimedWhileStored(
+    kind: EntityKind,
+    result: BatchResult,
+    planId: string,
+  ): Promise<SourceRef[]> {
+    const groups = result.identity[kind]?.groups ?? [];
+    if (groups.length === 0) return [];
+    const latest = await this.plans.latest(groups.map((g) => g.key));
+    const refs: SourceRef[] = [];
+    groups.forEach((g, i) => {
+      if (latest[i] === planId) return;
+      for (const r of [g.hubspot, g.salesforce])
+        if (r !== undefined) refs.push({ system: r.system, object: r.object as ObjectName, id: r.id });
+    });
+    return refs;
   }
 
   /** The customer-view rows of a reconcile and the values it found in step (see `reconcile`). */
@@ -755,6 +779,7 @@ class Pipeline implements SyncPipelineImpl {
       const refs = await this.readBack(await this.recordsOfWrites(batch.writes));
       const again = await this.reconcile(kind, refs, { jobId: options.jobId });
       result.failed.push(...again.failures);
+      replan.push(...(again.reconcileAgain ?? []));
       for (const b of again.writes) await send(b);
     } else await send(batch);
     // What the CRM filled in on create (defaults, formulas) is news to the other side: read the new records
@@ -771,6 +796,7 @@ class Pipeline implements SyncPipelineImpl {
       replan = [];
       if (refs.length === 0) break;
       const again = await this.reconcile(kind, refs);
+      replan.push(...(again.reconcileAgain ?? []));
       for (const b of again.writes) await send(b);
     }
     return result;

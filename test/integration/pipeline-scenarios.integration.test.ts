@@ -223,6 +223,39 @@ describe('pipeline scenarios on a small demo world', () => {
     }
   });
 
+  it('asks for another reconcile of a person a later read claimed while this one stored its view rows', async () => {
+    const pairs = [...(await personPairs(pipeline)).entries()].filter(
+      ([, p]) => p.hubspot !== undefined && p.salesforce !== undefined,
+    );
+    const [unifiedId, pair] = pairs[1] as [string, Required<(typeof pairs)[number][1]>];
+    const keys = new RedisKeys(h.prefix);
+    const redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+    const view = (pipeline as unknown as { view: { upsertPersons: (rows: unknown[]) => Promise<void> } })
+      .view;
+    const upsertPersons = view.upsertPersons;
+    const ref = { system: 'hubspot' as const, object: 'contacts' as const, id: pair.hubspot };
+    try {
+      // The other reconcile read later and claims the person just as this one writes its rows.
+      view.upsertPersons = async (rows) => {
+        await upsertPersons.call(view, rows);
+        await redis.set(keys.plan(unifiedId), `${Number.MAX_SAFE_INTEGER}|plan-from-a-later-read`);
+      };
+      const raced = await pipeline.reconcile('person', [ref]);
+      expect(raced.reconcileAgain).toEqual(
+        expect.arrayContaining([ref, expect.objectContaining({ system: 'salesforce', id: pair.salesforce })]),
+      );
+
+      view.upsertPersons = upsertPersons;
+      await redis.del(keys.plan(unifiedId));
+      const again = await pipeline.reconcile('person', raced.reconcileAgain ?? []);
+      expect(again.reconcileAgain).toBeUndefined();
+      expect(again.entities).toBeGreaterThan(0);
+    } finally {
+      view.upsertPersons = upsertPersons;
+      await redis.quit();
+    }
+  });
+
   it('previews on real data and writes nothing', async () => {
     h.resetStats();
     const result = await previewMapping(pipeline, { limit: 5 });

@@ -114,6 +114,15 @@ describe('a sync cycle through the queues', () => {
     });
   });
 
+  it('reconciles again the records a reconcile reports claimed by a later read, within the cycle', async () => {
+    await seedPersons(redis, prefix, 6);
+    await redis.sadd(`fake:${prefix}:again`, 'p00002', 'p00004');
+    await start();
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    await explainUnless(summary, (o) => o.system === 'hubspot' && o.pulled === 6 && o.reconciled === 8);
+    expect(await redis.scard(`fake:${prefix}:again`)).toBe(0);
+  });
+
   it('keeps a rejected record as its own failed job with a readable reason; its batch-mates are written', async () => {
     await seedPersons(redis, prefix, 12);
     await redis.sadd(`fake:${prefix}:reject`, 'salesforce/p00003');

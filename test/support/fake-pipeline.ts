@@ -123,7 +123,16 @@ export class FakePipeline implements SyncPipeline {
         key,
       });
     }
-    return { entities: refs.length, writes: batches, failures, dryRun: false };
+    // Records a "later read" claimed meanwhile (set `again`): reconciled once more.
+    const raced: SourceRef[] = [];
+    for (const ref of refs) if ((await this.redis.srem(this.key('again'), ref.id)) === 1) raced.push(ref);
+    return {
+      entities: refs.length,
+      writes: batches,
+      failures,
+      dryRun: false,
+      ...(raced.length > 0 ? { reconcileAgain: raced } : {}),
+    };
   }
 
   async writeBack(batch: WriteBatch): Promise<WriteBackOutcome> {

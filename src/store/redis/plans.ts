@@ -29,9 +29,10 @@ return accepted`;
  * one did — is not taken, and this reconcile drops its result for it (the later plan saw at least what this
  * one saw; a record stored after that read queues a reconcile of its own, whose ticket is later still). So
  * two reconciles of one person in different batches never leave the older read's plan in force, whichever
- * finishes last. Claims never wait: holding entities while their view rows are written kept reconcile jobs
- * active for seconds, and BullMQ then re-queued their coalesced duplicates under new ids that a cycle cannot
- * follow.
+ * finishes last. Claims never wait (holding entities while their view rows are written kept reconcile jobs
+ * active for seconds); instead a reconcile checks `latest` after storing its view rows, and an entity
+ * claimed meanwhile is reconciled once more (`ReconcileOutcome.reconcileAgain`), since the older read's rows
+ * may have landed after the later read's.
  *
  * Write-back skips a write whose entity has been planned again since (`latest`), so write-back jobs that run
  * out of order never put an older value over a newer one — a stage moving back to `sql` after `opportunity`
