@@ -44,6 +44,16 @@ async function personPairs(
   return byUnified;
 }
 
+/** The `index`-th person linked on both sides: its unified id and record ids. */
+async function linkedPair(
+  index: number,
+): Promise<[string, { hubspot: string; salesforce: string; object?: string }]> {
+  const pairs = [...(await personPairs(pipeline)).entries()].filter(
+    ([, p]) => p.hubspot !== undefined && p.salesforce !== undefined,
+  );
+  return pairs[index] as [string, { hubspot: string; salesforce: string; object?: string }];
+}
+
 beforeAll(async () => {
   h = await startPipelineHarness({ seed: 'demo', persons: 60 });
   dataDir = mkdtempSync(join(tmpdir(), 'tandem-pipeline-db-'));
@@ -176,10 +186,7 @@ describe('pipeline scenarios on a small demo world', () => {
   });
 
   it('drops the result of a reconcile whose person was planned since from a later read: no writes, no view rows', async () => {
-    const pairs = [...(await personPairs(pipeline)).entries()].filter(
-      ([, p]) => p.hubspot !== undefined && p.salesforce !== undefined,
-    );
-    const [unifiedId, pair] = pairs[0] as [string, Required<(typeof pairs)[number][1]>];
+    const [unifiedId, pair] = await linkedPair(0);
     const keys = new RedisKeys(h.prefix);
     const redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
     const fieldValue = async (): Promise<unknown> =>
@@ -224,10 +231,7 @@ describe('pipeline scenarios on a small demo world', () => {
   });
 
   it('asks for another reconcile of a person a later read claimed while this one stored its view rows', async () => {
-    const pairs = [...(await personPairs(pipeline)).entries()].filter(
-      ([, p]) => p.hubspot !== undefined && p.salesforce !== undefined,
-    );
-    const [unifiedId, pair] = pairs[1] as [string, Required<(typeof pairs)[number][1]>];
+    const [unifiedId, pair] = await linkedPair(1);
     const keys = new RedisKeys(h.prefix);
     const redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
     const view = (pipeline as unknown as { view: { upsertPersons: (rows: unknown[]) => Promise<void> } })
