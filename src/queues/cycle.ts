@@ -129,14 +129,24 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
     for (const item of pending) {
       const queue: Queue = queues[item.queue];
       // The state first, the job after: a job read before its state may have finished in between, and its
-      // copy would then be counted without the result it has by now.
+      // copy would then be counted without the result it has by now. A running pull's job is read for the
+      // children listed in its data.
       const state = await queue.getJobState(item.id);
+      const unfinished = isPending(state);
       const job =
-        state === 'unknown' || (state !== 'completed' && state !== 'failed' && item.queue !== QueueName.Pull)
-          ? undefined
-          : await queue.getJob(item.id);
-      if (state === 'unknown' || ((state === 'completed' || state === 'failed') && job == null)) {
-        if (item.after !== undefined && (await unfinished(queue, item.after))) {
+        state === 'completed' || state === 'failed' || (unfinished && item.queue === QueueName.Pull)
+          ? await queue.getJob(item.id)
+          : null;
+      if (unfinished) {
+        // A running pull lists what it queued so far in its data.
+        const children = (job?.data as { children?: unknown } | undefined)?.children;
+        if (Array.isArray(children))
+          for (const child of children as ChildJob[]) track({ ...child, origin: item.origin });
+        still.push({ ...item, missing: 0 });
+        continue;
+      }
+      if (job == null) {
+        if (item.after !== undefined && isPending(await queue.getJobState(item.after))) {
           still.push(item);
           continue;
         }
@@ -145,29 +155,20 @@ export async function runCycle(options: RunCycleOptions): Promise<CycleSummary> 
         else finished += 1; // removed: nothing to count
         continue;
       }
-      if (state === 'completed' && job != null) {
-        finished += 1;
+      finished += 1;
+      if (state === 'completed') {
         collectCompleted(item, job, countsFor, track);
-      } else if (state === 'failed' && job != null) {
-        finished += 1;
-        const failure = failureOf(item.queue, job);
-        failures.push(failure);
-        const where =
-          failure.system !== undefined && failure.object !== undefined
-            ? countsFor(failure.system as System, failure.object)
-            : countsFor(item.origin.system, item.origin.object);
-        where.failed += 1;
-        if (item.queue === QueueName.Pull && UNREACHABLE_CODE.test(failure.code)) {
-          unreachable.push({ ...item.origin, code: failure.code, reason: failure.reason });
-        }
-      } else {
-        if (job != null) {
-          // A running pull lists what it queued so far in its data.
-          const children = (job.data as { children?: unknown }).children;
-          if (Array.isArray(children))
-            for (const child of children as ChildJob[]) track({ ...child, origin: item.origin });
-        }
-        still.push({ ...item, missing: 0 });
+        continue;
+      }
+      const failure = failureOf(item.queue, job);
+      failures.push(failure);
+      const where =
+        failure.system !== undefined && failure.object !== undefined
+          ? countsFor(failure.system as System, failure.object)
+          : countsFor(item.origin.system, item.origin.object);
+      where.failed += 1;
+      if (item.queue === QueueName.Pull && UNREACHABLE_CODE.test(failure.code)) {
+        unreachable.push({ ...item.origin, code: failure.code, reason: failure.reason });
       }
     }
     pending = [...still, ...discovered];
@@ -221,8 +222,8 @@ function collectCompleted(
   }
 }
 
-async function unfinished(queue: Queue, id: string): Promise<boolean> {
-  const state = await queue.getJobState(id);
+/** Waiting, delayed, running, or waiting out a rate limit: not finished, and still there. */
+function isPending(state: string): boolean {
   return state !== 'completed' && state !== 'failed' && state !== 'unknown';
 }
 

@@ -4,21 +4,13 @@ import type { RecordWrite } from '../domain/write-plan.js';
 import type { EntityKind, SourceRef } from '../pipeline/contract.js';
 
 /**
- * Deterministic job and deduplication ids. BullMQ refuses a custom id that is an integer, or that contains
- * `:` unless it has exactly three `:`-separated parts (`pull:hubspot:contacts` passes): `jobId()` makes any
- * string acceptable without losing determinism.
+ * Job and deduplication ids. BullMQ refuses a custom job id that is an integer, or that contains `:` unless
+ * it has exactly three `:`-separated parts (`pull:hubspot:contacts` passes): every custom id made here is a
+ * prefix and a digest (or a uuid), or the pull's three parts. Deduplication ids have no such rule.
  */
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
-}
-
-/** A string BullMQ accepts as a custom job id (the same input always gives the same id). */
-export function jobId(raw: string): string {
-  let id = raw;
-  if (id.includes(':') && id.split(':').length !== 3) id = id.replaceAll(':', '_');
-  if (`${parseInt(id, 10)}` === id) id = `j${id}`;
-  return id;
 }
 
 /** One pull per system and object is queued at a time. */

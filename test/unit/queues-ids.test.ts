@@ -1,17 +1,36 @@
 import { describe, expect, it } from '@jest/globals';
-import { jobId, pullJobId, reconcileDedupId, writeFailureJobId } from '../../src/queues/ids.js';
+import {
+  pullJobId,
+  reconcileDedupId,
+  reconcileFailureJobId,
+  reconcileJobId,
+  writeFailureJobId,
+} from '../../src/queues/ids.js';
 import { InvalidJobPayloadError, parseReconcileJob, parseWriteBackJob } from '../../src/queues/jobs.js';
 import { parseConcurrencyOption } from '../../src/queues/cli-support.js';
 
 describe('job ids', () => {
-  it.each([
-    ['hubspot-contacts-abc', 'hubspot-contacts-abc'],
-    ['pull:hubspot:contacts', 'pull:hubspot:contacts'],
-    ['a:b', 'a_b'],
-    ['a:b:c:d', 'a_b_c_d'],
-    ['123', 'j123'],
-  ])('makes %j acceptable to BullMQ as %j', (raw, id) => {
-    expect(jobId(raw)).toBe(id);
+  it('makes only custom ids BullMQ accepts: no integer, and `:` only as exactly three parts', () => {
+    const ref = { system: 'hubspot' as const, object: 'contacts' as const, id: '123' };
+    const write = {
+      action: 'update' as const,
+      system: 'hubspot' as const,
+      object: 'contacts' as const,
+      recordId: '123',
+      entityKey: 'p1',
+      fields: [],
+    };
+    const ids = [
+      pullJobId('hubspot', 'contacts'),
+      reconcileJobId(),
+      reconcileFailureJobId('person', [ref]),
+      writeFailureJobId(write),
+    ];
+    for (const id of ids) {
+      expect(`${parseInt(id, 10)}`).not.toBe(id);
+      if (id.includes(':')) expect(id.split(':')).toHaveLength(3);
+    }
+    expect(reconcileJobId()).not.toBe(reconcileJobId());
   });
 
   it('gives the same reconcile id for the same records in any order, and another for other records', () => {
