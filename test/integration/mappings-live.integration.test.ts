@@ -128,4 +128,75 @@ describe('tandem mappings validate --live', () => {
       }),
     );
   });
+
+  it('refuses a HubSpot property that HubSpot only writes itself', async () => {
+    const text = readFileSync('mappings/default.yaml', 'utf8').replace(
+      '        hubspot: jobtitle\n',
+      '        hubspot: hs_analytics_first_touch_converting_campaign\n',
+    );
+    const file = writeMapping('read-only.yaml', text);
+    const { code, stdout } = await validateLive(file);
+    expect(code).toBe(1);
+    const output = JSON.parse(stdout) as Output;
+    expect(output.problems).toContainEqual(
+      expect.objectContaining({
+        line: lineOf(text, 'hubspot: hs_analytics_first_touch_converting_campaign'),
+        path: 'objects.person.fields[4].hubspot',
+        severity: 'error',
+        message:
+          'HubSpot contacts.hs_analytics_first_touch_converting_campaign is read-only, but direction "both" writes to it',
+      }),
+    );
+  });
+
+  it('lists the Salesforce picklist values a values map leaves uncovered, and fails', async () => {
+    const text = readFileSync('mappings/default.yaml', 'utf8').replace(
+      '          new: { hubspot: NEW, salesforce: Open - Not Contacted }\n',
+      '',
+    );
+    const file = writeMapping('uncovered.yaml', text);
+    const { code, stdout } = await validateLive(file);
+    expect(code).toBe(1);
+    const output = JSON.parse(stdout) as Output;
+    const leadStatus = output.problems.filter((p) => p.path.endsWith('.values') && p.severity === 'error');
+    expect(leadStatus).toEqual([
+      expect.objectContaining({
+        path: 'objects.person.fields[7].values',
+        line: lineOf(text, '          working:'), // the map's first entry
+        message:
+          'Salesforce Lead.Status values with no entry in the values map: "Open - Not Contacted" (records with them fail)',
+      }),
+    ]);
+  });
+
+  it('keeps uncovered values a warning where the mapping says to skip the field for them', async () => {
+    const text = readFileSync('mappings/default.yaml', 'utf8')
+      .replace('          new: { hubspot: NEW, salesforce: Open - Not Contacted }\n', '')
+      .replace(
+        '        conflict: salesforce\n        values:\n',
+        '        conflict: salesforce\n        on_unmapped_value: skip_field\n        values:\n',
+      );
+    const file = writeMapping('skipped.yaml', text);
+    const { code, stdout } = await validateLive(file);
+    const output = JSON.parse(stdout) as Output;
+    expect({ code, valid: output.valid }).toEqual({ code: 0, valid: true });
+    expect(output.problems).toContainEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        message:
+          'Salesforce Lead.Status values with no entry in the values map: "Open - Not Contacted" (the field is skipped for them)',
+      }),
+    );
+  });
 });
+
+function writeMapping(name: string, text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'tandem-mapping-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** 1-based line of the first line containing `needle` after line `after`. */
+function lineOf(text: string, needle: string, after = 0): number {
+  return text.split('\n').findIndex((l, i) => i >= after && l.includes(needle)) + 1;
+}

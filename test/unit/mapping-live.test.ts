@@ -202,9 +202,9 @@ describe('validateAgainstLiveSchema', () => {
       expected: {
         line: 24,
         path: 'objects.person.fields[3].values',
-        severity: 'warning',
+        severity: 'error',
         message:
-          'Salesforce Lead.Status values with no entry in the values map: "Nurturing", "Closed - Converted"',
+          'Salesforce Lead.Status values with no entry in the values map: "Nurturing", "Closed - Converted" (records with them fail)',
       },
     },
     {

@@ -350,14 +350,17 @@ function checkValues(
   if (!reads) return;
   const uncovered = options.filter((o) => !listed.has(o));
   if (uncovered.length > 0) {
-    const verdict =
-      field.on_unmapped_value === 'error' ? 'records with them fail' : 'the field is skipped for them';
+    // With `on_unmapped_value: error` every record holding one of them would fail, so the file is wrong;
+    // `skip_field` is RevOps saying they accept it, which stays a warning.
+    const fails = field.on_unmapped_value === 'error';
     report.add(
       [...at, 'values'],
-      `${where} values with no entry in the values map: ${uncovered.map((v) => `"${v}"`).join(', ')} (${verdict})`,
+      `${where} values with no entry in the values map: ${uncovered.map((v) => `"${v}"`).join(', ')} (${fails ? 'records with them fail' : 'the field is skipped for them'})`,
       {
-        severity: 'warning',
-        hint: 'add them under a unified value, or accept that these records are reported',
+        severity: fails ? 'error' : 'warning',
+        hint: fails
+          ? 'add them under a unified value, or set on_unmapped_value: skip_field to leave the field alone for them'
+          : 'add them under a unified value, or accept that the field is skipped for these records',
       },
     );
   }
