@@ -1,4 +1,5 @@
 import type { DealObject, FieldMapping, Mapping, PipelineMap, System, ValueMap } from './mapping/schema.js';
+import { conditionInputs } from './conditions.js';
 import { compileField, type CompiledField } from './values/field-codec.js';
 import { compileValueMap, type CompiledValueMap } from './values/value-map.js';
 import type { DealOutcome } from './records.js';
@@ -17,6 +18,8 @@ export interface CompiledMapping {
   /** Deal stage (unified = HubSpot stage id) → outcome. */
   dealOutcome(stage: string | null): DealOutcome | undefined;
   regex(pattern: string): RegExp;
+  /** The unified fields the score rules read (a condition on the score changes when they do). */
+  readonly scoreFields: readonly string[];
 }
 
 const cache = new WeakMap<Mapping, CompiledMapping>();
@@ -54,6 +57,15 @@ function compileDeal(deal: DealObject | undefined): {
   return { fields, outcomes };
 }
 
+function scoreFields(mapping: Mapping): string[] {
+  const fields = new Set<string>();
+  for (const rule of [...mapping.score.fit, ...mapping.score.engagement]) {
+    if ('when' in rule) for (const f of conditionInputs(rule.when).fields) fields.add(f);
+    else fields.add(rule.field);
+  }
+  return [...fields];
+}
+
 export function compileMapping(mapping: Mapping): CompiledMapping {
   const cached = cache.get(mapping);
   if (cached) return cached;
@@ -76,6 +88,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
     deal: deal.fields,
     sourceFor: (system, value) => sources[system].get(value.trim().toLowerCase()) ?? unknown,
     dealOutcome: (stage) => (stage === null ? undefined : deal.outcomes.get(stage)),
+    scoreFields: scoreFields(mapping),
     regex(pattern) {
       let re = regexes.get(pattern);
       if (!re) {

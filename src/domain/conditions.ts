@@ -225,3 +225,72 @@ function compiledCondition(condition: Condition): Evaluator {
 export function evaluate(condition: Condition, facts: ConditionFacts, _compiled?: CompiledMapping): boolean {
   return compiledCondition(condition)(facts);
 }
+
+/** The unified fields a condition reads, and whether it reads the lead score (whose rules read more). */
+export interface ConditionInputs {
+  fields: ReadonlySet<string>;
+  score: boolean;
+}
+
+const inputs = new WeakMap<Condition, ConditionInputs>();
+
+export function conditionInputs(condition: Condition): ConditionInputs {
+  const known = inputs.get(condition);
+  if (known !== undefined) return known;
+  const fields = new Set<string>();
+  let score = false;
+  const walk = (c: Condition): void => {
+    if ('all' in c) c.all.forEach(walk);
+    else if ('any' in c) c.any.forEach(walk);
+    else if ('not' in c) walk(c.not);
+    else if ('score' in c || 'fit_score' in c || 'engagement_score' in c) score = true;
+    else if ('field' in c) fields.add(c.field);
+  };
+  walk(condition);
+  const result = { fields, score };
+  inputs.set(condition, result);
+  return result;
+}
+
+/**
+ * Since when `condition` (which holds for `facts`) has held, as far as the fields' change times tell: an
+ * `all` since its latest part, an `any` since its earliest part that holds, a field test since the field's
+ * change, a score test since the latest change of the score rules' fields. Deal, conversion and stage
+ * tests have no field time (the engine dates those by their own evidence). Undefined when nothing is known.
+ */
+export function heldSince(
+  condition: Condition,
+  facts: ConditionFacts,
+  scoreFields: readonly string[],
+): number | undefined {
+  const latest = (fields: Iterable<string>): number | undefined => {
+    let out: number | undefined;
+    for (const f of fields) {
+      const ms = parseInstant(facts.changedAt?.[f]);
+      if (ms !== undefined && (out === undefined || ms > out)) out = ms;
+    }
+    return out;
+  };
+  if ('all' in condition) {
+    let out: number | undefined;
+    for (const part of condition.all) {
+      const ms = heldSince(part, facts, scoreFields);
+      if (ms !== undefined && (out === undefined || ms > out)) out = ms;
+    }
+    return out;
+  }
+  if ('any' in condition) {
+    let out: number | undefined;
+    for (const part of condition.any) {
+      if (!evaluate(part, facts)) continue;
+      const ms = heldSince(part, facts, scoreFields);
+      if (ms !== undefined && (out === undefined || ms < out)) out = ms;
+    }
+    return out;
+  }
+  if ('not' in condition) return latest(conditionInputs(condition.not).fields);
+  if ('score' in condition || 'fit_score' in condition || 'engagement_score' in condition)
+    return latest(scoreFields);
+  if ('field' in condition) return parseInstant(facts.changedAt?.[condition.field]);
+  return undefined;
+}

@@ -1,6 +1,12 @@
-import { LIFECYCLE_STAGES, type Lifecycle, type LifecycleStage, type StageRule } from './mapping/schema.js';
+import {
+  LIFECYCLE_STAGES,
+  type Condition,
+  type Lifecycle,
+  type LifecycleStage,
+  type StageRule,
+} from './mapping/schema.js';
 import type { CompiledMapping } from './compiled.js';
-import { evaluate, type ConditionFacts } from './conditions.js';
+import { evaluate, heldSince, type ConditionFacts } from './conditions.js';
 import { parseInstant, toIsoInstant } from './values/coerce.js';
 import { stageRank } from './stages.js';
 
@@ -18,7 +24,11 @@ export interface StageInput {
   /** Facts about the person; `stage` is set by the engine. */
   facts: ConditionFacts;
   now: string;
-  /** When the evidence for a stage happened, if known (e.g. the deal's creation for `opportunity`). */
+  /**
+   * When the evidence for a stage happened, if known (e.g. the deal's creation for `opportunity`). A stage
+   * without it whose definition holds is dated by when its definition started to hold as far as the fields'
+   * change times tell (`heldSince`), so a first sync does not date a year-old MQL today.
+   */
   evidenceAt?: Partial<Record<LifecycleStage, string>>;
 }
 
@@ -110,7 +120,13 @@ export function decideStage(
   const floorMs = parseInstant(history.at(-1)?.enteredAt) ?? Number.NEGATIVE_INFINITY;
   const clamp = (ms: number): number => Math.min(nowMs, Math.max(floorMs, ms));
   const evidence = (stage: LifecycleStage): number | undefined => parseInstant(input.evidenceAt?.[stage]);
-  const finalMs = clamp(evidence(final) ?? nowMs);
+  const since = (condition: Condition | undefined): number | undefined =>
+    condition === undefined ? undefined : heldSince(condition, facts, compiled.scoreFields);
+  const finalMs = clamp(
+    evidence(final) ??
+      since(fired ? fired[1].when : final === 'disqualified' ? undefined : lifecycle.definitions[final]) ??
+      nowMs,
+  );
   // Reuse the caller's own strings for instants it gave (formatting dates is not free).
   const given = new Map<number, string>([[nowMs, input.now]]);
   for (const v of Object.values(input.evidenceAt ?? {})) {
@@ -130,23 +146,29 @@ export function decideStage(
   }
 
   const passed = LIFECYCLE_STAGES.slice(stageRank(previous) + 1, stageRank(final) + 1);
+  const holds = passed.map((stage) => {
+    const definition = lifecycle.definitions[stage];
+    return stage === final || (definition !== undefined && evaluate(definition, facts, compiled));
+  });
   // A stage without evidence of its own is dated by the next stage that has some (or the final one).
   const times = new Array<number>(passed.length);
   let next = finalMs;
   for (let i = passed.length - 1; i >= 0; i -= 1) {
     const stage = passed[i];
-    const own = stage === undefined ? undefined : evidence(stage);
+    const own =
+      stage === undefined
+        ? undefined
+        : (evidence(stage) ?? (holds[i] === true ? since(lifecycle.definitions[stage]) : undefined));
     next = own === undefined ? next : Math.min(next, clamp(own));
     times[i] = next;
   }
   const entries: StageEntry[] = passed.map((stage, i) => {
-    const definition = lifecycle.definitions[stage];
-    const holds = stage === final || (definition !== undefined && evaluate(definition, facts, compiled));
+    const held = holds[i] === true;
     return {
       stage,
       enteredAt: format(times[i] ?? finalMs),
-      reason: holds ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
-      rule: holds ? `definitions.${stage}` : 'skipped',
+      reason: held ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
+      rule: held ? `definitions.${stage}` : 'skipped',
     };
   });
   const reason = entries.at(-1)?.reason;

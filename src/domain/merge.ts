@@ -191,6 +191,10 @@ function newer(h: SideValue, s: SideValue): SideValue {
   return h;
 }
 
+function earlier(a: string, b: string): string {
+  return (parseInstant(a) ?? 0) <= (parseInstant(b) ?? 0) ? a : b;
+}
+
 export function chooseValue(
   rule: ConflictRule,
   h: SideValue | undefined,
@@ -261,7 +265,12 @@ export function mergeFields(
       unified = { value: winner.value, provenance };
     } else unified = { value: null };
     out.fields[field.name] = unified;
-    out.changedAt[field.name] = winner?.changedAt;
+    // A value both systems hold has held since the earlier change: the later one is usually Tandem's own
+    // copy (or the other team typing the same thing), not a change of the value.
+    out.changedAt[field.name] =
+      h && s && winner && sameUnified(h.value, s.value)
+        ? earlier(h.changedAt, s.changedAt)
+        : winner?.changedAt;
     const merged: FieldMerge = { unified, skipped };
     if (h) merged.hubspot = h;
     if (s) merged.salesforce = s;

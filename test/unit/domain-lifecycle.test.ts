@@ -230,6 +230,73 @@ describe('stage entry times', () => {
     ]);
   });
 
+  it('dates a stage without evidence by the latest change of the fields its definition reads', () => {
+    // MQL reads the score (so the score rules' fields) and the email; SAL reads the lead status.
+    const d = decideStage(
+      mapping.lifecycle,
+      {
+        previous: 'lead',
+        history: [{ stage: 'lead', enteredAt: at(2), reason: 'r', rule: 'definitions.lead' }],
+        facts: person(
+          { lead_status: 'working', page_views: 40 },
+          { ...hot, changedAt: { email: at(3), page_views: at(9), lead_status: at(12), last_name: at(20) } },
+        ),
+        now: NOW,
+      },
+      compiled,
+    );
+    expect(d.entries.map((e) => [e.stage, e.rule, e.enteredAt])).toEqual([
+      ['mql', 'definitions.mql', at(9)],
+      ['sal', 'definitions.sal', at(12)],
+    ]);
+  });
+
+  it('dates a stage skipped on the way by the next one, not by its own fields', () => {
+    const d = decideStage(
+      mapping.lifecycle,
+      {
+        previous: 'lead',
+        history: [],
+        facts: person({ lead_status: 'qualified' }, { changedAt: { email: at(1), lead_status: at(14) } }),
+        now: NOW,
+      },
+      compiled,
+    );
+    expect(d.entries.map((e) => [e.stage, e.rule, e.enteredAt])).toEqual([
+      ['mql', 'skipped', at(14)],
+      ['sal', 'skipped', at(14)],
+      ['sql', 'definitions.sql', at(14)],
+    ]);
+  });
+
+  it('dates a recycle by the change of the fields its rule reads', () => {
+    const d = decideStage(
+      mapping.lifecycle,
+      {
+        previous: 'sal',
+        history: [{ stage: 'sal', enteredAt: at(5), reason: 'r', rule: 'definitions.sal' }],
+        facts: person({ lead_status: 'unqualified' }, { changedAt: { lead_status: at(11) } }),
+        now: NOW,
+      },
+      compiled,
+    );
+    expect(d.entries.map((e) => [e.stage, e.rule, e.enteredAt])).toEqual([['lead', 'recycle[0]', at(11)]]);
+  });
+
+  it('never dates a stage by field changes before the last recorded entry', () => {
+    const d = decideStage(
+      mapping.lifecycle,
+      {
+        previous: 'mql',
+        history: [{ stage: 'mql', enteredAt: at(20), reason: 'r', rule: 'definitions.mql' }],
+        facts: person({ lead_status: 'working' }, { ...hot, changedAt: { lead_status: at(12) } }),
+        now: NOW,
+      },
+      compiled,
+    );
+    expect(d.entries.map((e) => [e.stage, e.enteredAt])).toEqual([['sal', at(20)]]);
+  });
+
   it('never before the last recorded entry, never after now, and in order', () => {
     const history: StageEntry[] = [{ stage: 'sql', enteredAt: at(26), reason: 'r', rule: 'definitions.sql' }];
     const d = decideStage(

@@ -223,6 +223,40 @@ describe('an edit Tandem overwrote without reading it', () => {
   });
 });
 
+describe('stage dates on a first sync', () => {
+  it('dates stages by when the CRMs say their evidence changed, not by the day Tandem first looks', () => {
+    // Qualified on day 8 (page views pushed the score over 50), accepted by sales on day 12.
+    const r = reconcilePerson(
+      person(
+        hsContact(
+          '1',
+          {
+            email: 'ann@acme.com',
+            jobtitle: 'VP Sales',
+            country: 'US',
+            hs_analytics_num_page_views: '20',
+            num_conversion_events: '1',
+          },
+          {
+            createdAt: at(1),
+            modifiedAt: at(8),
+            changedAt: { email: at(1), jobtitle: at(2), country: at(2), hs_analytics_num_page_views: at(8) },
+          },
+        ),
+        sfLead(L1, { Email: 'ann@acme.com', Status: 'Working - Contacted' }, { modifiedAt: at(12) }),
+      ),
+      mapping,
+      ctx(),
+    );
+    expect(r.unified.stageEntries.map((e) => [e.stage, e.rule, e.enteredAt])).toEqual([
+      ['subscriber', 'definitions.subscriber', at(1)],
+      ['lead', 'definitions.lead', at(8)],
+      ['mql', 'definitions.mql', at(8)],
+      ['sal', 'definitions.sal', at(12)],
+    ]);
+  });
+});
+
 describe('what is written where', () => {
   it('writes only the fields that differ, each with a reason and the value’s hash', () => {
     const r = reconcilePerson(
