@@ -69,8 +69,8 @@ async function checkJob(conn: Connection, kind: 'ingest' | 'query', jobId: strin
 }
 
 /**
- * Checks the job until Salesforce has finished with it (JobComplete, Failed or Aborted), one retried call per
- * check. A job still running at the polling timeout is a TransientError: the job is not lost, only unfinished.
+ * Checks the job until Salesforce has finished with it (JobComplete, Failed or Aborted), one retried call
+ * per check. A job still running at the polling timeout is a TransientError: not lost, only unfinished.
  */
 async function waitForJob(
   caller: SalesforceCaller,
@@ -179,8 +179,8 @@ export interface BulkIngestResult {
 }
 
 /**
- * A step failed for good after the job was closed: Salesforce runs (or ran) the rows, but Tandem does not know
- * which it wrote. Sending them again in a new job is only safe when the operation is idempotent.
+ * A step failed for good after the job was closed: Salesforce runs (or ran) the rows, but Tandem does not
+ * know which it wrote. Sending them again in a new job is only safe when the operation is idempotent.
  */
 export class BulkJobOutcomeUnknownError extends Error {
   override name = 'BulkJobOutcomeUnknownError';
@@ -296,9 +296,9 @@ export async function runIngestJob(
 type ResultRow = Record<string, string>;
 
 /**
- * Runs `step` (upload, close) against a job that must still be Open. The first try just runs it; a retry first
- * reads the job, and if the earlier try landed after all (the job moved past Open, or Salesforce ended it),
- * returns that instead of repeating the step. Returns the job as the step or the read left it.
+ * Runs `step` (upload, close) against a job that must still be Open. The first try just runs it; a retry
+ * first reads the job, and if the earlier try landed after all (the job moved past Open, or Salesforce ended
+ * it), returns that instead of repeating the step. Returns the job as the step or the read left it.
  */
 async function whileOpen(
   caller: SalesforceCaller,
@@ -320,7 +320,7 @@ async function whileOpen(
   );
 }
 
-/** The three result files of a finished job, each its own retried read; an aborted job has only unprocessed rows. */
+/** A finished job's three result files, each its own retried read (an aborted job has only unprocessed). */
 async function resultFiles(
   caller: SalesforceCaller,
   jobId: string,
@@ -328,7 +328,7 @@ async function resultFiles(
   object: string,
 ): Promise<{ successful: ResultRow[]; failed: ResultRow[]; unprocessed: ResultRow[] }> {
   const ingest = caller.conn.bulk2.job('ingest', { id: jobId }) as unknown as IngestRequester;
-  // Plain text, parsed here: asked for as text/csv, jsforce parses an error answer as CSV too and loses it.
+  // As text, parsed here like query pages; an error answer is ERROR_HTTP_<status> with its JSON body.
   const read = (file: string) =>
     caller.call(
       async () =>

@@ -67,7 +67,8 @@ export class SalesforceCaller {
   }
 
   /**
-   * Runs `fn` (one Salesforce request, or a few for a retried Bulk job step) under the budget and retry policy.
+   * Runs `fn` (one Salesforce request; a retried Bulk job step may check the job first) under the budget and
+   * retry policy.
    *
    * @example
    * const page = await caller.call(() => conn.query(soql), { object: 'Lead' });

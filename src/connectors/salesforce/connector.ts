@@ -503,7 +503,7 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
         polling: this.polling,
       });
     } catch (error) {
-      // Updates, upserts and deletes may simply be sent again; a second insert job would create every record twice.
+      // Updates, upserts and deletes may simply be sent again; a second insert job would create them twice.
       if (!(error instanceof BulkJobOutcomeUnknownError) || operation !== 'insert') {
         throw error instanceof BulkJobOutcomeUnknownError ? error.cause : error;
       }
