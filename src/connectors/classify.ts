@@ -144,7 +144,14 @@ export function classify(error: unknown, context: ClassifyContext = {}): Classif
     // jsforce HttpApiError: `errorCode`, and `data` holding the Salesforce error object(s).
     if (error instanceof Error && typeof error['errorCode'] === 'string') {
       const data = error['data'];
-      const first = Array.isArray(data) ? data.find(isRecord) : isRecord(data) ? data : undefined;
+      let first = Array.isArray(data) ? data.find(isRecord) : isRecord(data) ? data : undefined;
+      // Asked for CSV or text (Bulk API 2.0 results), jsforce leaves a JSON error answer unparsed:
+      // ERROR_HTTP_403 whose message is the body `[{"errorCode":"REQUEST_LIMIT_EXCEEDED",…}]`.
+      if (/^ERROR_HTTP_\d{3}$/.test(error['errorCode']) && first !== undefined) {
+        const body = parseBody(first['message']);
+        const inner = Array.isArray(body) ? body.find(isRecord) : undefined;
+        if (inner !== undefined && typeof inner['errorCode'] === 'string') first = inner;
+      }
       const code =
         first !== undefined && typeof first['errorCode'] === 'string'
           ? first['errorCode']

@@ -44,8 +44,8 @@ export interface CallerOptions {
 export interface CallContext {
   /** For error reasons: the Salesforce object. */
   object?: string;
-  /** Budget units the call takes (a Bulk job takes several requests). */
-  cost?: number;
+  /** Budget units one try takes; a function when a retry makes more requests than the first try. */
+  cost?: number | (() => number);
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -67,7 +67,8 @@ export class SalesforceCaller {
   }
 
   /**
-   * Runs `fn` (one Salesforce request, or a few for a Bulk job step) under the budget and retry policy.
+   * Runs `fn` (one Salesforce request; a retried Bulk job step may check the job first) under the budget and
+   * retry policy.
    *
    * @example
    * const page = await caller.call(() => conn.query(soql), { object: 'Lead' });
@@ -77,8 +78,9 @@ export class SalesforceCaller {
     return pRetry(
       async () => {
         for (;;) {
-          await this.budget?.acquire(context.cost ?? 1);
-          this.calls += context.cost ?? 1;
+          const cost = typeof context.cost === 'function' ? context.cost() : (context.cost ?? 1);
+          await this.budget?.acquire(cost);
+          this.calls += cost;
           try {
             const result = await fn();
             await this.observe();

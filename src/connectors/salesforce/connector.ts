@@ -15,12 +15,13 @@ import type {
   WriteOutcome,
 } from '../connector.js';
 import {
-  BULK_INGEST_FIXED_CALLS,
+  BulkJobOutcomeUnknownError,
   DEFAULT_BULK_POLLING,
   parseBulkError,
   queryJobPage,
   runIngestJob,
   runQueryJob,
+  type BulkIngestResult,
   type BulkPolling,
 } from './bulk.js';
 import { SalesforceCaller, type CallBudget, type RetryPolicy } from './call.js';
@@ -200,10 +201,7 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
     options: PullOptions,
   ): AsyncIterable<PullPage> {
     const soql = bulkWindowQuery(object, fields, cursor);
-    const jobId = await this.caller.call(() => runQueryJob(this.conn, soql, scanAll, this.polling), {
-      object,
-      cost: 3,
-    });
+    const jobId = await runQueryJob(this.caller, { object, soql, scanAll, polling: this.polling });
     const before = toCheckpoint(object, cursor);
     const pageSize = this.options.bulkPageSize ?? DEFAULT_BULK_PAGE_SIZE;
     let locator: string | null = null;
@@ -495,33 +493,52 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
           return { ...op.fields };
       }
     });
-    const result = await this.caller.call(
-      () =>
-        runIngestJob(this.conn, {
-          object,
-          operation,
-          ...(key !== undefined ? { externalIdFieldName: key } : {}),
-          records,
-          polling: this.polling,
-        }),
-      { object, cost: BULK_INGEST_FIXED_CALLS },
-    );
+    let result: BulkIngestResult;
+    try {
+      result = await runIngestJob(this.caller, {
+        object,
+        operation,
+        ...(key !== undefined ? { externalIdFieldName: key } : {}),
+        records,
+        polling: this.polling,
+      });
+    } catch (error) {
+      // Updates, upserts and deletes may simply be sent again; a second insert job would create them twice.
+      if (!(error instanceof BulkJobOutcomeUnknownError) || operation !== 'insert') {
+        throw error instanceof BulkJobOutcomeUnknownError ? error.cause : error;
+      }
+      const cause = classify(error.cause, { system: 'salesforce', object });
+      const classification: Classification = {
+        kind: 'permanent',
+        code: 'SALESFORCE_BULK_OUTCOME_UNKNOWN',
+        reason: `Salesforce took Bulk job ${error.jobId} creating ${ops.length} ${object} records, but Tandem could not read what it wrote (${cause.reason}); check the job in Setup → Bulk Data Load Jobs before creating them again`,
+      };
+      return ops.map((op) => ({ ref: op.ref, ok: false, classification }));
+    }
     return ops.map((op, i): WriteOutcome => {
       const row = result.rows[i];
       if (row?.ok === true) return { ref: op.ref, ok: true, recordId: row.id, created: row.created };
-      const error = row === undefined || row.unprocessed ? undefined : parseBulkError(row.error);
-      const classification: Classification =
-        error === undefined
-          ? {
-              kind: 'transient',
-              code: 'SALESFORCE_BULK_UNPROCESSED',
-              reason: 'Salesforce did not process the row; send it again',
-            }
-          : classify(error, {
-              system: 'salesforce',
-              object,
-              ...(op.recordId !== undefined ? { recordId: op.recordId } : {}),
-            });
+      let classification: Classification;
+      if (row === undefined || row.outcome === 'unprocessed') {
+        classification = {
+          kind: 'transient',
+          code: 'SALESFORCE_BULK_UNPROCESSED',
+          reason: 'Salesforce did not process the row; send it again',
+        };
+      } else if (row.outcome === 'job_ended') {
+        classification = {
+          kind: 'permanent',
+          code: `SALESFORCE_BULK_JOB_${row.state === 'Aborted' ? 'ABORTED' : 'FAILED'}`,
+          reason: row.reason,
+          ...(op.recordId !== undefined ? { recordId: op.recordId } : {}),
+        };
+      } else {
+        classification = classify(parseBulkError(row.error), {
+          system: 'salesforce',
+          object,
+          ...(op.recordId !== undefined ? { recordId: op.recordId } : {}),
+        });
+      }
       return { ref: op.ref, ok: false, classification };
     });
   }

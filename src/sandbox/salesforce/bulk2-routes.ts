@@ -22,6 +22,7 @@ export function registerBulk2Routes(app: FastifyInstance, jobs: Bulk2Jobs): void
     done(null, text);
   });
 
+  app.get('/jobs/query', async () => jobs.list('query'));
   app.post('/jobs/query', async (request: Req) => jobs.createQuery(body(request), request.params.version));
   app.get('/jobs/query/:id', async (request: Req) => jobs.check('query', request.params.id));
   app.patch('/jobs/query/:id', async (request: Req) =>
@@ -40,6 +41,7 @@ export function registerBulk2Routes(app: FastifyInstance, jobs: Bulk2Jobs): void
       .send(page.csv);
   });
 
+  app.get('/jobs/ingest', async () => jobs.list('ingest'));
   app.post('/jobs/ingest', async (request: Req) => jobs.createIngest(body(request), request.params.version));
   // Salesforce takes up to 150 MB of CSV per job upload.
   app.put('/jobs/ingest/:id/batches', { bodyLimit: 150 * 1024 * 1024 }, async (request: Req, reply) => {

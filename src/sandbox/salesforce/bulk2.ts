@@ -247,6 +247,16 @@ export class Bulk2Jobs {
     return this.info(job);
   }
 
+  /** GET `/jobs/ingest` or `/jobs/query`: every job of that kind, as one page of job infos. */
+  list(kind: 'query' | 'ingest'): {
+    done: true;
+    records: Array<Record<string, unknown>>;
+    nextRecordsUrl: null;
+  } {
+    const records = [...this.jobs.values()].filter((job) => job.kind === kind).map((job) => this.info(job));
+    return { done: true, records, nextRecordsUrl: null };
+  }
+
   delete(kind: 'query' | 'ingest', id: string): void {
     const job = this.job(id, kind);
     if (job.state === 'UploadComplete' || job.state === 'InProgress') {

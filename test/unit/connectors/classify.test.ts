@@ -407,6 +407,23 @@ const salesforceCases: [
     },
   ],
   [
+    'Salesforce REQUEST_LIMIT_EXCEEDED on a Bulk API 2.0 result read (jsforce asked for text, body unparsed)',
+    () =>
+      salesforce(
+        403,
+        '[{"message":"ConcurrentPerOrgLongTxn Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]',
+        'text/plain',
+      ),
+    {
+      kind: 'rate_limited',
+      code: 'SALESFORCE_REQUEST_LIMIT_EXCEEDED',
+      waitMs: 30_000,
+      scope: 'salesforce_concurrent',
+      reason:
+        'Salesforce limits concurrent long-running requests (ConcurrentPerOrgLongTxn Limit exceeded.); waiting 30 s',
+    },
+  ],
+  [
     'Salesforce 401 INVALID_SESSION_ID',
     () => salesforce(401, '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]'),
     {
