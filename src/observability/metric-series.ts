@@ -54,7 +54,8 @@ export async function samplesOf(
  * What a process's counters grew by since it last published them. The process keeps its own running
  * totals; each `take` hands out the growth since the previous one and remembers the new totals, so adding
  * every delta into Redis gives the sum over all processes, and a restarted process (back at zero) only ever
- * adds. A total below the one remembered means the registry was reset: its whole value is new growth.
+ * adds. A total below the one remembered means the registry was reset: its whole value is new growth. A
+ * sample's first take includes it even at 0, so every bucket of a histogram series exists in Redis.
  * `giveBack` returns deltas that could not be published, so the next `take` includes them again.
  */
 export class MetricDeltas {
@@ -63,15 +64,21 @@ export class MetricDeltas {
   take(samples: ReadonlyMap<string, Sample>): Map<string, number> {
     const deltas = new Map<string, number>();
     for (const [key, { value }] of samples) {
-      const before = this.published.get(key) ?? 0;
-      const delta = value >= before ? value - before : value;
+      const before = this.published.get(key);
+      const delta = before === undefined || value < before ? value : value - before;
       this.published.set(key, value);
-      if (delta !== 0) deltas.set(key, delta);
+      // A sample seen for the first time goes out even at 0: a histogram's empty buckets must exist too.
+      if (delta !== 0 || before === undefined) deltas.set(key, delta);
     }
     return deltas;
   }
 
   giveBack(deltas: ReadonlyMap<string, number>): void {
-    for (const [key, delta] of deltas) this.published.set(key, (this.published.get(key) ?? 0) - delta);
+    for (const [key, delta] of deltas) {
+      const left = (this.published.get(key) ?? 0) - delta;
+      // Nothing of it ever reached Redis: new again, so the next take sends it even at 0.
+      if (left === 0) this.published.delete(key);
+      else this.published.set(key, left);
+    }
   }
 }

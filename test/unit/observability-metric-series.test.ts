@@ -50,6 +50,12 @@ describe('MetricDeltas', () => {
     expect(deltas.take(at(8))).toEqual(new Map([['k', 3]]));
   });
 
+  it('hands out a new sample even at zero (empty histogram buckets)', () => {
+    const deltas = new MetricDeltas();
+    expect(deltas.take(at(0))).toEqual(new Map([['k', 0]]));
+    expect(deltas.take(at(0))).toEqual(new Map());
+  });
+
   it('takes a total below the last one as a reset: all of it is new', () => {
     const deltas = new MetricDeltas();
     deltas.take(at(10));
