@@ -21,6 +21,7 @@ import { mappingVersion, validateMapping } from '../domain/mapping/check.js';
 import { validateAgainstLiveSchema, type LiveSchema } from '../domain/mapping/live.js';
 import type { MappingProblem } from '../domain/mapping/problem.js';
 import { createLogger, type Logger } from '../logging.js';
+import { ClusterMetrics } from '../observability/cluster-metrics.js';
 import { metrics as sharedMetrics, type TandemMetrics } from '../observability/metrics.js';
 import { ALL_QUEUES, bullPrefix } from '../queues/names.js';
 import type { PersonView } from '../store/customer-view-types.js';
@@ -155,6 +156,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
       ? {}
       : { salesforceInstanceUrl: config.salesforce.instanceUrl }),
   };
+  const clusterMetrics = new ClusterMetrics(metrics, redis, new RedisKeys(config.redis.prefix));
   const board = new QueueBoard({ queues, redis, prefix: config.redis.prefix, links, now });
   const mapping = mappingState(options.mapping, options.connections);
 
@@ -507,7 +509,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
         if (state !== 'queue') metrics.queueDepth.set({ queue: depth.queue, state }, count as number);
       }
     }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(clusterMetrics.contentType).send(await clusterMetrics.text());
   });
 
   // --- bull-board -----------------------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Tandem's Prometheus metrics, in one registry that `/metrics` serves. Workers and connectors import the
- * counters from here and increment them; the dashboard fills the queue-depth gauge at scrape time.
+ * Tandem's Prometheus metrics, one registry per process. Workers and connectors import the counters from
+ * here and increment them; workers publish the counters and histograms (`publishedMetrics`) to Redis
+ * (`metrics-publisher.ts`) and the dashboard's `/metrics` serves their sum over every process
+ * (`cluster-metrics.ts`), with the queue-depth gauge it fills at scrape time.
  * Labels never carry record data (ids, emails): only systems, objects, queues, states and error codes.
  *
  * @example
  * import { metrics } from '../observability/metrics.js';
  * metrics.recordsSynced.inc({ system: 'hubspot', object: 'contacts', direction: 'pulled' }, page.length);
- * metrics.apiCalls.inc({ system: 'salesforce', outcome: '429' });
  */
 export interface TandemMetrics {
   registry: Registry;
@@ -18,10 +19,10 @@ export interface TandemMetrics {
   jobDuration: Histogram<'queue' | 'outcome'>;
   /** Records pulled from or written to a CRM. */
   recordsSynced: Counter<'system' | 'object' | 'direction'>;
-  /** API calls per system and outcome: `ok`, `error`, `429`. */
-  apiCalls: Counter<'system' | 'outcome'>;
-  /** HTTP 429 responses per system (also counted in `apiCalls` with outcome `429`). */
-  rateLimited: Counter<'system'>;
+  /** API calls per system, object (`none` for schema and auth reads) and outcome: `ok`, `error`, `429`. */
+  apiCalls: Counter<'system' | 'object' | 'outcome'>;
+  /** Rate-limit refusals per system and object (also counted in `apiCalls` with outcome `429`). */
+  rateLimited: Counter<'system' | 'object'>;
   /** Failures per error code (from `FailureDetail.code`) and kind. */
   failures: Counter<'code' | 'kind'>;
   /** Replays started from the dashboard or `tandem replay`, per queue. */
@@ -54,14 +55,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Tande
     }),
     apiCalls: new Counter({
       name: 'tandem_api_calls_total',
-      help: 'CRM API calls by system and outcome (ok, error, 429)',
-      labelNames: ['system', 'outcome'],
+      help: 'CRM API calls (attempts, retries included) by system, object and outcome (ok, error, 429)',
+      labelNames: ['system', 'object', 'outcome'],
       registers: [registry],
     }),
     rateLimited: new Counter({
       name: 'tandem_api_rate_limited_total',
-      help: 'HTTP 429 responses from a CRM',
-      labelNames: ['system'],
+      help: "Rate-limit refusals from a CRM (HubSpot's 429, Salesforce's REQUEST_LIMIT_EXCEEDED)",
+      labelNames: ['system', 'object'],
       registers: [registry],
     }),
     failures: new Counter({
@@ -77,6 +78,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Tande
       registers: [registry],
     }),
   };
+}
+
+/**
+ * The counters and histograms that add up across processes: what workers publish to Redis and the
+ * dashboard serves summed. Gauges (queue depths, set by the dashboard) and the process's own default
+ * metrics stay per process.
+ */
+export function publishedMetrics(m: TandemMetrics): ReadonlyArray<Counter<string> | Histogram<string>> {
+  return [m.jobDuration, m.recordsSynced, m.apiCalls, m.rateLimited, m.failures, m.replays];
 }
 
 /** The process-wide metrics: what workers, connectors and the dashboard share in one process. */

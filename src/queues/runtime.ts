@@ -5,6 +5,8 @@ import { reconcileProcessor } from '../../workers/reconcile.js';
 import { writeBackProcessor } from '../../workers/write-back.js';
 import type { WorkerDeps } from '../../workers/deps.js';
 import type { Logger } from '../logging.js';
+import { MetricsPublisher } from '../observability/metrics-publisher.js';
+import type { TandemMetrics } from '../observability/metrics.js';
 import type { SyncPipeline } from '../pipeline/contract.js';
 import { LeaseLocks, RedisKeys } from '../store/redis/index.js';
 import { workerConnection } from './connections.js';
@@ -17,7 +19,8 @@ import type { Producers } from './producers.js';
  * BullMQ hands each job to one worker, and a worker that dies mid-job (SIGKILL, crash, lost network) has
  * its lock expire; the stalled-job check of any live worker puts the job back (`maxStalledCount` times,
  * then it fails with "job stalled more than allowable limit"). `close()` stops taking jobs and waits for
- * the ones in flight (graceful drain on SIGTERM/SIGINT).
+ * the ones in flight (graceful drain on SIGTERM/SIGINT). Their counters go to Redis every few seconds and on
+ * `close()` (`MetricsPublisher`), so the dashboard's `/metrics` shows them from any process.
  */
 
 export interface WorkerSet {
@@ -39,6 +42,10 @@ export interface StartWorkersOptions {
   /** How often stalled jobs are looked for (default 30 s). */
   stalledIntervalMs?: number;
   maxStalledCount?: number;
+  /** The counters published to Redis for the dashboard's `/metrics` (default: the process-wide ones). */
+  metrics?: TandemMetrics;
+  /** How often they are published (default 10 s; also once on `close`). */
+  metricsFlushMs?: number;
 }
 
 export const DEFAULT_CONCURRENCY: Record<QueueName, number> = { pull: 2, reconcile: 4, 'write-back': 2 };
@@ -94,12 +101,19 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     workers.push(worker);
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const publisher = new MetricsPublisher(connection, keys, options.metrics, {
+    log: options.log,
+    ...(options.metricsFlushMs === undefined ? {} : { intervalMs: options.metricsFlushMs }),
+  }).start();
   let closing: Promise<void> | undefined;
   return {
     workers,
     close() {
       closing ??= (async () => {
         await Promise.all(workers.map((w) => w.close()));
+        await publisher
+          .stop()
+          .catch((error: unknown) => options.log.warn({ err: error }, 'could not publish the last metrics'));
         await connection.quit().catch(() => connection.disconnect());
       })();
       return closing;

@@ -7,7 +7,12 @@ import { Redis } from 'ioredis';
 import type { TandemConfig } from '../../src/config/index.js';
 import { createDashboard } from '../../src/dashboard/server.js';
 import { InsecureListenError } from '../../src/dashboard/auth.js';
-import { createMetrics } from '../../src/observability/metrics.js';
+import { RateLimitedError } from '../../src/connectors/classify.js';
+import { HubSpotCaller, type HttpInfoLike } from '../../src/connectors/hubspot/client.js';
+import { MetricsPublisher } from '../../src/observability/metrics-publisher.js';
+import { createMetrics, metrics as sharedMetrics } from '../../src/observability/metrics.js';
+import { RedisKeys } from '../../src/store/redis/keys.js';
+import { startHubSpotSandbox } from '../support/hubspot-sandbox.js';
 import type { CustomerViewConnection } from '../../src/store/database.js';
 import type { CustomerView } from '../../src/store/customer-view.js';
 import {
@@ -25,6 +30,7 @@ import {
   VIEWER_TOKEN,
   type FailingPipeline,
 } from './dashboard-support.js';
+import { startHarness } from './salesforce-connector-helpers.js';
 
 interface Session {
   cookie: string;
@@ -619,15 +625,125 @@ describe('dashboard over HTTP', () => {
   });
 
   describe('metrics', () => {
+    /** The value of one sample line (`name{labels}`, labels in any order) in a scrape, or undefined. */
+    const sampleIn = (
+      text: string,
+      name: string,
+      labels: Record<string, string> = {},
+    ): number | undefined => {
+      for (const line of text.split('\n')) {
+        const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+        if (match?.[1] !== name) continue;
+        const found = Object.fromEntries(
+          [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+        );
+        const wanted = Object.entries(labels);
+        if (Object.keys(found).length === wanted.length && wanted.every(([k, v]) => found[k] === v)) {
+          return Number(match[3]);
+        }
+      }
+      return undefined;
+    };
+    const scrape = async () => (await get('/metrics', { headers: bearer(VIEWER_TOKEN) })).text();
+    const keys = new RedisKeys(prefix);
+
     it('exposes queue depths, replays and counters others increment', async () => {
-      metrics.apiCalls.inc({ system: 'hubspot', outcome: '429' });
       metrics.failures.inc({ code: 'SALESFORCE_STRING_TOO_LONG', kind: 'permanent' });
-      const text = await (await get('/metrics', { headers: bearer(VIEWER_TOKEN) })).text();
+      const text = await scrape();
       expect(text).toMatch(/tandem_queue_jobs\{queue="write-back",state="completed"\} [1-9]/);
-      expect(text).toMatch(/tandem_replays_total\{queue="write-back"\} [1-9]/);
-      expect(text).toContain('tandem_api_calls_total{system="hubspot",outcome="429"} 1');
-      expect(text).toContain('tandem_failures_total{code="SALESFORCE_STRING_TOO_LONG",kind="permanent"} 1');
+      expect(sampleIn(text, 'tandem_replays_total', { queue: 'write-back' })).toBeGreaterThan(0);
+      expect(
+        sampleIn(text, 'tandem_failures_total', { code: 'SALESFORCE_STRING_TOO_LONG', kind: 'permanent' }),
+      ).toBe(1);
       expect(text).toContain('# TYPE tandem_job_duration_seconds histogram');
+      expect(text).toContain('# TYPE tandem_api_calls_total counter');
+    });
+
+    it('counts real API calls and rate-limit refusals per system, published by the process that made them', async () => {
+      const hubspot = await startHubSpotSandbox();
+      const salesforce = await startHarness();
+      try {
+        // HubSpot: one call refused with a 429 (fault injection), then one that goes through.
+        const caller = new HubSpotCaller(hubspot.client, undefined, {
+          maxRateLimitWaitMs: 1,
+          maxRateLimitTotalMs: 0,
+        });
+        const page = (c: typeof hubspot.client) =>
+          c.crm.objects.basicApi.getPageWithHttpInfo('contacts', 10) as unknown as Promise<
+            HttpInfoLike<unknown>
+          >;
+        await hubspot.control('/__sandbox/faults', { spec: '429=1' });
+        await expect(caller.call(page, { object: 'contacts' })).rejects.toBeInstanceOf(RateLimitedError);
+        await hubspot.control('/__sandbox/faults', { spec: '' });
+        await caller.call(page, { object: 'contacts' });
+        // Salesforce: its 429 is a 403 REQUEST_LIMIT_EXCEEDED.
+        const connector = await salesforce.connector({ retry: { maxInlineWaitMs: 0 } });
+        const query = () =>
+          connector.caller.call(() => connector.caller.conn.query('SELECT Id FROM Lead'), {
+            object: 'Lead',
+          });
+        const faults = (spec: string) =>
+          fetch(`${salesforce.running.url}/__sandbox/faults`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ spec }),
+          });
+        await faults('429=1');
+        await expect(query()).rejects.toBeInstanceOf(RateLimitedError);
+        await faults('');
+        await query();
+      } finally {
+        await hubspot.close();
+        await salesforce.close();
+      }
+      // The connectors counted in this process's registry; a worker publishes it to Redis like this.
+      await new MetricsPublisher(redis, keys, sharedMetrics).flush();
+      const text = await scrape();
+      for (const [system, object] of [
+        ['hubspot', 'contacts'],
+        ['salesforce', 'Lead'],
+      ] as const) {
+        expect(sampleIn(text, 'tandem_api_calls_total', { system, object, outcome: '429' })).toBe(1);
+        expect(sampleIn(text, 'tandem_api_calls_total', { system, object, outcome: 'ok' })).toBe(1);
+        expect(sampleIn(text, 'tandem_api_rate_limited_total', { system, object })).toBe(1);
+      }
+    });
+
+    it('sums counters and histogram buckets over worker processes, and never goes back when one restarts', async () => {
+      const worker = (m = createMetrics()) => ({ m, publisher: new MetricsPublisher(redis, keys, m) });
+      const labels = { system: 'hubspot', object: 'deals', direction: 'pulled' };
+      const job = { queue: 'reconcile', outcome: 'completed' };
+      const synced = (text: string) => sampleIn(text, 'tandem_records_synced_total', labels);
+      const bucket = (text: string, le: string) =>
+        sampleIn(text, 'tandem_job_duration_seconds_bucket', { ...job, le });
+
+      const one = worker();
+      const two = worker();
+      one.m.recordsSynced.inc(labels, 3);
+      one.m.jobDuration.observe(job, 0.03);
+      two.m.recordsSynced.inc(labels, 4);
+      two.m.jobDuration.observe(job, 2);
+      two.m.jobDuration.observe(job, 0.07);
+      await one.publisher.flush();
+      await two.publisher.start().stop(); // a worker shutting down publishes what is left
+      let text = await scrape();
+      expect(synced(text)).toBe(7);
+      expect(bucket(text, '0.01')).toBe(0);
+      expect(bucket(text, '0.05')).toBe(1);
+      expect(bucket(text, '0.1')).toBe(2);
+      expect(bucket(text, '2.5')).toBe(3);
+      expect(bucket(text, '+Inf')).toBe(3);
+      expect(sampleIn(text, 'tandem_job_duration_seconds_count', job)).toBe(3);
+      expect(sampleIn(text, 'tandem_job_duration_seconds_sum', job)).toBeCloseTo(2.1);
+
+      // Flushing again adds nothing; worker one restarts from zero and its new counts add up.
+      await one.publisher.flush();
+      const restarted = worker();
+      restarted.m.recordsSynced.inc(labels, 1);
+      await restarted.publisher.flush();
+      text = await scrape();
+      expect(synced(text)).toBe(8);
+      expect(sampleIn(text, 'tandem_job_duration_seconds_count', job)).toBe(3);
     });
   });
 

@@ -5,8 +5,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { producerConnection } from '../../src/queues/connections.js';
 import { runCycle } from '../../src/queues/cycle.js';
+import { RedisKeys } from '../../src/store/redis/keys.js';
 import { closeQueues, openQueues, Producers, type TandemQueues } from '../../src/queues/producers.js';
 import { exitOf, startTandem } from '../support/cli.js';
 import { dropFakeState, FakePipeline, seedPersons } from '../support/fake-pipeline.js';
@@ -83,6 +86,22 @@ describe('tandem worker processes', () => {
     expect(Object.values(writes).filter((n) => n !== '1')).toEqual([]);
     const byPid = await redis.hgetall(`fake:${prefix}:by-pid`);
     expect(Object.keys(byPid).sort()).toEqual(children.map((c) => String(c.pid)).sort());
+
+    // Each process publishes its job counts to Redis (at the latest on SIGTERM); the dashboard's /metrics
+    // (here its ClusterMetrics, in this process) serves their sum: every completed job, counted once.
+    for (const child of children) child.kill('SIGTERM');
+    for (const child of children) expect(await exitOf(child)).toBe(0);
+    const text = await new ClusterMetrics(createMetrics(), redis, new RedisKeys(prefix)).text();
+    for (const queue of ['pull', 'reconcile', 'write-back'] as const) {
+      const line = `tandem_job_duration_seconds_count{outcome="completed",queue="${queue}"} `;
+      const counted = Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(line))
+          ?.slice(line.length) ?? 0,
+      );
+      expect({ queue, counted }).toEqual({ queue, counted: await queues[queue].getCompletedCount() });
+    }
   });
 
   it('drains in-flight jobs on SIGTERM and exits 0', async () => {

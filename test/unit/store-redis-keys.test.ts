@@ -12,6 +12,7 @@ describe('RedisKeys', () => {
     expect(keys.lastWritten('salesforce', '00Q5e00000AbCdE')).toBe('tandem:{lw}:salesforce:00Q5e00000AbCdE');
     expect(keys.lock('pull:hubspot:contacts')).toBe('tandem:{lock}:pull:hubspot:contacts');
     expect(keys.budget('salesforce', 'daily')).toBe('tandem:{budget}:salesforce:daily');
+    expect(keys.metricTotals()).toBe('tandem:{metrics}:totals');
     expect(keys.queuePrefix()).toBe('{tandem}:bull');
   });
 

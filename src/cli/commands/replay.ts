@@ -1,9 +1,11 @@
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { QueueBoard, ReplaySelectionError, type ReplaySelection } from '../../dashboard/queues.js';
+import { MetricsPublisher } from '../../observability/metrics-publisher.js';
 import { metrics } from '../../observability/metrics.js';
 import { configOrUsage, openQueueClients } from '../../queues/cli-support.js';
 import { ALL_QUEUES } from '../../queues/names.js';
+import { RedisKeys } from '../../store/redis/keys.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 
 interface ReplayOptions {
@@ -67,6 +69,8 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
       throw error;
     }
     for (const job of status.jobs) metrics.replays.inc({ queue: job.queue });
+    // This process serves no /metrics: hand the count to the dashboard's through Redis.
+    await new MetricsPublisher(clients.redis, new RedisKeys(config.redis.prefix)).flush();
     const bar =
       process.stderr.isTTY && options.json !== true && options.wait && status.jobs.length > 0
         ? new cliProgress.SingleBar(

@@ -4,6 +4,7 @@
 import { Client } from '@hubspot/api-client';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
+import { countApiCall } from '../../observability/api-calls.js';
 import type { ApiBudget, CallKind } from '../budget.js';
 import {
   PermanentError,
@@ -138,11 +139,14 @@ export class HubSpotCaller {
             info = await fn(this.client);
           } catch (error) {
             await this.observe(headersOf(error));
-            throw new AttemptFailed(
-              classify(error, { system: 'hubspot', ...(object !== undefined ? { object } : {}) }),
-              error,
-            );
+            const classification = classify(error, {
+              system: 'hubspot',
+              ...(object !== undefined ? { object } : {}),
+            });
+            countApiCall('hubspot', object, classification);
+            throw new AttemptFailed(classification, error);
           }
+          countApiCall('hubspot', object);
           await this.observe(info.headers);
           return info.data;
         },

@@ -4,6 +4,7 @@
 // when the wait is long, throw RateLimitedError so the queue delays the job); permanent: throw at once.
 import type { Connection } from 'jsforce';
 import pRetry, { AbortError } from 'p-retry';
+import { countApiCall } from '../../observability/api-calls.js';
 import {
   classify,
   PermanentError,
@@ -83,6 +84,7 @@ export class SalesforceCaller {
           this.calls += cost;
           try {
             const result = await fn();
+            countApiCall('salesforce', context.object, undefined, context.cost ?? 1);
             await this.observe();
             return result;
           } catch (error) {
@@ -91,6 +93,7 @@ export class SalesforceCaller {
               system: 'salesforce',
               ...(context.object !== undefined ? { object: context.object } : {}),
             });
+            countApiCall('salesforce', context.object, classification);
             if (classification.kind === 'rate_limited') {
               if (classification.waitMs > this.policy.maxInlineWaitMs) {
                 throw new AbortError(new RateLimitedError(classification, { cause: error }));

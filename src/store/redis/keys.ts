@@ -48,6 +48,15 @@ export class RedisKeys {
   }
 
   /**
+   * Hash of metric series → total over every process: workers add what their counters and histograms grew
+   * by since their last flush (`HINCRBYFLOAT`), the dashboard's `/metrics` reads the sums
+   * (src/observability/metrics-publisher.ts, cluster-metrics.ts).
+   */
+  metricTotals(): string {
+    return `${this.prefix}:{metrics}:totals`;
+  }
+
+  /**
    * One dashboard login (JSON: role, CSRF secret, expiry; TTL = the session's lifetime), named by a digest of
    * the session id so the key never holds a usable cookie value.
    */
