@@ -84,7 +84,7 @@ export class SalesforceCaller {
           this.calls += cost;
           try {
             const result = await fn();
-            countApiCall('salesforce', context.object, undefined, context.cost ?? 1);
+            countApiCall('salesforce', context.object, undefined, cost);
             await this.observe();
             return result;
           } catch (error) {
