@@ -110,7 +110,12 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
   }
 
   readSchema(): Promise<LiveSchema['salesforce']> {
-    this.schema ??= this.caller.call(() => readSalesforceSchema(this.conn), { cost: 4 });
+    this.schema ??= this.caller
+      .call(() => readSalesforceSchema(this.conn), { cost: 4 })
+      .catch((error: unknown) => {
+        this.schema = undefined;
+        throw error;
+      });
     return this.schema;
   }
 
