@@ -17,7 +17,10 @@ export interface RollingWindowLimit {
 }
 
 export interface DailyLimit {
-  /** The account's daily quota (HubSpot per day; Salesforce per rolling 24 hours). */
+  /**
+   * The account's daily quota (HubSpot per day; Salesforce per rolling 24 hours) until the vendor's headers
+   * say what it is (`Sforce-Limit-Info` M, `X-HubSpot-RateLimit-Daily`); from then on the observed one counts.
+   */
   quota: number;
   /** Stop when the account as a whole (Tandem and other integrations) has used this share of the quota. */
   budgetPercent: number;
@@ -45,6 +48,13 @@ export interface VendorQuota {
   remaining: number;
 }
 
+/** HubSpot's rolling-window headers: the account's max per interval and what is left of it right now. */
+export interface VendorWindow {
+  max: number;
+  remaining: number;
+  intervalMs: number;
+}
+
 export interface BudgetUsage {
   day: string;
   /** Calls Tandem made today (all processes). */
@@ -64,9 +74,10 @@ export function windowAllowance(limit: RollingWindowLimit): number {
   return Math.max(1, Math.floor((limit.max * (limit.sharePercent ?? DEFAULT_SHARE_PERCENT)) / 100));
 }
 
-/** The account-wide daily usage above which Tandem stops. */
-export function dailyCap(limit: DailyLimit): number {
-  return Math.floor((limit.quota * limit.budgetPercent) / 100);
+/** The account-wide daily usage above which Tandem stops: the budget share of the observed quota, if any. */
+export function dailyCap(limit: DailyLimit, observedQuota?: number): number {
+  const quota = observedQuota !== undefined && observedQuota > 0 ? observedQuota : limit.quota;
+  return Math.floor((quota * limit.budgetPercent) / 100);
 }
 
 /** The UTC day a call counts against. */
@@ -121,6 +132,16 @@ export function hubSpotDailyQuota(headers: unknown): VendorQuota | undefined {
   return limit !== undefined && remaining !== undefined ? { limit, remaining } : undefined;
 }
 
+/** `X-HubSpot-RateLimit-Max` / `-Remaining` / `-Interval-Milliseconds` (ordinary calls; search has none). */
+export function hubSpotWindow(headers: unknown): VendorWindow | undefined {
+  const max = int(header(headers, 'x-hubspot-ratelimit-max'));
+  const remaining = int(header(headers, 'x-hubspot-ratelimit-remaining'));
+  const intervalMs = int(header(headers, 'x-hubspot-ratelimit-interval-milliseconds'));
+  return max !== undefined && max > 0 && remaining !== undefined && intervalMs !== undefined && intervalMs > 0
+    ? { max, remaining, intervalMs }
+    : undefined;
+}
+
 /** Salesforce `Sforce-Limit-Info: api-usage=N/M`. */
 export function salesforceDailyQuota(headers: unknown): VendorQuota | undefined {
   const raw = header(headers, 'sforce-limit-info');
@@ -133,23 +154,41 @@ export function salesforceDailyQuota(headers: unknown): VendorQuota | undefined 
 
 // --- Redis ----------------------------------------------------------------------------------------------
 
-// KEYS: window zset, daily counter, vendor hash. ARGV: now, n, windowMs, windowMax, cap, day, token.
-// Returns {0, used} when granted, {waitMs, used} when the window is full, {-1, used} when the day is spent.
+// KEYS: window zset, daily counter, vendor hash.
+// ARGV: now, n, windowMs, windowMax, quota, budgetPercent, day, token, sharePercent, vendorWindow (1: apply
+// HubSpot's observed 10-second headers).
+// The vendor hash holds the last observed daily usage (day, used, oursAt, limit) and 10-second window
+// (wMax, wMs, wUsed, wAt). The observed daily limit replaces the configured quota; an observed window max
+// below the configured one replaces it; the account's observed use of the window (other integrations
+// included) plus Tandem's calls since counts against the window until that observation has rolled out.
+// Returns {0, used, cap} when granted, {waitMs, used, cap} when the window is full, {-1, used, cap} when the
+// day is spent.
 const ACQUIRE = `
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local windowMs = tonumber(ARGV[3])
 local windowMax = tonumber(ARGV[4])
-local cap = tonumber(ARGV[5])
-local day = ARGV[6]
+local quota = tonumber(ARGV[5])
+local day = ARGV[7]
+local v = redis.call('HMGET', KEYS[3], 'day', 'used', 'oursAt', 'limit', 'wMax', 'wMs', 'wUsed', 'wAt')
+local limit = tonumber(v[4])
+if limit ~= nil and limit > 0 then quota = limit end
+local cap = math.floor(quota * tonumber(ARGV[6]) / 100)
 local ours = tonumber(redis.call('GET', KEYS[2]) or '0')
 local used = ours
-if redis.call('HGET', KEYS[3], 'day') == day then
-  local est = tonumber(redis.call('HGET', KEYS[3], 'used')) + math.max(0, ours - tonumber(redis.call('HGET', KEYS[3], 'oursAt')))
+if v[1] == day then
+  local est = tonumber(v[2]) + math.max(0, ours - tonumber(v[3]))
   if est > used then used = est end
 end
-if used + n > cap then return {-1, used} end
+if used + n > cap then return {-1, used, cap} end
 if windowMax > 0 then
+  local vendorWindow = ARGV[10] == '1' and tonumber(v[5]) ~= nil
+  if vendorWindow then
+    local allowed = math.max(1, math.floor(tonumber(v[5]) * tonumber(ARGV[9]) / 100))
+    if allowed < windowMax then windowMax = allowed end
+    local vendorMs = tonumber(v[6])
+    if vendorMs > windowMs then windowMs = vendorMs end
+  end
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
   local count = redis.call('ZCARD', KEYS[1])
   if count + n > windowMax then
@@ -157,14 +196,25 @@ if windowMax > 0 then
     local entry = redis.call('ZRANGE', KEYS[1], idx, idx, 'WITHSCORES')
     local wait = tonumber(entry[2]) + windowMs - now
     if wait < 1 then wait = 1 end
-    return {wait, used}
+    return {wait, used, cap}
   end
-  for i = 1, n do redis.call('ZADD', KEYS[1], now, ARGV[7] .. ':' .. i) end
+  if vendorWindow then
+    local at = tonumber(v[8])
+    if now - at < windowMs then
+      local account = tonumber(v[7]) + redis.call('ZCOUNT', KEYS[1], '(' .. at, '+inf')
+      if account + n > windowMax then
+        local wait = at + windowMs - now
+        if wait < 1 then wait = 1 end
+        return {wait, used, cap}
+      end
+    end
+  end
+  for i = 1, n do redis.call('ZADD', KEYS[1], now, ARGV[8] .. ':' .. i) end
   redis.call('PEXPIRE', KEYS[1], windowMs * 2)
 end
 redis.call('INCRBY', KEYS[2], n)
 redis.call('PEXPIRE', KEYS[2], 172800000)
-return {0, used + n}
+return {0, used + n, cap}
 `;
 
 // KEYS: daily counter, vendor hash. ARGV: day, used (limit - remaining), limit.
@@ -173,6 +223,13 @@ local ours = tonumber(redis.call('GET', KEYS[1]) or '0')
 redis.call('HSET', KEYS[2], 'day', ARGV[1], 'used', ARGV[2], 'oursAt', ours, 'limit', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], 172800000)
 return ours
+`;
+
+// KEYS: vendor hash. ARGV: max, intervalMs, used (max - remaining), observed at.
+const OBSERVE_WINDOW = `
+redis.call('HSET', KEYS[1], 'wMax', ARGV[1], 'wMs', ARGV[2], 'wUsed', ARGV[3], 'wAt', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], 172800000)
+return 1
 `;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -240,7 +297,7 @@ export class ApiBudget {
       const now = this.now();
       const day = budgetDay(now);
       this.seq += 1;
-      const [wait] = (await this.redis.eval(
+      const [wait, , cap] = (await this.redis.eval(
         ACQUIRE,
         3,
         ...this.keys(kind, day),
@@ -248,16 +305,19 @@ export class ApiBudget {
         n,
         limit?.windowMs ?? 0,
         windowMax,
-        dailyCap(this.options.daily),
+        this.options.daily.quota,
+        this.options.daily.budgetPercent,
         day,
         `${this.token}:${this.seq}`,
-      )) as [number, number];
+        limit?.sharePercent ?? DEFAULT_SHARE_PERCENT,
+        kind === 'standard' ? 1 : 0,
+      )) as [number, number, number];
       if (wait === 0) return;
       if (wait < 0) {
         throw new RateLimitedError({
           code: 'TANDEM_DAILY_BUDGET_SPENT',
           waitMs: dailyResetWaitMs(this.options.daily, now),
-          reason: `Tandem has used its share (${this.options.daily.budgetPercent}%) of the ${this.system === 'hubspot' ? 'HubSpot' : 'Salesforce'} daily API quota, counting other integrations; waiting so they keep theirs`,
+          reason: `Tandem has used its share (${this.options.daily.budgetPercent}%, ${cap} calls) of the ${this.system === 'hubspot' ? 'HubSpot' : 'Salesforce'} daily API quota, counting other integrations; waiting so they keep theirs`,
           scope: this.dailyScope(),
         });
       }
@@ -276,10 +336,21 @@ export class ApiBudget {
     }
   }
 
-  /** Records the vendor's view of today's usage (from response headers); ignores headers without it. */
+  /**
+   * Records the vendor's view of today's usage and, for HubSpot, of the 10-second window (from response
+   * headers); ignores headers without them.
+   */
   async observe(headers: unknown): Promise<void> {
     const quota = this.system === 'hubspot' ? hubSpotDailyQuota(headers) : salesforceDailyQuota(headers);
     if (quota !== undefined) await this.observeQuota(quota);
+    const window = this.system === 'hubspot' ? hubSpotWindow(headers) : undefined;
+    if (window !== undefined) await this.observeWindow(window);
+  }
+
+  async observeWindow(window: VendorWindow): Promise<void> {
+    const [, , vendor] = this.keys('standard', budgetDay(this.now()));
+    const used = Math.max(0, window.max - window.remaining);
+    await this.redis.eval(OBSERVE_WINDOW, 1, vendor, window.max, window.intervalMs, used, this.now());
   }
 
   async observeQuota(quota: VendorQuota): Promise<void> {
@@ -297,7 +368,13 @@ export class ApiBudget {
       fields['day'] === day
         ? { used: Number(fields['used']), oursAtObservation: Number(fields['oursAt']) }
         : undefined;
-    return { day, ours: mine, account: accountUsage(mine, observed), cap: dailyCap(this.options.daily) };
+    const limit = fields['limit'] === undefined ? undefined : Number(fields['limit']);
+    return {
+      day,
+      ours: mine,
+      account: accountUsage(mine, observed),
+      cap: dailyCap(this.options.daily, limit),
+    };
   }
 
   private dailyScope(): RateLimitScope {

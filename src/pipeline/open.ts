@@ -17,7 +17,10 @@ import { RedisKeys } from '../store/redis/keys.js';
 import { hubspotPullProperties, salesforcePullFields } from './fields.js';
 import { createSyncPipeline, type SyncPipelineImpl } from './pipeline.js';
 
-/** Salesforce daily requests when the org has not told us yet (Enterprise base allowance). */
+/**
+ * Salesforce daily requests until the org has told us (Enterprise base allowance): the budget's cap follows the
+ * max of the first `Sforce-Limit-Info: api-usage=N/M` it sees.
+ */
 export const DEFAULT_SALESFORCE_DAILY_QUOTA = 100_000;
 
 export interface OpenSyncPipelineOptions {

@@ -10,6 +10,7 @@ import {
   type Checkpoint,
   type DeletedRecord,
   type FieldValue,
+  type PullPage,
   type WriteOp,
   type WriteOutcome,
 } from '../connectors/connector.js';
@@ -327,7 +328,7 @@ class Pipeline implements SyncPipelineImpl {
           system,
           object,
           kind,
-          refs: page.records.map((r) => ({ system, object, id: r.id })),
+          refs: [...page.records.map((r) => ({ system, object, id: r.id })), ...mergeSurvivors(system, page)],
           deleted,
           checkpoint: page.checkpoint,
         };
@@ -500,6 +501,14 @@ class Pipeline implements SyncPipelineImpl {
     await this.lastWritten.deleteRecords(
       system,
       deleted.map((d) => d.id),
+    );
+    // A merge is not a loss: the survivor takes the merged record's link, or it would come back as a person
+    // of its own while its twin's link named a record that is gone.
+    await this.view.moveMergedLinks(
+      deleted.flatMap((d) =>
+        d.mergedInto === undefined ? [] : [{ system, object: d.object, from: d.id, to: d.mergedInto }],
+      ),
+      at,
     );
     return deleted.map((d) => ({ system, object: d.object as ObjectName, id: d.id }));
   }
@@ -1454,3 +1463,15 @@ export function createSyncPipeline(deps: SyncPipelineDeps): SyncPipelineImpl {
 }
 
 export { snapshotToRecord };
+
+/** Records that others were merged into and that are not on the page themselves: reconciled with it. */
+function mergeSurvivors(system: System, page: PullPage): SourceRef[] {
+  const onPage = new Set(page.records.map((r) => r.id));
+  const survivors = new Map<string, SourceRef>();
+  for (const d of page.deleted) {
+    if (d.mergedInto !== undefined && !onPage.has(d.mergedInto)) {
+      survivors.set(d.mergedInto, { system, object: d.object as ObjectName, id: d.mergedInto });
+    }
+  }
+  return [...survivors.values()];
+}

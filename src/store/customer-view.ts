@@ -376,6 +376,40 @@ export class CustomerView {
     );
   }
 
+  /**
+   * A record merged into another (`from` → `to`, same system and object) hands its link to the survivor, so
+   * the survivor continues the same unified record. A survivor with a link of its own keeps it; the merged
+   * record's link then stays as it was. Returns how many links moved.
+   */
+  async moveMergedLinks(
+    merges: ReadonlyArray<{ system: SystemName; object: string; from: string; to: string }>,
+    now: Date = new Date(),
+  ): Promise<number> {
+    let moved = 0;
+    for (const m of merges) {
+      const result = await this.db
+        .updateTable('record_links')
+        .set({ record_id: m.to, updated_at: now })
+        .where('system', '=', m.system)
+        .where('object', '=', m.object)
+        .where('record_id', '=', m.from)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('record_links as survivor')
+                .select('survivor.record_id')
+                .where('survivor.system', '=', m.system)
+                .where('survivor.object', '=', m.object)
+                .where('survivor.record_id', '=', m.to),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      moved += Number(result.numUpdatedRows);
+    }
+    return moved;
+  }
+
   async findLinks(query: {
     system: SystemName;
     object: string;

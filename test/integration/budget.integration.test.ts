@@ -3,6 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ApiBudget, type ApiBudgetOptions } from '../../src/connectors/budget.js';
 import { RateLimitedError } from '../../src/connectors/classify.js';
+import type { WriteOp } from '../../src/connectors/connector.js';
+import { HubSpotConnector } from '../../src/connectors/hubspot/connector.js';
+import { DEFAULT_SALESFORCE_DAILY_QUOTA } from '../../src/pipeline/open.js';
+import { DEFAULT_HUBSPOT_TOKEN } from '../../src/sandbox/hubspot/server.js';
+import { startHubSpotSandbox } from '../support/hubspot-sandbox.js';
+import { startHarness } from './salesforce-connector-helpers.js';
 
 const url = process.env['TEST_REDIS_URL'] ?? '';
 // Two connections: two "processes" sharing one budget.
@@ -122,3 +128,107 @@ describe('ApiBudget (Redis)', () => {
     expect(spent.classification.waitMs).toBe(3_600_000);
   });
 });
+
+describe('ApiBudget fed by the sandboxes’ quota headers', () => {
+  it('caps the Salesforce day at the budget share of the org quota Sforce-Limit-Info reports, not the configured one', async () => {
+    const h = await startHarness();
+    try {
+      h.running.sandbox.apiUsage.max = 15_000;
+      const sf = new ApiBudget({
+        redis: redisA,
+        prefix,
+        system: 'salesforce',
+        daily: { quota: DEFAULT_SALESFORCE_DAILY_QUOTA, budgetPercent: 50, resets: 'rolling-24h' },
+        now: () => h.clock.now,
+      });
+      const salesforce = await h.connector({ budget: sf });
+      expect((await sf.usage()).cap).toBe(50_000);
+      await h.running.control('api-usage', { used: 14_000 });
+      // Nothing observed yet: half of the configured 100,000 leaves room for this call, which reads the
+      // org's real quota from the response.
+      const first = await salesforce.write('Lead', [lead(1)]);
+      expect(first[0]?.ok).toBe(true);
+      expect(await sf.usage()).toMatchObject({ cap: 7_500, account: 14_001 });
+      const spent = await rejection(salesforce.write('Lead', [lead(2)]));
+      expect(spent.classification).toMatchObject({
+        code: 'TANDEM_DAILY_BUDGET_SPENT',
+        scope: 'salesforce_daily',
+      });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('paces HubSpot calls to the 10-second max its headers report when it is below the configured tier', async () => {
+    const hs = await startHubSpotSandbox();
+    try {
+      await hs.control('/__sandbox/limits', { tenSecondly: 10 });
+      const paced = budget(redisA, {
+        window: { max: 190, windowMs: 10_000, sharePercent: 80 },
+        daily: { quota: 1_000_000, budgetPercent: 50, resets: 'utc-midnight' },
+        maxWaitMs: 0,
+      });
+      const hubspot = new HubSpotConnector({
+        accessToken: DEFAULT_HUBSPOT_TOKEN,
+        baseUrl: hs.baseUrl,
+        budget: paced,
+        properties: { contacts: ['email'] },
+      });
+      const create = () =>
+        hubspot.write('contacts', [
+          { kind: 'create', ref: 'x', fields: { email: `${randomUUID()}@example.com` } },
+        ]);
+      // The tier says 190 (152 for Tandem); HubSpot says 10, so Tandem stops at its 80% share: 8 calls.
+      for (let i = 0; i < 8; i += 1) expect((await create())[0]?.ok).toBe(true);
+      const full = await rejection(create());
+      expect(full.classification).toMatchObject({
+        code: 'TANDEM_WINDOW_BUDGET_FULL',
+        scope: 'hubspot_ten_secondly',
+      });
+      expect(hs.sandbox.stats.snapshot().faults['429'] ?? 0).toBe(0);
+      expect(hs.sandbox.stats.snapshot().rateLimited ?? 0).toBe(0);
+    } finally {
+      await hs.close();
+    }
+  });
+
+  it('counts other integrations’ calls in HubSpot’s 10-second window from X-HubSpot-RateLimit-Remaining', async () => {
+    const hs = await startHubSpotSandbox();
+    try {
+      await hs.control('/__sandbox/limits', { tenSecondly: 10 });
+      const paced = budget(redisA, {
+        window: { max: 10, windowMs: 10_000, sharePercent: 80 },
+        daily: { quota: 1_000_000, budgetPercent: 50, resets: 'utc-midnight' },
+        maxWaitMs: 0,
+      });
+      const hubspot = new HubSpotConnector({
+        accessToken: DEFAULT_HUBSPOT_TOKEN,
+        baseUrl: hs.baseUrl,
+        budget: paced,
+        properties: { contacts: ['email'] },
+      });
+      // Another integration of the portal makes six calls Tandem never sees.
+      for (let i = 0; i < 6; i += 1) await hs.client.crm.contacts.basicApi.getPage(1);
+      const create = () =>
+        hubspot.write('contacts', [
+          { kind: 'create', ref: 'x', fields: { email: `${randomUUID()}@example.com` } },
+        ]);
+      expect((await create())[0]?.ok).toBe(true); // HubSpot now says 3 of 10 remain: 7 used
+      expect((await create())[0]?.ok).toBe(true); // 8: Tandem's 80% share of the account's window
+      const full = await rejection(create());
+      expect(full.classification.code).toBe('TANDEM_WINDOW_BUDGET_FULL');
+    } finally {
+      await hs.close();
+    }
+  });
+});
+
+function lead(i: number): WriteOp {
+  return {
+    kind: 'upsert',
+    ref: `lead-${i}`,
+    idProperty: 'HubSpot_Contact_ID__c',
+    idValue: `hs-${i}`,
+    fields: { LastName: `Budgeted ${i}`, Company: 'Acme', Email: `budgeted${i}@example.com` },
+  };
+}

@@ -348,6 +348,8 @@ describe('HubSpot connector: faults and budget', () => {
 
   it('pauses with a RateLimitedError when the daily budget is spent, failing no record', async () => {
     load(contacts(10));
+    // The portal's daily quota is 6 (HubSpot's headers say so; the configured one is only the fallback).
+    await h.control('/__sandbox/limits', { daily: 6 });
     const hubspot = connector({ budget: budget(6) }); // 50% of 6: three calls today
     const update = (id: number): WriteOp => ({
       kind: 'update',
@@ -365,9 +367,10 @@ describe('HubSpot connector: faults and budget', () => {
     expect((error as RateLimitedError).classification.waitMs).toBeGreaterThan(0);
     expect(h.sandbox.stats.snapshot().totalCalls).toBe(3);
     // HubSpot's own count of other integrations' calls tightens it further for a second process.
-    const other = connector({ budget: budget(6) });
+    const other = connector({ budget: budget(1_000_000) });
     await expect(other.pull('contacts', null)[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(
       RateLimitedError,
     );
+    await h.control('/__sandbox/limits', {});
   });
 });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { liveConnectionsFromOptions, type LiveConnectionOptions } from '../../src/cli/commands/mappings.js';
+import { parseFaultSpec } from '../../src/sandbox/common/faults.js';
 import { createHubSpotSandbox } from '../../src/sandbox/hubspot/server.js';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.js';
 import { createSalesforceSandbox } from '../../src/sandbox/salesforce/server.js';
@@ -103,6 +105,32 @@ describe('tandem mappings validate --live', () => {
     const { code, stdout, stderr } = await validateLive('mappings/default.yaml', 'environment');
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect((JSON.parse(stdout) as Output).valid).toBe(true);
+  });
+
+  it('leaves retries to Tandem: the Salesforce connection built from options makes one request per call', async () => {
+    const options = Object.fromEntries(
+      connection.map((arg) => {
+        const [flag, value] = arg.replace(/^--/, '').split('=') as [string, string];
+        return [flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value];
+      }),
+    ) as LiveConnectionOptions;
+    const { salesforce: conn } = await liveConnectionsFromOptions(options);
+    const { salesforceUsername: _user, salesforcePassword: _password, ...rest } = options;
+    const byToken = await liveConnectionsFromOptions({
+      ...rest,
+      salesforceInstanceUrl: conn.instanceUrl,
+      salesforceAccessToken: conn.accessToken ?? '',
+    });
+    salesforce.faults.spec = parseFaultSpec('5xx=1');
+    try {
+      for (const c of [conn, byToken.salesforce]) {
+        salesforce.stats.reset();
+        await expect(c.sobject('Lead').describe()).rejects.toThrow();
+        expect(salesforce.stats.snapshot().faults['5xx']).toBe(1);
+      }
+    } finally {
+      salesforce.faults.spec = parseFaultSpec('');
+    }
   });
 
   it('locates a misspelt Salesforce field and suggests the real one', async () => {

@@ -374,6 +374,54 @@ describe('pipeline scenarios on a small demo world', () => {
     }
   }, 300_000);
 
+  it('follows a Salesforce merge: the surviving Contact takes the link, and the person is not duplicated', async () => {
+    const contacts = [...(await personPairs(pipeline)).entries()].filter(
+      ([, p]) => p.hubspot !== undefined && p.object === 'Contact',
+    );
+    const [unifiedId, pair] = contacts[2] as [string, { hubspot: string; salesforce: string }];
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    const tag = randomUUID().slice(0, 8);
+    // A rep creates a second Contact for the same person under another address, then merges the linked
+    // one into it: the new Contact survives and the one Tandem linked is deleted with MasterRecordId set.
+    const personsBefore = new Set(
+      (await pipeline.db.selectFrom('persons').select('id').execute()).map((p) => p.id),
+    );
+    const twin = (await conn.sobject('Contact').create({
+      FirstName: 'Merged',
+      LastName: `Survivor ${tag}`,
+      Email: `survivor-${tag}@merge-test.io`,
+    })) as { id: string };
+    const response = await fetch(`${h.sandbox.credentials.salesforce.instanceUrl}/__sandbox/merge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ object: 'Contact', masterRecordId: twin.id, mergedIds: [pair.salesforce] }),
+    });
+    expect(response.status).toBe(200);
+
+    const cycle = await fullCycle(pipeline, 'incremental');
+    const merged = cycle.pages.flatMap((p) => p.deleted).filter((d) => d.id === pair.salesforce);
+    expect(merged).toHaveLength(1);
+    const links = await pipeline.db
+      .selectFrom('record_links')
+      .select(['unified_id', 'system', 'object', 'record_id'])
+      .where('record_id', 'in', [pair.hubspot, pair.salesforce, twin.id])
+      .execute();
+    expect(links.map((l) => [l.record_id, l.unified_id]).sort()).toEqual(
+      [
+        [pair.hubspot, unifiedId],
+        [twin.id, unifiedId],
+      ].sort(),
+    );
+    // No HubSpot contact for the surviving Contact, no Salesforce record for the HubSpot contact.
+    const creates = cycle.batches
+      .flatMap((b) => b.writes)
+      .filter((w) => w.action === 'create' && (w.entityKey === unifiedId || w.counterpart?.id === twin.id));
+    expect(creates).toEqual([]);
+    expect(cycle.outcomes.flatMap((o) => o.failed)).toEqual([]);
+    const personsAfter = await pipeline.db.selectFrom('persons').select('id').execute();
+    expect(personsAfter.map((p) => p.id).filter((id) => !personsBefore.has(id))).toEqual([]);
+  }, 300_000);
+
   it('fails a contact create that HubSpot matches to another contact by a secondary email, writing nothing to it', async () => {
     const hubspot = pipeline.connectors.hubspot.client;
     const tag = randomUUID().slice(0, 8);

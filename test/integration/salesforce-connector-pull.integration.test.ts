@@ -75,6 +75,43 @@ describe('SalesforceConnector.pull against the sandbox', () => {
     expect(again.deleted).toEqual([]);
   });
 
+  it('reports Leads merged away as merged into the survivor, not as plain deletions', async () => {
+    h.running.sandbox.loadWorld(leadWorld(20));
+    const salesforce = await h.connector();
+    const backfill = await collect(salesforce.pull('Lead', null));
+    const [survivor, twin, triplet, deleted] = backfill.ids as [string, string, string, string];
+    const twinEmail = backfill.pages.flatMap((p) => p.records).find((r) => r.id === twin)?.fields['Email'];
+
+    h.clock.now = START + 5 * 60_000;
+    const merge = (await h.running.control('merge', {
+      object: 'Lead',
+      masterRecordId: survivor,
+      mergedIds: [twin, triplet],
+      // The survivor keeps the merged-away twin's address (it is still free of the duplicate rule).
+      fields: { Email: twinEmail },
+    })) as { id: string; mergedRecordIds: string[] };
+    expect(merge).toMatchObject({ id: survivor, mergedRecordIds: [twin, triplet] });
+    await salesforce.caller.conn.sobject('Lead').destroy(deleted);
+    h.clock.now = START + 10 * 60_000;
+
+    const changes = await collect(salesforce.pull('Lead', backfill.last));
+    expect(changes.ids).toEqual([survivor]);
+    expect(changes.pages.flatMap((p) => p.records)[0]?.fields).toMatchObject({
+      Email: twinEmail,
+      MasterRecordId: null,
+    });
+    const gone = changes.pages.flatMap((p) => p.deleted);
+    expect(gone.map((d) => [d.id, d.mergedInto])).toEqual(
+      expect.arrayContaining([
+        [twin, survivor],
+        [triplet, survivor],
+        [deleted, undefined],
+      ]),
+    );
+    expect(gone).toHaveLength(3);
+    expect(gone.find((d) => d.id === deleted)).not.toHaveProperty('mergedInto');
+  });
+
   it('does not read records stamped inside the lag before now (late commits are still ahead of the cursor)', async () => {
     h.running.sandbox.loadWorld(leadWorld(10));
     const salesforce = await h.connector({ windowLagMs: 60_000 });

@@ -256,6 +256,52 @@ describe('Salesforce sandbox: records through jsforce', () => {
     expect(error.errorCode).toBe('CANNOT_UPDATE_CONVERTED_LEAD');
   });
 
+  it('merge deletes the merged Accounts with MasterRecordId set and moves their Contacts and Opportunities', async () => {
+    const [master, loser] = (await conn
+      .sobject('Account')
+      .create([{ Name: 'Globex' }, { Name: 'Globex Corp' }])) as SaveResult[];
+    const masterId = master?.id as string;
+    const loserId = loser?.id as string;
+    const contact = (await conn
+      .sobject('Contact')
+      .create({ LastName: 'Moved', AccountId: loserId })) as SaveResult;
+    const opportunity = (await conn.sobject('Opportunity').create({
+      Name: 'Globex renewal',
+      StageName: 'Prospecting',
+      CloseDate: '2030-01-01',
+      AccountId: loserId,
+    })) as SaveResult;
+    const result = (await running.control('merge', {
+      object: 'Account',
+      masterRecordId: masterId,
+      mergedIds: [loserId],
+      fields: { Website: 'globex.com' },
+    })) as { id: string; mergedRecordIds: string[]; updatedRelatedIds: string[] };
+    expect(result).toMatchObject({ id: masterId, mergedRecordIds: [loserId], success: true });
+    expect(new Set(result.updatedRelatedIds)).toEqual(new Set([contact.id, opportunity.id]));
+
+    const live = await conn.query(
+      `SELECT Id, Website FROM Account WHERE Id IN ('${masterId}', '${loserId}')`,
+    );
+    expect(live.records).toEqual([expect.objectContaining({ Id: masterId, Website: 'globex.com' })]);
+    const gone = await conn.query(
+      `SELECT Id, IsDeleted, MasterRecordId FROM Account WHERE Id = '${loserId}'`,
+      { scanAll: true },
+    );
+    expect(gone.records[0]).toMatchObject({ IsDeleted: true, MasterRecordId: masterId });
+    const children = await conn.query(`SELECT AccountId FROM Contact WHERE Id = '${contact.id}'`);
+    expect(children.records[0]).toMatchObject({ AccountId: masterId });
+    const moved = await conn.query(`SELECT AccountId FROM Opportunity WHERE Id = '${opportunity.id}'`);
+    expect(moved.records[0]).toMatchObject({ AccountId: masterId });
+
+    const self = (await running.control('merge', {
+      object: 'Account',
+      masterRecordId: masterId,
+      mergedIds: [masterId],
+    })) as Array<{ errorCode: string }>;
+    expect(self[0]?.errorCode).toBe('INVALID_OPERATION');
+  });
+
   it('describe: fields, restricted picklists, external ids, relationships; global describe', async () => {
     const lead = await conn.sobject('Lead').describe();
     const field = (name: string) => lead.fields.find((f) => f.name === name);

@@ -6,6 +6,7 @@ import {
   dailyResetWaitMs,
   hubSpotBudgetOptions,
   hubSpotDailyQuota,
+  hubSpotWindow,
   salesforceDailyQuota,
   windowAllowance,
 } from '../../src/connectors/budget.js';
@@ -23,6 +24,12 @@ describe('budget math', () => {
   it('caps daily usage at the budget share of the quota', () => {
     expect(dailyCap({ quota: 625_000, budgetPercent: 50, resets: 'utc-midnight' })).toBe(312_500);
     expect(dailyCap({ quota: 15_001, budgetPercent: 33, resets: 'rolling-24h' })).toBe(4950);
+  });
+
+  it('takes the daily share of the quota the vendor reports once it has reported one', () => {
+    const configured = { quota: 100_000, budgetPercent: 50, resets: 'rolling-24h' } as const;
+    expect(dailyCap(configured, 15_000)).toBe(7_500);
+    expect(dailyCap(configured, 0)).toBe(50_000);
   });
 
   it('counts other integrations: the vendor figure plus our calls since it was observed', () => {
@@ -57,6 +64,14 @@ describe('budget math', () => {
       remaining: 14_877,
     });
     expect(salesforceDailyQuota({ 'sforce-limit-info': 'per-app-api-usage=1/2' })).toBeUndefined();
+    expect(
+      hubSpotWindow({
+        'x-hubspot-ratelimit-max': '100',
+        'x-hubspot-ratelimit-remaining': '97',
+        'x-hubspot-ratelimit-interval-milliseconds': '10000',
+      }),
+    ).toEqual({ max: 100, remaining: 97, intervalMs: 10_000 });
+    expect(hubSpotWindow({ 'x-hubspot-ratelimit-daily': '250000' })).toBeUndefined();
   });
 
   it('derives HubSpot limits from the config', () => {

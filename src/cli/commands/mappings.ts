@@ -58,6 +58,7 @@ export async function liveConnectionsFromOptions(
     numberOfApiCallRetries: 0,
   });
   const { Connection: SalesforceConnection } = await import('jsforce');
+  const { disableJsforceRetries } = await import('../../connectors/salesforce/auth.js');
   if (options.salesforceAccessToken !== undefined) {
     if (options.salesforceInstanceUrl === undefined) {
       throw new CliError('--salesforce-access-token needs --salesforce-instance-url', ExitCode.Usage);
@@ -66,6 +67,7 @@ export async function liveConnectionsFromOptions(
       instanceUrl: options.salesforceInstanceUrl,
       accessToken: options.salesforceAccessToken,
     });
+    disableJsforceRetries(salesforce);
     return { hubspot, salesforce };
   }
   if (options.salesforceUsername === undefined || options.salesforcePassword === undefined) {
@@ -89,6 +91,7 @@ export async function liveConnectionsFromOptions(
           },
         }),
   });
+  disableJsforceRetries(salesforce);
   try {
     await salesforce.login(options.salesforceUsername, options.salesforcePassword);
   } catch (error) {

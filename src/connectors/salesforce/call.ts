@@ -26,6 +26,8 @@ export interface RetryPolicy {
   maxTimeoutMs: number;
   /** Rate-limit waits longer than this are not slept through: RateLimitedError goes to the queue. */
   maxInlineWaitMs: number;
+  /** Longest total time one call spends waiting on rate limits before RateLimitedError goes to the queue. */
+  maxRateLimitTotalMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -33,6 +35,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   minTimeoutMs: 250,
   maxTimeoutMs: 10_000,
   maxInlineWaitMs: 60_000,
+  maxRateLimitTotalMs: 120_000,
 };
 
 export interface CallerOptions {
@@ -76,6 +79,7 @@ export class SalesforceCaller {
    */
   async call<T>(fn: () => PromiseLike<T>, context: CallContext = {}): Promise<T> {
     let authRetried = false;
+    let rateLimitedFor = 0;
     return pRetry(
       async () => {
         for (;;) {
@@ -95,9 +99,13 @@ export class SalesforceCaller {
             });
             countApiCall('salesforce', context.object, classification);
             if (classification.kind === 'rate_limited') {
-              if (classification.waitMs > this.policy.maxInlineWaitMs) {
+              if (
+                classification.waitMs > this.policy.maxInlineWaitMs ||
+                rateLimitedFor + classification.waitMs > this.policy.maxRateLimitTotalMs
+              ) {
                 throw new AbortError(new RateLimitedError(classification, { cause: error }));
               }
+              rateLimitedFor += classification.waitMs;
               await this.sleep(classification.waitMs);
               continue;
             }

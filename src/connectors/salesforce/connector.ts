@@ -111,7 +111,12 @@ export class SalesforceConnector implements CrmConnector<'salesforce'> {
   }
 
   readSchema(): Promise<LiveSchema['salesforce']> {
-    this.schema ??= this.caller.call(() => readSalesforceSchema(this.conn), { cost: 4 });
+    this.schema ??= this.caller
+      .call(() => readSalesforceSchema(this.conn), { cost: 4 })
+      .catch((error: unknown) => {
+        this.schema = undefined;
+        throw error;
+      });
     return this.schema;
   }
 
@@ -550,13 +555,16 @@ interface WriteGroup {
   indexes: number[];
 }
 
+/** A deleted row as a deletion; one a merge deleted (MasterRecordId set) says which record it went into. */
 function deletion(object: SalesforceObjectName, record: SourceRecord): DeletedRecord {
   const stamp = record.fields['SystemModstamp'];
+  const master = record.fields['MasterRecordId'];
   return {
     system: 'salesforce',
     object,
     id: record.id,
     deletedAt: typeof stamp === 'string' ? stamp : record.modifiedAt,
+    ...(typeof master === 'string' && master !== '' ? { mergedInto: master } : {}),
   };
 }
 

@@ -16,7 +16,8 @@ export const SYSTEM_FIELDS = [
 ] as const;
 
 export const IDENTITY_FIELDS: Readonly<Record<SalesforceObjectName, readonly string[]>> = {
-  // A converted Lead stays a Lead change carrying where it went: follow ConvertedContactId.
+  // A converted Lead stays a Lead change carrying where it went: follow ConvertedContactId. A merged-away
+  // Lead, Contact or Account comes back deleted (queryAll) with MasterRecordId naming the survivor.
   Lead: [
     'Email',
     'HubSpot_Contact_ID__c',
@@ -25,9 +26,10 @@ export const IDENTITY_FIELDS: Readonly<Record<SalesforceObjectName, readonly str
     'ConvertedContactId',
     'ConvertedAccountId',
     'ConvertedOpportunityId',
+    'MasterRecordId',
   ],
-  Contact: ['Email', 'AccountId', 'HubSpot_Contact_ID__c'],
-  Account: ['Name', 'Website', 'HubSpot_Company_ID__c'],
+  Contact: ['Email', 'AccountId', 'HubSpot_Contact_ID__c', 'MasterRecordId'],
+  Account: ['Name', 'Website', 'HubSpot_Company_ID__c', 'MasterRecordId'],
   Opportunity: ['AccountId', 'StageName', 'IsClosed', 'IsWon', 'HubSpot_Deal_ID__c'],
 };
 

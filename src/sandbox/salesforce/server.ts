@@ -9,6 +9,7 @@ import { DEFAULT_SALESFORCE_CREDENTIALS, SalesforceAuth, type SalesforceSandboxC
 import { Bulk2Jobs } from './bulk2.js';
 import { registerBulk2Routes } from './bulk2-routes.js';
 import { convertLead } from './convert-lead.js';
+import { mergeRecords } from './merge.js';
 import { QueryCursors } from './query-cursors.js';
 import { RecordError } from './record-error.js';
 import { registerRestRoutes, sendErrors } from './rest-routes.js';
@@ -274,6 +275,7 @@ export async function createSalesforceSandbox(
     return { ...apiUsage };
   });
   app.post('/__sandbox/convert-lead', async (request) => convertLead(store, request.body as never));
+  app.post('/__sandbox/merge', async (request) => mergeRecords(store, request.body as never));
 
   return {
     app,

@@ -278,11 +278,12 @@ export class SalesforceStore implements QuerySource {
     return row;
   }
 
-  delete(objectName: string, id: string, journal?: Journal): string {
+  /** `values`: what the deletion also sets (a merge's `MasterRecordId`). */
+  delete(objectName: string, id: string, journal?: Journal, values: SalesforceRow = {}): string {
     const info = this.writableInfo(objectName);
     const previous = this.liveRow(info.name, id);
     const now = formatDateTime(this.now());
-    const row: SalesforceRow = { ...previous, IsDeleted: true, SystemModstamp: now };
+    const row: SalesforceRow = { ...previous, ...values, IsDeleted: true, SystemModstamp: now };
     const rowId = row['Id'] as string;
     this.put(info.name, row);
     this.deletedDates.set(rowId, now);

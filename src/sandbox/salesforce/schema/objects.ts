@@ -84,6 +84,10 @@ function systemFields(options: { owned: boolean }): SalesforceField[] {
   ];
 }
 
+/** Set on the records a merge deleted: the record they were merged into (Lead, Contact and Account only). */
+const masterRecord = (objectName: string): SalesforceField =>
+  reference('MasterRecordId', 'Master Record ID', objectName, 'MasterRecord', readOnly);
+
 export const LEAD_STATUSES = [
   'Open - Not Contacted',
   'Working - Contacted',
@@ -196,6 +200,7 @@ const LEAD: SalesforceObjectSchema = {
   requiredOnCreate: ['LastName', 'Company'],
   fields: [
     ...systemFields({ owned: true }),
+    masterRecord('Lead'),
     ...personName(),
     text('Company', 'Company', 255, { nillable: false }),
     ...address('', ''),
@@ -237,6 +242,7 @@ const CONTACT: SalesforceObjectSchema = {
   requiredOnCreate: ['LastName'],
   fields: [
     ...systemFields({ owned: true }),
+    masterRecord('Contact'),
     reference('AccountId', 'Account ID', 'Account', 'Account'),
     ...personName(),
     text('Department', 'Department', 80),
@@ -263,6 +269,7 @@ const ACCOUNT: SalesforceObjectSchema = {
   requiredOnCreate: ['Name'],
   fields: [
     ...systemFields({ owned: true }),
+    masterRecord('Account'),
     text('Name', 'Account Name', 255, { nillable: false }),
     picklist('Type', 'Account Type', [
       'Prospect',
