@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { Client } from '@hubspot/api-client';
 import { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
 import jsforce from 'jsforce';
-import type { SandboxCredentials } from '../../src/sandbox/index.js';
+import type { SandboxCredentials, SandboxWorldSummary } from '../../src/sandbox/index.js';
 
 /**
  * `tandem sandbox --seed demo --json` as a script would use it: read the first stdout line, then drive the
@@ -15,7 +15,7 @@ import type { SandboxCredentials } from '../../src/sandbox/index.js';
  */
 interface Started {
   child: ChildProcess;
-  info: SandboxCredentials & { world: { source: string; persons?: number } };
+  info: SandboxCredentials & { world: SandboxWorldSummary };
 }
 
 async function startCli(args: string[]): Promise<Started> {
@@ -30,6 +30,18 @@ async function startCli(args: string[]): Promise<Started> {
     child.once('exit', (code) => reject(new Error(`tandem sandbox exited with ${code}: ${stderr}`)));
   });
   return { child, info: JSON.parse(first) as Started['info'] };
+}
+
+/** `npx tsx bench/sdk-tour.ts '<json line>'`, as the README shows it. */
+function runTour(json: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sdk-tour.ts', json], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 async function stopCli(child: ChildProcess): Promise<number | null> {
@@ -66,7 +78,14 @@ describe('tandem sandbox --seed demo --json', () => {
     expect(started.info.hubspot.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(started.info.salesforce.loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(started.info.world.source).toBe('generated');
-    expect(started.info.world.persons).toBeGreaterThan(300);
+    // `persons` is what --persons asked for; each system's records are counted per object.
+    expect(started.info.world.persons).toBe(600);
+    const counts = started.info.world.counts;
+    expect(counts?.hubspot.contacts).toBeGreaterThan(300);
+    expect(counts?.hubspot.contacts).toBeLessThan(600);
+    expect(counts?.hubspot.companies).toBeGreaterThan(0);
+    expect(counts?.salesforce.Lead).toBeGreaterThan(200);
+    expect(counts?.salesforce.Campaign).toBeGreaterThan(0);
   });
 
   it('serves a world the HubSpot SDK can list, search and batch-upsert', async () => {
@@ -113,11 +132,32 @@ describe('tandem sandbox --seed demo --json', () => {
     });
     await conn.login(sf.username, sf.password);
 
-    const first = await conn.query<{ Id: string; Email: string | null }>(
+    // Salesforce's smallest batch size, so the world's leads take several pages: query, then queryMore
+    // on nextRecordsUrl until done.
+    const headers = { 'Sforce-Query-Options': 'batchSize=200' };
+    let page = await conn.query<{ Id: string; Email: string | null }>(
       'SELECT Id, Email FROM Lead ORDER BY SystemModstamp, Id',
-      {},
+      { headers, autoFetch: false },
     );
-    expect(first.totalSize).toBeGreaterThan(0);
+    expect(page.done).toBe(false);
+    expect(page.nextRecordsUrl).toMatch(/\/services\/data\/v[\d.]+\/query\/[^/]+-200$/);
+    const pages = [page.records.length];
+    const ids = new Set(page.records.map((r) => r.Id));
+    while (!page.done && page.nextRecordsUrl !== undefined) {
+      page = await conn.queryMore<{ Id: string; Email: string | null }>(page.nextRecordsUrl, {
+        headers,
+        autoFetch: false,
+        maxFetch: 10_000,
+        scanAll: false,
+        responseTarget: 'QueryResult',
+      });
+      pages.push(page.records.length);
+      for (const r of page.records) ids.add(r.Id);
+    }
+    expect(pages.length).toBe(Math.ceil(page.totalSize / 200));
+    expect(pages.slice(0, -1).every((n) => n === 200)).toBe(true);
+    expect(ids.size).toBe(page.totalSize);
+    expect(page.totalSize).toBe(started.info.world.counts?.salesforce.Lead);
 
     const all = await conn.query<{ Id: string }>('SELECT Id FROM Contact', {
       autoFetch: true,
@@ -125,21 +165,29 @@ describe('tandem sandbox --seed demo --json', () => {
     });
     expect(all.records.length).toBe(all.totalSize);
 
-    const result = await conn.requestPatch<Array<{ success: boolean; created: boolean }>>(
-      `/services/data/v${sf.apiVersion}/composite/sobjects/Lead/HubSpot_Contact_ID__c`,
-      {
-        allOrNone: false,
-        records: [
-          {
-            attributes: { type: 'Lead' },
-            HubSpot_Contact_ID__c: '990001',
-            LastName: 'Cli',
-            Company: 'Tandem',
-          },
-        ],
-      },
+    // jsforce's own upsert of an array goes through sObject collections by external id.
+    const upserted = await conn.sobject('Lead').upsert(
+      [
+        { HubSpot_Contact_ID__c: '990001', LastName: 'Cli', Company: 'Tandem' },
+        { HubSpot_Contact_ID__c: '990002', LastName: 'Cli Two', Company: 'Tandem' },
+      ],
+      'HubSpot_Contact_ID__c',
+      { allOrNone: false },
     );
-    expect(result).toEqual([expect.objectContaining({ success: true, created: true })]);
+    expect(upserted).toEqual([
+      expect.objectContaining({ success: true, created: true }),
+      expect.objectContaining({ success: true, created: true }),
+    ]);
+    const again = await conn
+      .sobject('Lead')
+      .upsert([{ HubSpot_Contact_ID__c: '990001', Title: 'Ops' }], 'HubSpot_Contact_ID__c');
+    expect(again).toEqual([expect.objectContaining({ success: true, created: false })]);
+    const stats = (await (await fetch(`${sf.loginUrl}/__sandbox/stats`)).json()) as {
+      calls: Record<string, number>;
+    };
+    expect(
+      Object.keys(stats.calls).filter((k) => k.startsWith('PATCH ') && k.includes('/composite/sobjects/')),
+    ).not.toEqual([]);
 
     const describe = await conn.sobject('Lead').describe();
     const status = describe.fields.find((f) => f.name === 'Status');
@@ -151,7 +199,7 @@ describe('tandem sandbox --seed demo --json', () => {
     expect(await stopCli(started.child)).toBe(0);
     expect(existsSync(stateFile)).toBe(true);
     const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { hubspot: { contacts: unknown[] } };
-    expect(saved.hubspot.contacts.length).toBe((started.info.world.persons ?? 0) + 1);
+    expect(saved.hubspot.contacts.length).toBe((started.info.world.counts?.hubspot.contacts ?? 0) + 1);
 
     started = await startCli(['--hubspot-port', '0', '--salesforce-port', '0', '--state', stateFile]);
     expect(started.info.world.source).toBe('state');
@@ -169,6 +217,22 @@ describe('tandem sandbox --seed demo --json', () => {
       'email',
     );
     expect(found.properties['firstname']).toBe('New');
+  });
+
+  it('runs bench/sdk-tour.ts (the README SDK tour) against the running sandbox', async () => {
+    expect(started.info.world.source).toBe('state');
+    const tour = await runTour(JSON.stringify(started.info));
+    expect({ code: tour.code, stderr: tour.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(tour.stdout).toMatch(/^hubspot list: 2 pages of 100 contacts/m);
+    expect(tour.stdout).toMatch(/^hubspot batch upsert by email: 1 created, 1 updated$/m);
+    expect(tour.stdout).toMatch(
+      /^salesforce query: \d+ leads in [2-9]\d* pages of ≤ 200 \(query, then queryMore\)$/m,
+    );
+    expect(tour.stdout).toMatch(
+      /^salesforce collections upsert by HubSpot_Contact_ID__c: 2 created, 1 updated$/m,
+    );
+    expect(tour.stdout).toMatch(/^salesforce describe Lead: \d+ fields; Status has \d+ values/m);
+    expect(tour.stdout.trimEnd().split('\n').at(-1)).toBe('sdk tour: ok');
   });
 
   it('rejects a bad --faults spec with a usage error naming the problem', async () => {
