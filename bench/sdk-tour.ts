@@ -5,8 +5,8 @@
  * sObject collections and describe. It prints what it did and exits 1 if anything was not as expected,
  * so the integration tests run it (test/integration/sandbox-cli.integration.test.ts).
  *
- *   npx tandem sandbox --seed demo --json > sandbox.json &
- *   npx tsx bench/sdk-tour.ts sandbox.json        # or the JSON line itself, or on stdin
+ *   mkdir -p .tandem && npx tandem sandbox --seed demo --json > .tandem/sandbox.json &
+ *   npx tsx bench/sdk-tour.ts .tandem/sandbox.json   # or the JSON line itself, or - for stdin
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -19,8 +19,14 @@ async function sandboxInfo(arg: string | undefined): Promise<SandboxCredentials>
   let text: string;
   if (arg !== undefined && arg.trimStart().startsWith('{')) text = arg;
   else if (arg !== undefined && arg !== '-') {
-    if (!existsSync(arg)) throw new Error(`${arg}: no such file (expected tandem sandbox --json output)`);
-    text = readFileSync(arg, 'utf8');
+    // The sandbox may still be starting (`tandem sandbox --json > FILE &`): wait for its first line.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      text = existsSync(arg) ? readFileSync(arg, 'utf8') : '';
+      if (text.includes('\n')) break;
+      if (Date.now() > deadline) throw new Error(`${arg}: no tandem sandbox --json line after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   } else {
     text = await new Promise<string>((resolve, reject) => {
       const lines = createInterface({ input: process.stdin });
