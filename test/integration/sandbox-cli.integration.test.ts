@@ -250,3 +250,110 @@ describe('tandem sandbox --seed demo --json', () => {
     expect(stderr).toContain('5xx="2": expected a probability between 0 and 1');
   });
 });
+
+describe('tandem sandbox --seed FILE --hubspot-tier starter', () => {
+  let started: Started;
+  const world = JSON.parse(readFileSync('test/fixtures/worlds/tiny.json', 'utf8')) as {
+    hubspot: { contacts: { id: string; properties: Record<string, string> }[] };
+    salesforce: { records: Record<string, { Id: string; Name?: string }[]> };
+  };
+
+  beforeAll(async () => {
+    started = await startCli([
+      '--seed',
+      'test/fixtures/worlds/tiny.json',
+      '--hubspot-tier',
+      'starter',
+      '--hubspot-port',
+      '0',
+      '--salesforce-port',
+      '0',
+    ]);
+  });
+  afterAll(async () => {
+    if (started !== undefined) await stopCli(started.child);
+  });
+
+  const connect = async (): Promise<jsforce.Connection> => {
+    const sf = started.info.salesforce;
+    const conn = new jsforce.Connection({ loginUrl: sf.loginUrl, version: sf.apiVersion });
+    await conn.login(sf.username, sf.password);
+    return conn;
+  };
+
+  it('serves exactly the records of the world file', async () => {
+    expect(started.info.world).toEqual({
+      source: 'file',
+      counts: {
+        hubspot: { contacts: 2, companies: 1, deals: 1 },
+        salesforce: Object.fromEntries(
+          Object.entries(world.salesforce.records).map(([name, rows]) => [name, rows.length]),
+        ),
+      },
+    });
+    const hubspot = new Client({
+      basePath: started.info.hubspot.baseUrl,
+      accessToken: started.info.hubspot.accessToken,
+      numberOfApiCallRetries: 0,
+    });
+    const jane = world.hubspot.contacts[0];
+    const found = await hubspot.crm.contacts.basicApi.getById(String(jane?.id), ['email', 'jobtitle']);
+    expect(found.properties).toMatchObject({ email: jane?.properties['email'], jobtitle: 'VP Marketing' });
+    const leads = await (await connect()).query<{ Id: string }>('SELECT Id FROM Lead ORDER BY Id');
+    expect(leads.records.map((r) => r.Id)).toEqual(world.salesforce.records['Lead']?.map((r) => r.Id).sort());
+  });
+
+  it('applies the starter tier limits, visible in the rate-limit headers the SDK receives', async () => {
+    const hubspot = new Client({
+      basePath: started.info.hubspot.baseUrl,
+      accessToken: started.info.hubspot.accessToken,
+      numberOfApiCallRetries: 0,
+    });
+    expect(started.info.hubspot.tier).toBe('starter');
+    const response = await hubspot.crm.contacts.basicApi.getPageWithHttpInfo(1);
+    // The default tier (professional) would say 190 and 625000.
+    expect(response.headers).toMatchObject({
+      'x-hubspot-ratelimit-max': '100',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+      'x-hubspot-ratelimit-daily': '250000',
+    });
+    expect(Number(response.headers['x-hubspot-ratelimit-remaining'])).toBeLessThan(100);
+  });
+
+  it('serves Campaign and CampaignMember to jsforce: query, relationship fields, and creating a member', async () => {
+    const conn = await connect();
+    const campaign = world.salesforce.records['Campaign']?.[0];
+    const campaigns = await conn.query<{ Id: string; Name: string; Type: string; Status: string }>(
+      'SELECT Id, Name, Type, Status FROM Campaign',
+    );
+    expect(campaigns.records).toEqual([
+      expect.objectContaining({ Id: campaign?.Id, Name: 'Webinar: Attribution 101', Type: 'Webinar' }),
+    ]);
+
+    const openLead = '00Q000000000002EAA';
+    const created = await conn
+      .sobject('CampaignMember')
+      .create({ CampaignId: campaign?.Id, LeadId: openLead, Status: 'Responded' });
+    expect(created).toMatchObject({ success: true, id: expect.stringMatching(/^00v[a-zA-Z0-9]{15}$/) });
+
+    const members = await conn.query<{
+      Id: string;
+      LeadId: string;
+      Status: string;
+      HasResponded: boolean;
+      Campaign: { Name: string };
+    }>(
+      `SELECT Id, LeadId, Status, HasResponded, Campaign.Name FROM CampaignMember WHERE CampaignId = '${campaign?.Id}' ORDER BY CreatedDate`,
+    );
+    expect(members.totalSize).toBe(2);
+    expect(members.records.at(-1)).toMatchObject({
+      Id: created.id,
+      LeadId: openLead,
+      Status: 'Responded',
+      Campaign: { Name: 'Webinar: Attribution 101' },
+    });
+
+    const describe = await conn.sobject('CampaignMember').describe();
+    expect(describe.fields.find((f) => f.name === 'CampaignId')?.referenceTo).toEqual(['Campaign']);
+  });
+});
