@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { SandboxCredentials } from '../../src/sandbox/index.js';
+import type { SandboxCredentials, SandboxWorldSummary } from '../../src/sandbox/index.js';
 import type { SandboxStatsSnapshot } from '../../src/sandbox/common/stats.js';
 
 export interface Child {
@@ -26,7 +26,7 @@ function track(name: string, child: ChildProcess): Child {
 
 export interface SandboxProcess extends Child {
   credentials: SandboxCredentials;
-  world: { source: string; persons?: number };
+  world: SandboxWorldSummary;
 }
 
 export async function startSandboxProcess(options: {

@@ -1,8 +1,10 @@
 export { ConfigError, formatProblem, type ConfigProblem, type ProblemOrigin } from './config-error.js';
 export { loadConfig, type LoadConfigOptions } from './load-config.js';
 export {
+  requireCredentials,
   requireHubSpot,
   requireSalesforce,
+  type ConnectionConfigs,
   type HubSpotConnectionConfig,
   type SalesforceAuth,
   type SalesforceConnectionConfig,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem, type ProblemOrigin } from './config-error.js';
@@ -13,7 +13,9 @@ import {
 export interface LoadConfigOptions {
   /** Reads the config file and the JWT key file; injectable so tests need no disk. */
   readFile?: (path: string) => string;
-  /** Relative paths (TANDEM_CONFIG, SALESFORCE_JWT_PRIVATE_KEY_FILE) resolve against this. */
+  /** Whether a path names an existing file (checks TANDEM_MAPPING); injectable like `readFile`. */
+  isFile?: (path: string) => boolean;
+  /** Relative paths (TANDEM_CONFIG, SALESFORCE_JWT_PRIVATE_KEY_FILE, TANDEM_MAPPING) resolve against this. */
   cwd?: string;
 }
 
@@ -36,6 +38,8 @@ const KNOWN = new Set<string>(CONFIG_VARIABLES);
  */
 export function loadConfig(env: Env = process.env, opts: LoadConfigOptions = {}): TandemConfig {
   const readFile = opts.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const isFile =
+    opts.isFile ?? ((path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() === true);
   const cwd = opts.cwd ?? process.cwd();
   const problems: ConfigProblem[] = [];
   const raw = new Map<string, RawValue>();
@@ -78,6 +82,20 @@ export function loadConfig(env: Env = process.env, opts: LoadConfigOptions = {})
 
   for (const problem of crossVariableProblems(input)) {
     problems.push({ ...problem, origin: raw.get(problem.variable)?.origin ?? { kind: 'unset' } });
+  }
+
+  // A mapping named explicitly must exist now, not fail later as a bare ENOENT in whichever command reads
+  // it. (The built-in default is left to the commands that read a mapping: many need none.)
+  const mapping = raw.get('TANDEM_MAPPING');
+  if (mapping !== undefined && !problems.some((p) => p.variable === 'TANDEM_MAPPING')) {
+    const path = isAbsolute(mapping.value) ? mapping.value : resolve(cwd, mapping.value);
+    if (!isFile(path)) {
+      problems.push({
+        variable: 'TANDEM_MAPPING',
+        message: `expected the path of an existing mapping YAML file, but there is no file at ${path}`,
+        origin: mapping.origin,
+      });
+    }
   }
 
   let jwtPrivateKey: string | undefined;

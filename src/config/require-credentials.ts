@@ -1,5 +1,6 @@
 // Credentials are optional as a whole (`sandbox` and `mappings validate` need none); commands that talk to
 // a CRM call these first and get a complete, typed connection config or a list of what is missing.
+// Commands that talk to both CRMs call `requireCredentials`, which lists both systems' problems at once.
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { SALESFORCE_AUTH_FLOWS, type TandemConfig } from './schema.js';
 
@@ -31,23 +32,67 @@ export interface SalesforceConnectionConfig {
   auth: SalesforceAuth;
 }
 
+export interface ConnectionConfigs {
+  hubspot: HubSpotConnectionConfig;
+  salesforce: SalesforceConnectionConfig;
+}
+
+/** A connection config, or every problem that keeps it from being one. */
+type Checked<T> = { ok: true; value: T } | { ok: false; problems: ConfigProblem[] };
+
+/**
+ * Both systems' connection configs, for commands that talk to both CRMs (`worker`, `sync`,
+ * `mappings validate --live`). Throws one ConfigError listing what is missing for HubSpot and for
+ * Salesforce together, so a first run shows every variable to set at once.
+ *
+ * @example
+ * const { hubspot, salesforce } = requireCredentials(loadConfig());
+ */
+export function requireCredentials(config: TandemConfig): ConnectionConfigs {
+  const hubspot = checkHubSpot(config);
+  const salesforce = checkSalesforce(config);
+  if (hubspot.ok && salesforce.ok) return { hubspot: hubspot.value, salesforce: salesforce.value };
+  throw missing([...(hubspot.ok ? [] : hubspot.problems), ...(salesforce.ok ? [] : salesforce.problems)]);
+}
+
+/** HubSpot's connection config alone (the dashboard checks each system on its own). */
 export function requireHubSpot(config: TandemConfig): HubSpotConnectionConfig {
+  return valueOrThrow(checkHubSpot(config));
+}
+
+/** Salesforce's connection config alone. */
+export function requireSalesforce(config: TandemConfig): SalesforceConnectionConfig {
+  return valueOrThrow(checkSalesforce(config));
+}
+
+function valueOrThrow<T>(checked: Checked<T>): T {
+  if (!checked.ok) throw missing(checked.problems);
+  return checked.value;
+}
+
+function checkHubSpot(config: TandemConfig): Checked<HubSpotConnectionConfig> {
   const { accessToken, baseUrl, limits, dailyBudgetPercent, tenSecondSharePercent } = config.hubspot;
   if (accessToken === undefined) {
-    throw missing([
-      {
-        variable: 'HUBSPOT_ACCESS_TOKEN',
-        message: 'expected a HubSpot private app access token (Settings → Integrations → Private Apps)',
-        origin: { kind: 'unset' },
-      },
-    ]);
+    return {
+      ok: false,
+      problems: [
+        {
+          variable: 'HUBSPOT_ACCESS_TOKEN',
+          message: 'expected a HubSpot private app access token (Settings → Integrations → Private Apps)',
+          origin: { kind: 'unset' },
+        },
+      ],
+    };
   }
-  return { accessToken, baseUrl, limits: { ...limits }, dailyBudgetPercent, tenSecondSharePercent };
+  return {
+    ok: true,
+    value: { accessToken, baseUrl, limits: { ...limits }, dailyBudgetPercent, tenSecondSharePercent },
+  };
 }
 
 const GENERIC_LOGIN_HOSTS = new Set(['login.salesforce.com', 'test.salesforce.com']);
 
-export function requireSalesforce(config: TandemConfig): SalesforceConnectionConfig {
+function checkSalesforce(config: TandemConfig): Checked<SalesforceConnectionConfig> {
   const sf = config.salesforce;
   const c = sf.credentials;
   const problems: ConfigProblem[] = [];
@@ -132,10 +177,10 @@ export function requireSalesforce(config: TandemConfig): SalesforceConnectionCon
     }
   }
 
-  if (auth === undefined || problems.length > 0) throw missing(problems);
+  if (auth === undefined || problems.length > 0) return { ok: false, problems };
   const result: SalesforceConnectionConfig = { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth };
   if (sf.instanceUrl !== undefined) result.instanceUrl = sf.instanceUrl;
-  return result;
+  return { ok: true, value: result };
 }
 
 function missing(problems: ConfigProblem[]): ConfigError {

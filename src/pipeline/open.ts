@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { requireHubSpot, requireSalesforce, type TandemConfig } from '../config/index.js';
+import { requireCredentials, type TandemConfig } from '../config/index.js';
 import { ApiBudget, hubSpotBudgetOptions } from '../connectors/budget.js';
 import { HubSpotConnector } from '../connectors/hubspot/connector.js';
 import { connectSalesforce } from '../connectors/salesforce/auth.js';
@@ -63,11 +63,10 @@ export async function openSyncPipeline(
   config: TandemConfig,
   options: OpenSyncPipelineOptions = {},
 ): Promise<SyncPipelineImpl> {
+  const { hubspot: hubspotConfig, salesforce: salesforceConfig } = requireCredentials(config);
   const { mapping, text, version } = await loadMapping(options.mappingPath ?? config.mappingPath);
   const prefix = options.redisPrefix ?? config.redis.prefix;
   const keys = new RedisKeys(prefix);
-  const hubspotConfig = requireHubSpot(config);
-  const salesforceConfig = requireSalesforce(config);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
   const cleanup: Array<() => Promise<unknown>> = [() => redis.quit().catch(() => redis.disconnect())];
   const close = async (): Promise<void> => {

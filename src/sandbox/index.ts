@@ -10,7 +10,7 @@ import {
 import { DEFAULT_SALESFORCE_CREDENTIALS } from './salesforce/auth.js';
 import { createSalesforceSandbox, type SalesforceSandbox } from './salesforce/server.js';
 import { generateWorld } from './world/generate.js';
-import { WorldSchema, type World } from './world/schema.js';
+import { WorldSchema, type SalesforceObjectName, type World } from './world/schema.js';
 
 export interface SandboxOptions {
   host?: string;
@@ -48,9 +48,34 @@ export interface RunningSandbox {
   hubspot: HubSpotSandbox;
   salesforce: SalesforceSandbox;
   credentials: SandboxCredentials;
-  world: { source: 'state' | 'file' | 'generated' | 'empty'; persons?: number };
+  world: SandboxWorldSummary;
   save(): void;
   stop(): Promise<void>;
+}
+
+/**
+ * What the sandbox started with: where the world came from, the persons asked for (`--persons`, generated
+ * worlds only; a person may be a HubSpot contact, a Salesforce Lead/Contact or both) and the records each
+ * system holds per object.
+ */
+export interface SandboxWorldSummary {
+  source: 'state' | 'file' | 'generated' | 'empty';
+  persons?: number;
+  counts?: {
+    hubspot: { contacts: number; companies: number; deals: number };
+    salesforce: Record<SalesforceObjectName, number>;
+  };
+}
+
+function countsOf(world: World): NonNullable<SandboxWorldSummary['counts']> {
+  const { contacts, companies, deals } = world.hubspot;
+  const salesforce = Object.fromEntries(
+    Object.entries(world.salesforce.records).map(([name, rows]) => [name, rows.length]),
+  ) as Record<SalesforceObjectName, number>;
+  return {
+    hubspot: { contacts: contacts.length, companies: companies.length, deals: deals.length },
+    salesforce,
+  };
 }
 
 export class WorldFileError extends Error {
@@ -155,7 +180,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     hubspot,
     salesforce,
     credentials,
-    world: world === null ? { source } : { source, persons: world.hubspot.contacts.length },
+    world:
+      world === null
+        ? { source }
+        : {
+            source,
+            ...(source === 'generated' ? { persons: options.persons ?? 2_000 } : {}),
+            counts: countsOf(world),
+          },
     save,
     async stop() {
       save();

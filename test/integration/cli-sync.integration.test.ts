@@ -117,6 +117,41 @@ describe('tandem sync --once', () => {
     expect(down.stderr).toMatch(/cannot reach Redis/);
     expect((await runTandem(['sync', ...module], env)).code).toBe(2);
   });
+
+  // The real pipeline, no credentials at all: one run shows every variable to set, for both systems.
+  const noCredentials = Object.fromEntries(
+    [
+      'HUBSPOT_ACCESS_TOKEN',
+      'SALESFORCE_AUTH_FLOW',
+      'SALESFORCE_CLIENT_ID',
+      'SALESFORCE_CLIENT_SECRET',
+      'SALESFORCE_USERNAME',
+      'SALESFORCE_PASSWORD',
+      'SALESFORCE_REFRESH_TOKEN',
+      'TANDEM_CONFIG',
+    ].map((name) => [name, '']),
+  );
+
+  it('exits 2 listing the missing credentials of both systems at once', async () => {
+    const run = await runTandem(['sync', '--once'], { ...env, ...noCredentials });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Missing credentials (2 problems)');
+    expect(run.stderr).toContain('HUBSPOT_ACCESS_TOKEN (not set)');
+    expect(run.stderr).toContain('SALESFORCE_AUTH_FLOW (not set)');
+  });
+
+  it('exits 2 at start naming TANDEM_MAPPING when it points at no file', async () => {
+    const run = await runTandem(['sync', '--once'], {
+      ...env,
+      ...noCredentials,
+      TANDEM_MAPPING: 'mappings/no-such-mapping.yaml',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'TANDEM_MAPPING (environment): expected the path of an existing mapping YAML file, but there is no file at ',
+    );
+    expect(run.stderr).not.toContain('ENOENT');
+  });
 });
 
 describe('tandem scheduler and status', () => {

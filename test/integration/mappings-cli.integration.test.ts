@@ -63,6 +63,7 @@ describe('tandem mappings validate', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('--live needs connection settings (command-line options or the environment)');
     expect(stderr).toContain('HUBSPOT_ACCESS_TOKEN');
+    expect(stderr).toContain('SALESFORCE_AUTH_FLOW');
   });
 });
 

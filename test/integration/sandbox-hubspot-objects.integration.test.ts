@@ -244,6 +244,60 @@ describe('HubSpot sandbox: CRM v3 objects through @hubspot/api-client', () => {
     expect(byEmail.get('fresh@example.com')?._new).toBe(true);
   });
 
+  it('batch-archives by id (204, no body): archived records leave reads and lists, unknown ids are ignored', async () => {
+    const created = await h.client.crm.companies.batchApi.create({
+      inputs: ['a', 'b', 'c'].map((n) => ({
+        properties: { name: `Archive ${n}`, domain: `${n}.example.com` },
+        associations: [],
+      })),
+    });
+    const [gone1, gone2, kept] = created.results.map((r) => r.id);
+    await h.client.crm.companies.batchApi.archive({
+      inputs: [{ id: String(gone1) }, { id: String(gone2) }, { id: '999999999' }],
+    });
+    const archive = h.last('POST', /^\/crm\/v3\/objects\/companies\/batch\/archive$/);
+    expect(archive.statusCode).toBe(204);
+    expectValid(archive);
+
+    const page = await h.client.crm.companies.basicApi.getPage(100);
+    expect(page.results.map((r) => r.id)).toEqual([kept]);
+    const read = await h.client.crm.companies.batchApi.read({
+      inputs: [{ id: String(gone1) }, { id: String(kept) }],
+      properties: ['name'],
+      propertiesWithHistory: [],
+    });
+    expect(read.results.map((r) => r.id)).toEqual([kept]);
+    const archived = await h.client.crm.companies.basicApi.getById(
+      String(gone1),
+      ['name'],
+      undefined,
+      undefined,
+      true,
+    );
+    expect(archived).toMatchObject({
+      archived: true,
+      properties: expect.objectContaining({ name: 'Archive a' }),
+    });
+  });
+
+  it('rejects a batch archive of 101 inputs with 400, archiving none of them', async () => {
+    const created = await h.client.crm.contacts.batchApi.create({
+      inputs: Array.from({ length: 100 }, (_, i) => ({
+        properties: { email: `arch${i}@example.com` },
+        associations: [],
+      })),
+    });
+    const inputs = [...created.results.map((r) => ({ id: r.id })), { id: '999999999' }];
+    expect(inputs).toHaveLength(101);
+    const error = await failure(h.client.crm.contacts.batchApi.archive({ inputs }));
+    expect(error.code).toBe(400);
+    expect(error.body.category).toBe('VALIDATION_ERROR');
+    expect(error.body.message).toContain('101');
+    expectValid(h.last('POST', /^\/crm\/v3\/objects\/contacts\/batch\/archive$/));
+    const page = await h.client.crm.contacts.basicApi.getPage(100);
+    expect(page.results).toHaveLength(100);
+  });
+
   it('rejects batches over 100 inputs (and reads with history over 50) with 400', async () => {
     const tooMany = Array.from({ length: 101 }, (_, i) => ({
       properties: { email: `x${i}@example.com` },
@@ -389,5 +443,36 @@ describe('HubSpot sandbox: CRM v3 objects through @hubspot/api-client', () => {
     expect(wrong.errors.length).toBeGreaterThan(0);
     const wrongError = checkHubSpotResponse('GET', '/crm/v3/objects/contacts/1', 404, { message: 'x' });
     expect(wrongError.errors.join(' ')).toContain('category');
+  });
+
+  it('checks every captured response when a harness closes, failing the file on one off the spec', async () => {
+    const other = await startHubSpotSandbox();
+    await other.client.crm.contacts.basicApi.getPage(10);
+    expect(other.nonConforming()).toEqual([]);
+    other.responses.push(
+      {
+        method: 'GET',
+        path: '/crm/v3/objects/contacts',
+        statusCode: 200,
+        headers: {},
+        body: { results: 'x' },
+      },
+      {
+        method: 'GET',
+        path: '/crm/v3/objects/contacts',
+        statusCode: 429,
+        headers: {},
+        body: { message: 'slow' },
+      },
+    );
+    expect(other.nonConforming()).toEqual([
+      expect.stringMatching(
+        /^GET \/crm\/v3\/objects\/contacts 200 \(\/crm\/v3\/objects\/contacts\): \/results must be array/,
+      ),
+      expect.stringMatching(/^GET \/crm\/v3\/objects\/contacts 429 \(rate-limit body/),
+    ]);
+    await expect(other.close()).rejects.toThrow(
+      /^2 of 3 HubSpot sandbox responses are off the OpenAPI specs/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Client } from '@hubspot/api-client';
+import { checkCapturedResponse } from './openapi.js';
 import {
   createHubSpotSandbox,
   DEFAULT_HUBSPOT_TOKEN,
@@ -23,6 +24,12 @@ export interface HubSpotSandboxHarness {
   client: Client;
   clientWithToken(token: string): Client;
   responses: CapturedResponse[];
+  /**
+   * Every captured response checked against HubSpot's OpenAPI specs: one line per response that does not
+   * conform (or has no documented operation). `close()` fails with these, so each test file that starts
+   * a sandbox validates all the answers it got, not only the ones it looked at.
+   */
+  nonConforming(): string[];
   /** The last captured answer to `method` on a path matching `path`. */
   last(method: string, path: RegExp): CapturedResponse;
   /** Calls a `/__sandbox/*` control (the only hand-written HTTP the tests make). */
@@ -31,7 +38,24 @@ export interface HubSpotSandboxHarness {
     body?: unknown,
     method?: 'GET' | 'POST',
   ): Promise<{ status: number; body: T }>;
+  /** Stops the server; throws if any captured response is off the spec (see `nonConforming`). */
   close(): Promise<void>;
+}
+
+function specProblems(responses: readonly CapturedResponse[]): string[] {
+  const problems: string[] = [];
+  for (const r of responses) {
+    try {
+      const { specPath, errors } = checkCapturedResponse(r.method, r.path, r.statusCode, r.body);
+      if (errors.length > 0)
+        problems.push(
+          `${r.method} ${r.path} ${r.statusCode} (${specPath ?? 'no spec'}): ${errors.join('; ')}`,
+        );
+    } catch (error) {
+      problems.push(`${r.method} ${r.path} ${r.statusCode}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
 }
 
 export async function startHubSpotSandbox(
@@ -70,6 +94,7 @@ export async function startHubSpotSandbox(
     client: clientWithToken(options.accessToken ?? DEFAULT_HUBSPOT_TOKEN),
     clientWithToken,
     responses,
+    nonConforming: () => specProblems(responses),
     last(method, path) {
       const found = [...responses].reverse().find((r) => r.method === method && path.test(r.path));
       if (found === undefined) throw new Error(`no captured ${method} response for ${String(path)}`);
@@ -85,6 +110,14 @@ export async function startHubSpotSandbox(
       const text = await response.text();
       return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as never };
     },
-    close: () => sandbox.app.close(),
+    async close() {
+      await sandbox.app.close();
+      const problems = specProblems(responses);
+      if (problems.length > 0) {
+        throw new Error(
+          `${problems.length} of ${responses.length} HubSpot sandbox responses are off the OpenAPI specs:\n${problems.slice(0, 20).join('\n')}`,
+        );
+      }
+    },
   };
 }

@@ -145,3 +145,48 @@ export function checkHubSpotResponse(
       );
   return { specFile, specPath: match.template, errors };
 }
+
+/**
+ * HubSpot's 429 bodies are not the specs' `Error` (no `category`): the usage guidelines document
+ * `{status, message, errorType: "RATE_LIMIT", correlationId, policyName, groupName}`, which the sandbox
+ * sends, so 429s are checked against that shape instead.
+ */
+const RATE_LIMIT_BODY = {
+  type: 'object',
+  required: ['status', 'message', 'errorType', 'correlationId', 'policyName'],
+  properties: {
+    status: { const: 'error' },
+    message: { type: 'string' },
+    errorType: { const: 'RATE_LIMIT' },
+    correlationId: { type: 'string', format: 'uuid' },
+    policyName: { enum: ['TEN_SECONDLY_ROLLING', 'DAILY', 'SECONDLY'] },
+    groupName: { type: 'string' },
+  },
+};
+let validateRateLimit: ValidateFunction | undefined;
+
+/** Paths the reference specs do not cover (../shared/reference/hubspot has no pipelines spec). */
+const UNSPECIFIED = [/^\/crm\/v3\/pipelines\//];
+
+/**
+ * Like `checkHubSpotResponse`, for any answer the sandbox gave: 429s against the documented rate-limit
+ * body, paths no reference spec covers skipped (`specPath` null), everything else against its spec.
+ */
+export function checkCapturedResponse(
+  method: string,
+  urlPath: string,
+  status: number,
+  body: unknown,
+): { specPath: string | null; errors: string[] } {
+  const path = urlPath.split('?')[0] ?? urlPath;
+  if (status === 429) {
+    validateRateLimit ??= ajv.compile(RATE_LIMIT_BODY);
+    const ok = validateRateLimit(body);
+    const errors = ok
+      ? []
+      : (validateRateLimit.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`);
+    return { specPath: 'rate-limit body (usage guidelines)', errors };
+  }
+  if (UNSPECIFIED.some((pattern) => pattern.test(path))) return { specPath: null, errors: [] };
+  return checkHubSpotResponse(method, path, status, body);
+}

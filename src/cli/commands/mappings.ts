@@ -101,16 +101,13 @@ export async function liveConnectionsFromOptions(
 }
 
 async function liveConnectionsFromConfig(): Promise<{ hubspot: Client; salesforce: Connection }> {
-  const { ConfigError, loadConfig, requireHubSpot, requireSalesforce } =
-    await import('../../config/index.js');
+  const { ConfigError, loadConfig, requireCredentials } = await import('../../config/index.js');
   const { createHubSpotClient } = await import('../../connectors/hubspot/client.js');
   const { connectSalesforce } = await import('../../connectors/salesforce/auth.js');
   let hubspotSettings;
   let salesforceSettings;
   try {
-    const config = loadConfig();
-    hubspotSettings = requireHubSpot(config);
-    salesforceSettings = requireSalesforce(config);
+    ({ hubspot: hubspotSettings, salesforce: salesforceSettings } = requireCredentials(loadConfig()));
   } catch (error) {
     if (error instanceof ConfigError) {
       throw new CliError(

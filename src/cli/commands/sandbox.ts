@@ -33,10 +33,16 @@ interface SandboxCommandOptions {
 
 function describeForHumans(sandbox: RunningSandbox): string {
   const { hubspot, salesforce } = sandbox.credentials;
+  const { source, persons, counts } = sandbox.world;
   const world =
-    sandbox.world.source === 'empty'
+    counts === undefined
       ? 'empty (load one with --seed demo or --seed FILE)'
-      : `${sandbox.world.persons ?? 0} HubSpot contacts (${sandbox.world.source})`;
+      : [
+          `${persons === undefined ? '' : `${persons} persons, `}${source}: HubSpot ${counts.hubspot.contacts} contacts, ${counts.hubspot.companies} companies, ${counts.hubspot.deals} deals;`,
+          `Salesforce ${Object.entries(counts.salesforce)
+            .map(([name, n]) => `${n} ${name}`)
+            .join(', ')}`,
+        ].join('\n             ');
   return [
     'Tandem sandbox is running. Point the official SDKs at it:',
     '',

@@ -4,6 +4,7 @@ import {
   loadConfig,
   parseDuration,
   parseSchedule,
+  requireCredentials,
   requireHubSpot,
   requireSalesforce,
   type TandemConfig,
@@ -339,6 +340,42 @@ describe('loadConfig rejects, listing every problem', () => {
   });
 });
 
+describe('loadConfig: TANDEM_MAPPING must name an existing file', () => {
+  const existing = new Set(['/srv/tandem/mappings/acme.yaml']);
+  const isFile = (path: string): boolean => existing.has(path);
+
+  it('accepts an existing file, relative to cwd, keeping the path as given', () => {
+    const config = loadConfig({ TANDEM_MAPPING: 'mappings/acme.yaml' }, { isFile, cwd: '/srv/tandem' });
+    expect(config.mappingPath).toBe('mappings/acme.yaml');
+  });
+
+  it('names the variable, what was expected and the resolved path, with the other problems', () => {
+    expect(
+      problemsOf(() =>
+        loadConfig(
+          { TANDEM_MAPPING: 'mappings/acme-typo.yaml', LOG_PII: 'maybe' },
+          { isFile, cwd: '/srv/tandem' },
+        ),
+      ),
+    ).toEqual([
+      '  - TANDEM_MAPPING (environment): expected the path of an existing mapping YAML file, but there is no file at /srv/tandem/mappings/acme-typo.yaml',
+      '  - LOG_PII (environment): expected true or false (also accepted: 1/0, yes/no, on/off), got "maybe"',
+    ]);
+  });
+
+  it('checks a mapping named in the config file too, against the disk by default', () => {
+    const readFile = (path: string): string =>
+      path === '/etc/tandem.yaml' ? 'TANDEM_MAPPING: /nonexistent/tandem/mapping.yaml\n' : noFile(path);
+    expect(problemsOf(() => loadConfig({ TANDEM_CONFIG: '/etc/tandem.yaml' }, { readFile }))).toEqual([
+      '  - TANDEM_MAPPING (/etc/tandem.yaml line 1): expected the path of an existing mapping YAML file, but there is no file at /nonexistent/tandem/mapping.yaml',
+    ]);
+  });
+
+  it('leaves the built-in default to the commands that read it', () => {
+    expect(loadConfig({}, { isFile: () => false }).mappingPath).toBe('mappings/default.yaml');
+  });
+});
+
 describe('loadConfig with a config file', () => {
   const files: Record<string, string> = {
     '/etc/tandem.yaml': [
@@ -417,6 +454,54 @@ describe('requireHubSpot', () => {
     expect(problemsOf(() => requireHubSpot(loadConfig({})))).toEqual([
       '  - HUBSPOT_ACCESS_TOKEN (not set): expected a HubSpot private app access token (Settings → Integrations → Private Apps)',
     ]);
+  });
+});
+
+describe('requireCredentials', () => {
+  it('lists what is missing for both systems at once, HubSpot first', () => {
+    expect(problemsOf(() => requireCredentials(loadConfig({})))).toEqual([
+      '  - HUBSPOT_ACCESS_TOKEN (not set): expected a HubSpot private app access token (Settings → Integrations → Private Apps)',
+      '  - SALESFORCE_AUTH_FLOW (not set): expected one of client_credentials, refresh_token, jwt, password',
+    ]);
+  });
+
+  it('lists Salesforce problems even when HubSpot is complete, and HubSpot when Salesforce is', () => {
+    expect(
+      problemsOf(() =>
+        requireCredentials(
+          loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-123', SALESFORCE_AUTH_FLOW: 'refresh_token' }),
+        ),
+      ),
+    ).toEqual([
+      '  - SALESFORCE_CLIENT_ID (not set): expected the connected app consumer key',
+      '  - SALESFORCE_REFRESH_TOKEN (not set): expected an OAuth refresh token',
+    ]);
+    expect(
+      problemsOf(() =>
+        requireCredentials(
+          loadConfig({
+            SALESFORCE_AUTH_FLOW: 'password',
+            SALESFORCE_USERNAME: 'sync@acme.com',
+            SALESFORCE_PASSWORD: 'p',
+          }),
+        ),
+      ),
+    ).toEqual([
+      '  - HUBSPOT_ACCESS_TOKEN (not set): expected a HubSpot private app access token (Settings → Integrations → Private Apps)',
+    ]);
+  });
+
+  it('returns both connection configs when both are complete', () => {
+    const both = requireCredentials(
+      loadConfig({
+        HUBSPOT_ACCESS_TOKEN: 'pat-na1-123',
+        SALESFORCE_AUTH_FLOW: 'password',
+        SALESFORCE_USERNAME: 'sync@acme.com',
+        SALESFORCE_PASSWORD: 'p',
+      }),
+    );
+    expect(both.hubspot.accessToken).toBe('pat-na1-123');
+    expect(both.salesforce.auth).toEqual({ flow: 'password', username: 'sync@acme.com', password: 'p' });
   });
 });
 
