@@ -165,6 +165,34 @@ export async function createSalesforceSandbox(
     versions.map((version) => ({ label: releaseLabel(version), url: `/services/data/v${version}`, version })),
   );
 
+  // ---- The identity service (the `id` of a token response, `identity` of /services/data/vXX.X) -----
+
+  app.get(
+    '/id/:orgId/:userId',
+    async (
+      request: FastifyRequest<{
+        Params: { orgId: string; userId: string };
+        Querystring: Record<string, string | undefined>;
+      }>,
+      reply,
+    ) => {
+      stats.recordCall('GET', '/id/{orgId}/{userId}');
+      const token =
+        /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ??
+        request.query['oauth_token'] ??
+        request.query['access_token'];
+      // Salesforce answers a bad token here with a bare 403 "Bad_OAuth_Token", not the REST error list.
+      if (token === undefined || !auth.isValid(token)) {
+        return reply.code(403).type('text/plain; charset=utf-8').send('Bad_OAuth_Token');
+      }
+      const { orgId, userId } = request.params;
+      if (orgId !== store.orgId || userId !== store.userId) {
+        return reply.code(404).type('text/plain; charset=utf-8').send('Bad_Id');
+      }
+      return identityOf(store, baseUrlOf(request), request.query['version']);
+    },
+  );
+
   // ---- The REST API: auth, quota, faults, then the routes -------------------------------------
 
   await app.register(
@@ -223,7 +251,14 @@ export async function createSalesforceSandbox(
           return undefined;
         },
       );
-      registerRestRoutes(api, { store, catalog, cursors, stats, limits: () => ({ ...apiUsage }) });
+      registerRestRoutes(api, {
+        store,
+        catalog,
+        cursors,
+        stats,
+        limits: () => ({ ...apiUsage }),
+        identityUrl: (request) => auth.identityUrl(baseUrlOf(request)),
+      });
       registerBulk2Routes(api, bulk2);
     },
     { prefix: '/services/data/v:version' },
@@ -289,6 +324,51 @@ export async function createSalesforceSandbox(
     jwtPrivateKeyPem: auth.jwtPrivateKeyPem,
     expireAllTokens: () => auth.expireAll(),
     apiUsage,
+  };
+}
+
+/** The identity service's answer about the sandbox's one user, in Salesforce's shape. */
+function identityOf(store: SalesforceStore, baseUrl: string, version: string | undefined) {
+  const user: Record<string, unknown> = store.byId(store.userId) ?? {};
+  const text = (key: string): string | null => {
+    const value = user[key];
+    return typeof value === 'string' ? value : null;
+  };
+  const v = version === undefined || version === '' ? '{version}' : version === 'latest' ? '62.0' : version;
+  const services = (path: string) => `${baseUrl}/services/${path}`;
+  return {
+    id: `${baseUrl}/id/${store.orgId}/${store.userId}`,
+    asserted_user: true,
+    user_id: store.userId,
+    organization_id: store.orgId,
+    username: text('Username'),
+    nick_name: text('Alias'),
+    display_name: text('Name'),
+    email: text('Email'),
+    email_verified: true,
+    first_name: text('FirstName'),
+    last_name: text('LastName'),
+    timezone: 'GMT',
+    status: { created_date: null, body: null },
+    urls: {
+      enterprise: services(`Soap/c/${v}/${store.orgId}`),
+      metadata: services(`Soap/m/${v}/${store.orgId}`),
+      partner: services(`Soap/u/${v}/${store.orgId}`),
+      rest: services(`data/v${v}/`),
+      sobjects: services(`data/v${v}/sobjects/`),
+      search: services(`data/v${v}/search/`),
+      query: services(`data/v${v}/query/`),
+      recent: services(`data/v${v}/recent/`),
+      profile: `${baseUrl}/${store.userId}`,
+      custom_domain: baseUrl,
+    },
+    active: user['IsActive'] !== false,
+    user_type: 'STANDARD',
+    language: 'en_US',
+    locale: 'en_US',
+    utcOffset: 0,
+    last_modified_date: text('LastModifiedDate'),
+    is_app_installed: true,
   };
 }
 
