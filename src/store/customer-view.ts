@@ -45,6 +45,11 @@ import type {
 
 const PERSON_OBJECTS = ['contacts', 'Lead', 'Contact'];
 const SAL_POSITION = FUNNEL_STAGES.indexOf('sal') + 1;
+/** A stage's position in the funnel (subscriber 0 … customer 6), `disqualified` and unknown ones after. */
+const STAGE_ORDER = sql<number>`case stage ${sql.join(
+  FUNNEL_STAGES.map((stage, i) => sql`when ${sql.lit(stage)} then ${sql.lit(i)}`),
+  sql` `,
+)} else ${sql.lit(FUNNEL_STAGES.length)} end`;
 
 const excludedAll = (columns: readonly string[], except: readonly string[] = []): Record<string, string> =>
   Object.fromEntries(columns.filter((c) => !except.includes(c)).map((c) => [c, `excluded.${c}`]));
@@ -709,6 +714,8 @@ export class CustomerView {
         .selectAll()
         .where('person_id', '=', id)
         .orderBy('entered_at')
+        // Stages entered at the same moment (one sync can move a person several steps) in funnel order.
+        .orderBy(STAGE_ORDER)
         .orderBy('stage')
         .execute(),
       this.db
