@@ -313,7 +313,7 @@ describe('dashboard over HTTP', () => {
         object: 'Lead',
         recordId: SALESFORCE_ID,
         field: 'Title',
-        recordUrl: `http://127.0.0.1:9/services/data/v62.0/sobjects/Lead/${SALESFORCE_ID}`,
+        recordUrl: `http://127.0.0.1:9/__sandbox/records/Lead/${SALESFORCE_ID}`,
         attemptsMade: 1,
         attempts: 3,
         payload: { name: 'first', system: 'salesforce', object: 'Lead' },
@@ -526,7 +526,7 @@ describe('dashboard over HTTP', () => {
       expect(page).toContain('مرحبا بالعالم');
       expect(page).toContain('&lt;i&gt;spring&lt;/i&gt;');
       expect(page).toContain('HubSpot changed it more recently');
-      expect(page).toContain(`http://127.0.0.1:9/crm/v3/objects/contacts/${HUBSPOT_ID}`);
+      expect(page).toContain(`http://127.0.0.1:9/__sandbox/records/contacts/${HUBSPOT_ID}`);
     });
 
     it('returns the unified record as JSON with links, stages, touchpoints and the audit', async () => {
@@ -543,8 +543,8 @@ describe('dashboard over HTTP', () => {
         rule: 'newest',
       });
       expect(body['links']?.map((l) => l['url']).sort()).toEqual([
-        `http://127.0.0.1:9/crm/v3/objects/contacts/${HUBSPOT_ID}`,
-        `http://127.0.0.1:9/services/data/v62.0/sobjects/Lead/${SALESFORCE_ID}`,
+        `http://127.0.0.1:9/__sandbox/records/contacts/${HUBSPOT_ID}`,
+        `http://127.0.0.1:9/__sandbox/records/Lead/${SALESFORCE_ID}`,
       ]);
       expect(body['stageHistory']?.map((s) => s['stage'])).toEqual(['lead', 'mql']);
       expect(body['touchpoints']).toHaveLength(1);

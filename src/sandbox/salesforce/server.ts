@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
 import { FaultInjector, NO_FAULTS, parseFaultSpec, type FaultSpec } from '../common/faults.js';
+import { sendRecordPage } from '../common/record-page.js';
 import { SandboxStats } from '../common/stats.js';
 import type { SalesforceWorld } from '../world/schema.js';
 import { DEFAULT_SALESFORCE_CREDENTIALS, SalesforceAuth, type SalesforceSandboxCredentials } from './auth.js';
@@ -285,6 +286,23 @@ export async function createSalesforceSandbox(
     return { ok: true };
   });
   app.get('/__sandbox/world', async () => store.exportWorld());
+  /** A record as a read-only HTML page (`Lead`, `Contact`, `Account`, `Opportunity`…), for record links. */
+  app.get(
+    '/__sandbox/records/:object/:id',
+    async (request: FastifyRequest<{ Params: { object: string; id: string } }>, reply) =>
+      sendRecordPage(request, reply, () => {
+        const info = catalog.object(request.params.object);
+        if (info === undefined) return undefined;
+        let row: Record<string, unknown>;
+        try {
+          row = store.liveRow(info.name, request.params.id);
+        } catch (error) {
+          if (error instanceof RecordError) return undefined;
+          throw error;
+        }
+        return { system: 'Salesforce', object: info.name, id: String(row['Id']), fields: row };
+      }),
+  );
   app.get('/__sandbox/stats', async () => ({ ...stats.snapshot(), apiUsage: { ...apiUsage } }));
   app.post('/__sandbox/stats/reset', async () => {
     stats.reset();
