@@ -419,6 +419,7 @@ export function customerPage(
   query: string,
   view: PersonView | undefined,
   links: RecordLinkSettings,
+  options: { auditPageSize?: number } = {},
 ): string {
   const search = html`<form method="get" action="/customer" class="search">
     <label
@@ -577,6 +578,7 @@ export function customerPage(
     <section>
       <h2>Why did this change?</h2>
       <p class="muted">Every write Tandem made to this person, newest first, with the rule behind it.</p>
+      ${auditPaging(query, view, options.auditPageSize ?? 200)}
       <table class="data" id="audit">
         <thead>
           <tr>
@@ -612,6 +614,26 @@ export function customerPage(
       </table>
     </section>`;
   return layout('Customer', ctx, body);
+}
+
+/** "Writes 201–400 of 950" with links to newer and older pages, when the trail is longer than one page. */
+function auditPaging(query: string, view: PersonView, pageSize: number): SafeHtml | string {
+  const total = view.auditTotal;
+  if (total <= pageSize && view.auditOffset === 0) return '';
+  const first = view.auditOffset + 1;
+  const last = view.auditOffset + view.audit.length;
+  const page = Math.floor(view.auditOffset / pageSize) + 1;
+  const href = (n: number) => `/customer?q=${encodeURIComponent(query)}&auditPage=${n}#audit`;
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  return html`<p id="audit-paging">
+    ${
+      view.audit.length === 0
+        ? html`No writes on this page: the trail has ${num(total)}.`
+        : html`Showing writes ${num(first)}–${num(last)} of ${num(total)}${page === 1 ? ' (the latest)' : ''}.`
+    }
+    ${page > 1 ? html`<a href="${href(page - 1)}" rel="prev">Newer writes</a>` : ''}
+    ${page < pages ? html`<a href="${href(page + 1)}" rel="next">Older writes</a>` : ''}
+  </p>`;
 }
 
 export interface FunnelPageData {

@@ -430,7 +430,12 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   app.get('/api/customer', async (request) => {
     const q = queryString(request, 'q');
     if (q === '') throw new HttpError(400, 'give q: an email, a HubSpot or Salesforce id, or a Tandem id');
-    const view = await findCustomer(customerView, q);
+    const auditOffset = wholeNumber(queryString(request, 'auditOffset'), 'auditOffset') ?? 0;
+    const auditLimit = Math.min(
+      wholeNumber(queryString(request, 'auditLimit'), 'auditLimit') ?? AUDIT_PAGE,
+      1000,
+    );
+    const view = await findCustomer(customerView, q, { auditOffset, auditLimit: Math.max(1, auditLimit) });
     if (view === undefined) throw new HttpError(404, 'no person found');
     return {
       ...view,
@@ -439,11 +444,18 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   });
   app.get('/customer', async (request, reply) => {
     const q = queryString(request, 'q');
-    const view = q === '' ? undefined : await findCustomer(customerView, q);
+    const auditPage = Math.max(1, wholeNumber(queryString(request, 'auditPage'), 'auditPage') ?? 1);
+    const view =
+      q === ''
+        ? undefined
+        : await findCustomer(customerView, q, {
+            auditOffset: (auditPage - 1) * AUDIT_PAGE,
+            auditLimit: AUDIT_PAGE,
+          });
     return reply
       .code(q !== '' && view === undefined ? 404 : 200)
       .type('text/html')
-      .send(customerPage(ctxOf(request), q, view, links));
+      .send(customerPage(ctxOf(request), q, view, links, { auditPageSize: AUDIT_PAGE }));
   });
 
   // --- funnel ---------------------------------------------------------------------------------------------
@@ -644,12 +656,26 @@ function parseJsonSelection(body: unknown): ReplaySelection {
   return selection;
 }
 
-async function findCustomer(customerView: DashboardCustomerView, q: string): Promise<PersonView | undefined> {
-  if (q.includes('@')) return customerView.findPerson({ email: q });
-  const byId = await customerView.findPerson({ unifiedId: q });
+/** Writes in one page of the Customer page's "why did this change" table. */
+const AUDIT_PAGE = 200;
+
+function wholeNumber(value: string, what: string): number | undefined {
+  if (value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `"${what}" must be a whole number`);
+  return Number(value);
+}
+
+async function findCustomer(
+  customerView: DashboardCustomerView,
+  q: string,
+  audit: { auditOffset: number; auditLimit: number },
+): Promise<PersonView | undefined> {
+  if (q.includes('@')) return customerView.findPerson({ email: q }, audit);
+  const byId = await customerView.findPerson({ unifiedId: q }, audit);
   if (byId !== undefined) return byId;
-  if (/^\d+$/.test(q)) return customerView.findPerson({ system: 'hubspot', recordId: q });
-  if (/^[A-Za-z0-9]{15,18}$/.test(q)) return customerView.findPerson({ system: 'salesforce', recordId: q });
+  if (/^\d+$/.test(q)) return customerView.findPerson({ system: 'hubspot', recordId: q }, audit);
+  if (/^[A-Za-z0-9]{15,18}$/.test(q))
+    return customerView.findPerson({ system: 'salesforce', recordId: q }, audit);
   return undefined;
 }
 

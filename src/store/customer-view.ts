@@ -701,12 +701,13 @@ export class CustomerView {
   /** One person with provenance, links, stage history, touchpoints, credits and the audit trail. */
   async findPerson(
     lookup: PersonLookup,
-    options: { auditLimit?: number } = {},
+    options: { auditLimit?: number; auditOffset?: number } = {},
   ): Promise<PersonView | undefined> {
     const person = await this.lookupPerson(lookup);
     if (person === undefined) return undefined;
     const id = person.id;
-    const [fields, links, stages, touchpoints, credits, audit] = await Promise.all([
+    const auditOffset = Math.max(0, Math.floor(options.auditOffset ?? 0));
+    const [fields, links, stages, touchpoints, credits, audit, auditCount] = await Promise.all([
       this.db.selectFrom('field_values').selectAll().where('unified_id', '=', id).orderBy('field').execute(),
       this.findLinksByUnifiedIds([id]),
       this.db
@@ -740,7 +741,13 @@ export class CustomerView {
         .orderBy('at', 'desc')
         .orderBy('id', 'desc')
         .limit(options.auditLimit ?? 200)
+        .offset(auditOffset)
         .execute(),
+      this.db
+        .selectFrom('write_audit')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('unified_id', '=', id)
+        .executeTakeFirst(),
     ]);
     return {
       person: toPerson(person),
@@ -750,6 +757,8 @@ export class CustomerView {
       touchpoints: touchpoints.map(toTouchpoint),
       credits: credits.map(toCredit),
       audit: audit.map(toAudit),
+      auditTotal: Number(auditCount?.n ?? 0),
+      auditOffset,
     };
   }
 
