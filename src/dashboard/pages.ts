@@ -4,7 +4,7 @@ import type { FunnelReport, PersonView, SlaReport } from '../store/customer-view
 import { html, jsonForScript, type SafeHtml } from './html.js';
 import { recordUrl, type RecordLinkSettings } from './links.js';
 import type { Overview } from './overview.js';
-import type { FailureGroup, QueueDepth, ReplayStatus } from './queues.js';
+import type { FailurePage, QueueDepth, ReplayStatus } from './queues.js';
 import type { Role } from './auth.js';
 
 /**
@@ -246,14 +246,15 @@ export function queueTable(depths: QueueDepth[]): SafeHtml {
 
 export function failuresPage(
   ctx: PageContext,
-  groups: FailureGroup[],
+  failures: FailurePage,
   replays: ReplayStatus[],
   message?: string,
 ): string {
+  const { groups } = failures;
   const admin = ctx.role === 'admin';
   const csrf = html`<input type="hidden" name="_csrf" value="${ctx.csrfToken ?? ''}" />`;
   const body = html` ${message === undefined ? '' : html`<p class="error" role="alert">${message}</p>`}
-  ${groups.length === 0 ? html`<p class="empty">No failed jobs.</p>` : ''}
+  ${failures.total === 0 ? html`<p class="empty">No failed jobs.</p>` : failurePaging(failures)}
   ${
     admin && groups.length > 0
       ? html`<form method="post" action="/failures/replay" class="window">
@@ -271,7 +272,11 @@ export function failuresPage(
   ${groups.map(
     (g) =>
       html`<section class="failure-group" data-code="${g.code}">
-        <h2><code>${g.code}</code> <span class="count">${g.count} failed</span></h2>
+        <h2>
+          <code>${g.code}</code>
+          <span class="count">${g.count} failed</span
+          >${g.jobs.length < g.count ? html` <span class="muted">(${g.jobs.length} on this page)</span>` : ''}
+        </h2>
         <ul class="reasons">
           ${g.reasons.slice(0, 5).map((r) => html`<li>${r}</li>`)}${g.reasons.length > 5 ? html`<li class="muted">…and ${g.reasons.length - 5} more</li>` : ''}
         </ul>
@@ -328,6 +333,23 @@ export function failuresPage(
         </section>`
   }`;
   return layout('Failures', ctx, body);
+}
+
+/** "Failed jobs 101–200 of 2,345, newest first" with links to the newer and older pages. */
+function failurePaging(failures: FailurePage): SafeHtml {
+  const { total, offset, limit } = failures;
+  const page = Math.floor(offset / limit) + 1;
+  const pages = Math.max(1, Math.ceil(total / limit));
+  const shown = failures.groups.reduce((n, g) => n + g.jobs.length, 0);
+  return html`<p id="failure-paging">
+    ${
+      shown === 0
+        ? html`No failed jobs on this page: there are ${num(total)}.`
+        : html`Failed jobs ${num(offset + 1)}–${num(offset + shown)} of ${num(total)}, newest first.`
+    }
+    ${page > 1 ? html`<a href="/failures?page=${page - 1}" rel="prev">Newer failures</a>` : ''}
+    ${page < pages ? html`<a href="/failures?page=${page + 1}" rel="next">Older failures</a>` : ''}
+  </p>`;
 }
 
 function replayTable(replays: ReplayStatus[]): SafeHtml {

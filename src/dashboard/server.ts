@@ -70,6 +70,10 @@ export interface DashboardOptions {
   loginRateLimit?: { max: number; timeWindowMs: number };
   /** How long a login lasts (default 8 hours). */
   sessionTtlMs?: number;
+  /** Failed jobs on one Failures page (default 100). */
+  failuresPageSize?: number;
+  /** Failed jobs read from Redis per call when listing or replaying them (default 1000). */
+  failedReadPageSize?: number;
 }
 
 const SESSION_COOKIE = 'tandem_session';
@@ -155,7 +159,15 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
       ? {}
       : { salesforceInstanceUrl: config.salesforce.instanceUrl }),
   };
-  const board = new QueueBoard({ queues, redis, prefix: config.redis.prefix, links, now });
+  const board = new QueueBoard({
+    queues,
+    redis,
+    prefix: config.redis.prefix,
+    links,
+    now,
+    ...(options.failedReadPageSize === undefined ? {} : { failedPageSize: options.failedReadPageSize }),
+  });
+  const failuresPageSize = Math.max(1, options.failuresPageSize ?? 100);
   const mapping = mappingState(options.mapping, options.connections);
 
   const app: AppInstance = Fastify({ loggerInstance: log, disableRequestLogging: true, trustProxy: false });
@@ -377,10 +389,18 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   });
 
   // --- failures and replays ---------------------------------------------------------------------------
-  app.get('/api/failures', async () => ({ groups: await board.failureGroups() }));
+  app.get('/api/failures', async (request) => {
+    const offset = wholeNumber(queryString(request, 'offset'), 'offset') ?? 0;
+    const limit = Math.max(1, Math.min(wholeNumber(queryString(request, 'limit'), 'limit') ?? 1000, 5000));
+    return board.failurePage(offset, limit);
+  });
+  const failuresPageOf = async (request: FastifyRequest) => {
+    const page = Math.max(1, wholeNumber(queryString(request, 'page'), 'page') ?? 1);
+    return board.failurePage((page - 1) * failuresPageSize, failuresPageSize);
+  };
   app.get('/failures', async (request, reply) => {
-    const [groups, replays] = await Promise.all([board.failureGroups(), board.recentReplays(10)]);
-    return reply.type('text/html').send(failuresPage(ctxOf(request), groups, replays));
+    const [failures, replays] = await Promise.all([failuresPageOf(request), board.recentReplays(10)]);
+    return reply.type('text/html').send(failuresPage(ctxOf(request), failures, replays));
   });
   const startReplay = async (selection: ReplaySelection, request: FastifyRequest) => {
     const replay = await board.replay(selection, request.tandemAuth?.role ?? 'unknown');
@@ -407,11 +427,14 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
       return reply.redirect(`/replays/${replay.id}`, 303);
     } catch (error) {
       if (!(error instanceof ReplaySelectionError)) throw error;
-      const [groups, replays] = await Promise.all([board.failureGroups(), board.recentReplays(10)]);
+      const [failures, replays] = await Promise.all([
+        board.failurePage(0, failuresPageSize),
+        board.recentReplays(10),
+      ]);
       return reply
         .code(400)
         .type('text/html')
-        .send(failuresPage(ctxOf(request), groups, replays, error.message));
+        .send(failuresPage(ctxOf(request), failures, replays, error.message));
     }
   });
   app.get('/api/replays', async () => ({ replays: await board.recentReplays(50) }));
