@@ -15,6 +15,7 @@ export {
   failedJobView,
   type FailedJobView,
   type FailureGroup,
+  type FailurePage,
   type QueueDepth,
   type ReplaySelection,
   type ReplayStatus,

@@ -1,7 +1,9 @@
 /**
  * Links from a failure or a customer record to the record itself in the CRM. Production links open the
- * CRM's own UI; a sandbox (a loopback or non-vendor base URL, as `tandem sandbox` runs) has no UI, so the
- * link goes to the record on the sandbox's REST API instead.
+ * CRM's own UI (app.hubspot.com, the org's Lightning record page). A base URL that is loopback or not a
+ * vendor host (`*.hubapi.com`, `*.salesforce.com`, `*.force.com`) is taken for Tandem's sandbox, which has
+ * no UI and whose REST API answers a browser 401: the link opens the sandbox's read-only record page,
+ * `/__sandbox/records/<object>/<id>`, instead.
  */
 export interface RecordLinkSettings {
   /** HubSpot account (portal) id; without it production HubSpot links are not offered. */
@@ -50,7 +52,7 @@ export function hubspotRecordUrl(
   if (typeId === undefined || !/^[A-Za-z0-9_-]+$/.test(recordId)) return undefined;
   const plural = object.toLowerCase().endsWith('s') ? object.toLowerCase() : `${object.toLowerCase()}s`;
   if (isSandboxUrl(settings.hubspotBaseUrl)) {
-    return `${trim(settings.hubspotBaseUrl)}/crm/v3/objects/${plural}/${encodeURIComponent(recordId)}`;
+    return `${trim(settings.hubspotBaseUrl)}/__sandbox/records/${plural}/${encodeURIComponent(recordId)}`;
   }
   if (settings.hubspotPortalId === undefined) return undefined;
   return `https://app.hubspot.com/contacts/${encodeURIComponent(settings.hubspotPortalId)}/record/${typeId}/${encodeURIComponent(recordId)}`;
@@ -66,7 +68,7 @@ export function salesforceRecordUrl(
     return undefined;
   }
   if (isSandboxUrl(base)) {
-    return `${trim(base)}/services/data/v${settings.salesforceApiVersion}/sobjects/${object}/${recordId}`;
+    return `${trim(base)}/__sandbox/records/${object}/${recordId}`;
   }
   return `${trim(base)}/lightning/r/${object}/${recordId}/view`;
 }

@@ -4,7 +4,7 @@ import type { FunnelReport, PersonView, SlaReport } from '../store/customer-view
 import { html, jsonForScript, type SafeHtml } from './html.js';
 import { recordUrl, type RecordLinkSettings } from './links.js';
 import type { Overview } from './overview.js';
-import type { FailureGroup, QueueDepth, ReplayStatus } from './queues.js';
+import type { FailurePage, QueueDepth, ReplayStatus } from './queues.js';
 import type { Role } from './auth.js';
 
 /**
@@ -246,14 +246,15 @@ export function queueTable(depths: QueueDepth[]): SafeHtml {
 
 export function failuresPage(
   ctx: PageContext,
-  groups: FailureGroup[],
+  failures: FailurePage,
   replays: ReplayStatus[],
   message?: string,
 ): string {
+  const { groups } = failures;
   const admin = ctx.role === 'admin';
   const csrf = html`<input type="hidden" name="_csrf" value="${ctx.csrfToken ?? ''}" />`;
   const body = html` ${message === undefined ? '' : html`<p class="error" role="alert">${message}</p>`}
-  ${groups.length === 0 ? html`<p class="empty">No failed jobs.</p>` : ''}
+  ${failures.total === 0 ? html`<p class="empty">No failed jobs.</p>` : failurePaging(failures)}
   ${
     admin && groups.length > 0
       ? html`<form method="post" action="/failures/replay" class="window">
@@ -271,7 +272,11 @@ export function failuresPage(
   ${groups.map(
     (g) =>
       html`<section class="failure-group" data-code="${g.code}">
-        <h2><code>${g.code}</code> <span class="count">${g.count} failed</span></h2>
+        <h2>
+          <code>${g.code}</code>
+          <span class="count">${g.count} failed</span
+          >${g.jobs.length < g.count ? html` <span class="muted">(${g.jobs.length} on this page)</span>` : ''}
+        </h2>
         <ul class="reasons">
           ${g.reasons.slice(0, 5).map((r) => html`<li>${r}</li>`)}${g.reasons.length > 5 ? html`<li class="muted">…and ${g.reasons.length - 5} more</li>` : ''}
         </ul>
@@ -328,6 +333,23 @@ export function failuresPage(
         </section>`
   }`;
   return layout('Failures', ctx, body);
+}
+
+/** "Failed jobs 101–200 of 2,345, newest first" with links to the newer and older pages. */
+function failurePaging(failures: FailurePage): SafeHtml {
+  const { total, offset, limit } = failures;
+  const page = Math.floor(offset / limit) + 1;
+  const pages = Math.max(1, Math.ceil(total / limit));
+  const shown = failures.groups.reduce((n, g) => n + g.jobs.length, 0);
+  return html`<p id="failure-paging">
+    ${
+      shown === 0
+        ? html`No failed jobs on this page: there are ${num(total)}.`
+        : html`Failed jobs ${num(offset + 1)}–${num(offset + shown)} of ${num(total)}, newest first.`
+    }
+    ${page > 1 ? html`<a href="/failures?page=${page - 1}" rel="prev">Newer failures</a>` : ''}
+    ${page < pages ? html`<a href="/failures?page=${page + 1}" rel="next">Older failures</a>` : ''}
+  </p>`;
 }
 
 function replayTable(replays: ReplayStatus[]): SafeHtml {
@@ -419,6 +441,7 @@ export function customerPage(
   query: string,
   view: PersonView | undefined,
   links: RecordLinkSettings,
+  options: { auditPageSize?: number } = {},
 ): string {
   const search = html`<form method="get" action="/customer" class="search">
     <label
@@ -577,6 +600,7 @@ export function customerPage(
     <section>
       <h2>Why did this change?</h2>
       <p class="muted">Every write Tandem made to this person, newest first, with the rule behind it.</p>
+      ${auditPaging(query, view, options.auditPageSize ?? 200)}
       <table class="data" id="audit">
         <thead>
           <tr>
@@ -612,6 +636,26 @@ export function customerPage(
       </table>
     </section>`;
   return layout('Customer', ctx, body);
+}
+
+/** "Writes 201–400 of 950" with links to newer and older pages, when the trail is longer than one page. */
+function auditPaging(query: string, view: PersonView, pageSize: number): SafeHtml | string {
+  const total = view.auditTotal;
+  if (total <= pageSize && view.auditOffset === 0) return '';
+  const first = view.auditOffset + 1;
+  const last = view.auditOffset + view.audit.length;
+  const page = Math.floor(view.auditOffset / pageSize) + 1;
+  const href = (n: number) => `/customer?q=${encodeURIComponent(query)}&auditPage=${n}#audit`;
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  return html`<p id="audit-paging">
+    ${
+      view.audit.length === 0
+        ? html`No writes on this page: the trail has ${num(total)}.`
+        : html`Showing writes ${num(first)}–${num(last)} of ${num(total)}${page === 1 ? ' (the latest)' : ''}.`
+    }
+    ${page > 1 ? html`<a href="${href(page - 1)}" rel="prev">Newer writes</a>` : ''}
+    ${page < pages ? html`<a href="${href(page + 1)}" rel="next">Older writes</a>` : ''}
+  </p>`;
 }
 
 export interface FunnelPageData {

@@ -100,8 +100,19 @@ export interface QueueBoardOptions {
   prefix: string;
   links: RecordLinkSettings;
   now?: () => Date;
-  /** Failed jobs read per queue (newest first). */
+  /** At most this many failed jobs read per queue (newest first) by `failedJobs()`; default all of them. */
   failedLimit?: number;
+  /** Failed jobs read from Redis per call while going through a queue's failed set (default 1000). */
+  failedPageSize?: number;
+}
+
+/** One page of the Failures page: its jobs grouped by code, each group counted over every failed job. */
+export interface FailurePage {
+  groups: FailureGroup[];
+  /** Failed jobs in all queues. */
+  total: number;
+  offset: number;
+  limit: number;
 }
 
 const REPLAY_TTL_SECONDS = 7 * 24 * 60 * 60;
@@ -289,14 +300,28 @@ export class QueueBoard {
     );
   }
 
+  /**
+   * Every failed job of every queue (up to `failedLimit` per queue), newest first, read a page of
+   * `failedPageSize` at a time. Newest first, so failures arriving meanwhile only repeat a job (callers
+   * deduplicate by id), never hide an older one.
+   */
   async failedJobs(): Promise<FailedJobView[]> {
-    const limit = this.options.failedLimit ?? 1000;
+    const limit = this.options.failedLimit ?? Number.POSITIVE_INFINITY;
+    const pageSize = Math.max(1, this.options.failedPageSize ?? 1000);
     const perQueue = await Promise.all(
       [...this.byName.values()].map(async (queue) => {
-        const jobs = await queue.getFailed(0, limit - 1);
-        return jobs
-          .filter((job): job is Job => job !== undefined && job !== null)
-          .map((job) => failedJobView(queue.name, job as Job, this.options.links));
+        const seen = new Map<string, FailedJobView>();
+        for (let start = 0; start < limit; start += pageSize) {
+          const end = Math.min(start + pageSize, limit) - 1;
+          const jobs = await queue.getFailed(start, end);
+          for (const job of jobs) {
+            if (job === undefined || job === null) continue;
+            const view = failedJobView(queue.name, job as Job, this.options.links);
+            seen.set(view.id, view);
+          }
+          if (jobs.length < end - start + 1) break;
+        }
+        return [...seen.values()];
       }),
     );
     return perQueue.flat().sort((a, b) => ((a.failedAt ?? '') < (b.failedAt ?? '') ? 1 : -1));
@@ -304,6 +329,20 @@ export class QueueBoard {
 
   async failureGroups(): Promise<FailureGroup[]> {
     return groupFailures(await this.failedJobs());
+  }
+
+  /**
+   * Failed jobs `offset` … `offset + limit - 1` (newest first, all queues), grouped by code; each group's
+   * `count` and reasons are over every failed job of that code, so "replay all N" says what it will do.
+   */
+  async failurePage(offset: number, limit: number): Promise<FailurePage> {
+    const all = await this.failedJobs();
+    const totals = new Map(groupFailures(all).map((g) => [g.code, g]));
+    const groups = groupFailures(all.slice(offset, offset + limit)).map((g) => {
+      const whole = totals.get(g.code);
+      return whole === undefined ? g : { ...g, count: whole.count, reasons: whole.reasons };
+    });
+    return { groups, total: all.length, offset, limit };
   }
 
   /** Puts the selected failed jobs back on their queues and keeps a replay record. */

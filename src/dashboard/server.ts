@@ -71,6 +71,10 @@ export interface DashboardOptions {
   loginRateLimit?: { max: number; timeWindowMs: number };
   /** How long a login lasts (default 8 hours). */
   sessionTtlMs?: number;
+  /** Failed jobs on one Failures page (default 100). */
+  failuresPageSize?: number;
+  /** Failed jobs read from Redis per call when listing or replaying them (default 1000). */
+  failedReadPageSize?: number;
 }
 
 const SESSION_COOKIE = 'tandem_session';
@@ -157,7 +161,15 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
       : { salesforceInstanceUrl: config.salesforce.instanceUrl }),
   };
   const clusterMetrics = new ClusterMetrics(metrics, redis, new RedisKeys(config.redis.prefix));
-  const board = new QueueBoard({ queues, redis, prefix: config.redis.prefix, links, now });
+  const board = new QueueBoard({
+    queues,
+    redis,
+    prefix: config.redis.prefix,
+    links,
+    now,
+    ...(options.failedReadPageSize === undefined ? {} : { failedPageSize: options.failedReadPageSize }),
+  });
+  const failuresPageSize = Math.max(1, options.failuresPageSize ?? 100);
   const mapping = mappingState(options.mapping, options.connections);
 
   const app: AppInstance = Fastify({ loggerInstance: log, disableRequestLogging: true, trustProxy: false });
@@ -379,10 +391,18 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   });
 
   // --- failures and replays ---------------------------------------------------------------------------
-  app.get('/api/failures', async () => ({ groups: await board.failureGroups() }));
+  app.get('/api/failures', async (request) => {
+    const offset = wholeNumber(queryString(request, 'offset'), 'offset') ?? 0;
+    const limit = Math.max(1, Math.min(wholeNumber(queryString(request, 'limit'), 'limit') ?? 1000, 5000));
+    return board.failurePage(offset, limit);
+  });
+  const failuresPageOf = async (request: FastifyRequest) => {
+    const page = Math.max(1, wholeNumber(queryString(request, 'page'), 'page') ?? 1);
+    return board.failurePage((page - 1) * failuresPageSize, failuresPageSize);
+  };
   app.get('/failures', async (request, reply) => {
-    const [groups, replays] = await Promise.all([board.failureGroups(), board.recentReplays(10)]);
-    return reply.type('text/html').send(failuresPage(ctxOf(request), groups, replays));
+    const [failures, replays] = await Promise.all([failuresPageOf(request), board.recentReplays(10)]);
+    return reply.type('text/html').send(failuresPage(ctxOf(request), failures, replays));
   });
   const startReplay = async (selection: ReplaySelection, request: FastifyRequest) => {
     const replay = await board.replay(selection, request.tandemAuth?.role ?? 'unknown');
@@ -409,11 +429,14 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
       return reply.redirect(`/replays/${replay.id}`, 303);
     } catch (error) {
       if (!(error instanceof ReplaySelectionError)) throw error;
-      const [groups, replays] = await Promise.all([board.failureGroups(), board.recentReplays(10)]);
+      const [failures, replays] = await Promise.all([
+        board.failurePage(0, failuresPageSize),
+        board.recentReplays(10),
+      ]);
       return reply
         .code(400)
         .type('text/html')
-        .send(failuresPage(ctxOf(request), groups, replays, error.message));
+        .send(failuresPage(ctxOf(request), failures, replays, error.message));
     }
   });
   app.get('/api/replays', async () => ({ replays: await board.recentReplays(50) }));
@@ -432,7 +455,12 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   app.get('/api/customer', async (request) => {
     const q = queryString(request, 'q');
     if (q === '') throw new HttpError(400, 'give q: an email, a HubSpot or Salesforce id, or a Tandem id');
-    const view = await findCustomer(customerView, q);
+    const auditOffset = wholeNumber(queryString(request, 'auditOffset'), 'auditOffset') ?? 0;
+    const auditLimit = Math.min(
+      wholeNumber(queryString(request, 'auditLimit'), 'auditLimit') ?? AUDIT_PAGE,
+      1000,
+    );
+    const view = await findCustomer(customerView, q, { auditOffset, auditLimit: Math.max(1, auditLimit) });
     if (view === undefined) throw new HttpError(404, 'no person found');
     return {
       ...view,
@@ -441,11 +469,18 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
   });
   app.get('/customer', async (request, reply) => {
     const q = queryString(request, 'q');
-    const view = q === '' ? undefined : await findCustomer(customerView, q);
+    const auditPage = Math.max(1, wholeNumber(queryString(request, 'auditPage'), 'auditPage') ?? 1);
+    const view =
+      q === ''
+        ? undefined
+        : await findCustomer(customerView, q, {
+            auditOffset: (auditPage - 1) * AUDIT_PAGE,
+            auditLimit: AUDIT_PAGE,
+          });
     return reply
       .code(q !== '' && view === undefined ? 404 : 200)
       .type('text/html')
-      .send(customerPage(ctxOf(request), q, view, links));
+      .send(customerPage(ctxOf(request), q, view, links, { auditPageSize: AUDIT_PAGE }));
   });
 
   // --- funnel ---------------------------------------------------------------------------------------------
@@ -646,12 +681,26 @@ function parseJsonSelection(body: unknown): ReplaySelection {
   return selection;
 }
 
-async function findCustomer(customerView: DashboardCustomerView, q: string): Promise<PersonView | undefined> {
-  if (q.includes('@')) return customerView.findPerson({ email: q });
-  const byId = await customerView.findPerson({ unifiedId: q });
+/** Writes in one page of the Customer page's "why did this change" table. */
+const AUDIT_PAGE = 200;
+
+function wholeNumber(value: string, what: string): number | undefined {
+  if (value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `"${what}" must be a whole number`);
+  return Number(value);
+}
+
+async function findCustomer(
+  customerView: DashboardCustomerView,
+  q: string,
+  audit: { auditOffset: number; auditLimit: number },
+): Promise<PersonView | undefined> {
+  if (q.includes('@')) return customerView.findPerson({ email: q }, audit);
+  const byId = await customerView.findPerson({ unifiedId: q }, audit);
   if (byId !== undefined) return byId;
-  if (/^\d+$/.test(q)) return customerView.findPerson({ system: 'hubspot', recordId: q });
-  if (/^[A-Za-z0-9]{15,18}$/.test(q)) return customerView.findPerson({ system: 'salesforce', recordId: q });
+  if (/^\d+$/.test(q)) return customerView.findPerson({ system: 'hubspot', recordId: q }, audit);
+  if (/^[A-Za-z0-9]{15,18}$/.test(q))
+    return customerView.findPerson({ system: 'salesforce', recordId: q }, audit);
   return undefined;
 }
 

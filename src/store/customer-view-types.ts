@@ -214,8 +214,12 @@ export interface PersonView {
   stageHistory: StageEntry[];
   touchpoints: Touchpoint[];
   credits: AttributionCredit[];
-  /** Newest first. */
+  /** Newest first: one page of the audit trail (`auditOffset`, `auditLimit`). */
   audit: StoredWriteAuditEntry[];
+  /** Every audit row of this person, of which `audit` is a page. */
+  auditTotal: number;
+  /** Where `audit` starts in the whole trail (0 = the newest write). */
+  auditOffset: number;
 }
 
 export interface FunnelQuery {

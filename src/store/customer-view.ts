@@ -45,6 +45,11 @@ import type {
 
 const PERSON_OBJECTS = ['contacts', 'Lead', 'Contact'];
 const SAL_POSITION = FUNNEL_STAGES.indexOf('sal') + 1;
+/** A stage's position in the funnel (subscriber 0 … customer 6), `disqualified` and unknown ones after. */
+const STAGE_ORDER = sql<number>`case stage ${sql.join(
+  FUNNEL_STAGES.map((stage, i) => sql`when ${sql.lit(stage)} then ${sql.lit(i)}`),
+  sql` `,
+)} else ${sql.lit(FUNNEL_STAGES.length)} end`;
 
 const excludedAll = (columns: readonly string[], except: readonly string[] = []): Record<string, string> =>
   Object.fromEntries(columns.filter((c) => !except.includes(c)).map((c) => [c, `excluded.${c}`]));
@@ -730,12 +735,13 @@ export class CustomerView {
   /** One person with provenance, links, stage history, touchpoints, credits and the audit trail. */
   async findPerson(
     lookup: PersonLookup,
-    options: { auditLimit?: number } = {},
+    options: { auditLimit?: number; auditOffset?: number } = {},
   ): Promise<PersonView | undefined> {
     const person = await this.lookupPerson(lookup);
     if (person === undefined) return undefined;
     const id = person.id;
-    const [fields, links, stages, touchpoints, credits, audit] = await Promise.all([
+    const auditOffset = Math.max(0, Math.floor(options.auditOffset ?? 0));
+    const [fields, links, stages, touchpoints, credits, audit, auditCount] = await Promise.all([
       this.db.selectFrom('field_values').selectAll().where('unified_id', '=', id).orderBy('field').execute(),
       this.findLinksByUnifiedIds([id]),
       this.db
@@ -743,6 +749,8 @@ export class CustomerView {
         .selectAll()
         .where('person_id', '=', id)
         .orderBy('entered_at')
+        // Stages entered at the same moment (one sync can move a person several steps) in funnel order.
+        .orderBy(STAGE_ORDER)
         .orderBy('stage')
         .execute(),
       this.db
@@ -767,7 +775,13 @@ export class CustomerView {
         .orderBy('at', 'desc')
         .orderBy('id', 'desc')
         .limit(options.auditLimit ?? 200)
+        .offset(auditOffset)
         .execute(),
+      this.db
+        .selectFrom('write_audit')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('unified_id', '=', id)
+        .executeTakeFirst(),
     ]);
     return {
       person: toPerson(person),
@@ -777,6 +791,8 @@ export class CustomerView {
       touchpoints: touchpoints.map(toTouchpoint),
       credits: credits.map(toCredit),
       audit: audit.map(toAudit),
+      auditTotal: Number(auditCount?.n ?? 0),
+      auditOffset,
     };
   }
 

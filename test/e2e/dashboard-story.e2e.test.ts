@@ -171,6 +171,16 @@ describe('the dashboard story with the real pipeline', () => {
     const link = row.locator(`a:has-text("${bad.lead}")`);
     await expect(link.getAttribute('href')).resolves.toContain(bad.lead);
     await shot('failure');
+    // The record link opens the Lead (the sandbox's read-only record page) in a new tab.
+    const [recordTab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await recordTab.waitForSelector('#record-fields');
+    await expect(recordTab.locator('#record-title').textContent()).resolves.toContain(`Lead ${bad.lead}`);
+    const leadRow = await lead(bad.lead);
+    await expect(recordTab.locator('#record-fields').textContent()).resolves.toContain(
+      String(leadRow['LastName']),
+    );
+    await recordTab.screenshot({ path: join(ARTIFACTS, 'dashboard-story-record-lead.png'), fullPage: true });
+    await recordTab.close();
     expect((await lead(bad.lead))['Email']).not.toBe(email);
 
     await world.salesforce.sobject('Lead').destroy(duplicateId); // the cause, fixed in Salesforce
@@ -189,6 +199,17 @@ describe('the dashboard story with the real pipeline', () => {
     await page.waitForSelector('#person');
     await expect(page.locator('body').textContent()).resolves.toContain(bad.lead);
     await shot('customer');
+    // The HubSpot contact's link opens it, with the email marketing gave it.
+    const [recordTab] = await Promise.all([
+      context.waitForEvent('page'),
+      page.locator(`#links a:has-text("${bad.hubspot}")`).click(),
+    ]);
+    await recordTab.waitForSelector('#record-fields');
+    await expect(recordTab.locator('#record-title').textContent()).resolves.toContain(
+      `contacts ${bad.hubspot}`,
+    );
+    await expect(recordTab.locator('#record-fields').textContent()).resolves.toContain(email);
+    await recordTab.close();
   });
 
   it('opens the funnel', async () => {

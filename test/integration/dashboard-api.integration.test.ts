@@ -319,7 +319,7 @@ describe('dashboard over HTTP', () => {
         object: 'Lead',
         recordId: SALESFORCE_ID,
         field: 'Title',
-        recordUrl: `http://127.0.0.1:9/services/data/v62.0/sobjects/Lead/${SALESFORCE_ID}`,
+        recordUrl: `http://127.0.0.1:9/__sandbox/records/Lead/${SALESFORCE_ID}`,
         attemptsMade: 1,
         attempts: 3,
         payload: { name: 'first', system: 'salesforce', object: 'Lead' },
@@ -532,7 +532,7 @@ describe('dashboard over HTTP', () => {
       expect(page).toContain('مرحبا بالعالم');
       expect(page).toContain('&lt;i&gt;spring&lt;/i&gt;');
       expect(page).toContain('HubSpot changed it more recently');
-      expect(page).toContain(`http://127.0.0.1:9/crm/v3/objects/contacts/${HUBSPOT_ID}`);
+      expect(page).toContain(`http://127.0.0.1:9/__sandbox/records/contacts/${HUBSPOT_ID}`);
     });
 
     it('returns the unified record as JSON with links, stages, touchpoints and the audit', async () => {
@@ -549,12 +549,62 @@ describe('dashboard over HTTP', () => {
         rule: 'newest',
       });
       expect(body['links']?.map((l) => l['url']).sort()).toEqual([
-        `http://127.0.0.1:9/crm/v3/objects/contacts/${HUBSPOT_ID}`,
-        `http://127.0.0.1:9/services/data/v62.0/sobjects/Lead/${SALESFORCE_ID}`,
+        `http://127.0.0.1:9/__sandbox/records/Lead/${SALESFORCE_ID}`,
+        `http://127.0.0.1:9/__sandbox/records/contacts/${HUBSPOT_ID}`,
       ]);
       expect(body['stageHistory']?.map((s) => s['stage'])).toEqual(['lead', 'mql']);
       expect(body['touchpoints']).toHaveLength(1);
       expect(body['audit']?.[0]).toMatchObject({ field: 'FirstName', rule: 'newest', outcome: 'written' });
+    });
+
+    it('pages through a "why did this change" trail longer than 200 writes, saying how many there are', async () => {
+      const start = NOW.getTime() - 30 * 86_400_000;
+      await db.view.appendWriteAudit(
+        Array.from({ length: 205 }, (_, i) => ({
+          jobId: `paging-${i}`,
+          system: 'hubspot' as const,
+          object: 'contacts',
+          recordId: '2002',
+          unifiedId: 'person-customer',
+          field: 'jobtitle',
+          before: `was ${i}`,
+          after: `title ${i}`,
+          rule: 'newest',
+          outcome: 'written' as const,
+          at: new Date(start + i * 60_000),
+        })),
+      );
+      const first = await (await get('/customer?q=won@example.com', { headers: cookie(viewer) })).text();
+      expect(first).toMatch(/Showing writes 1–200 of 205 \(the latest\)/);
+      expect(first.match(/>title 204<\/td>/g)).toHaveLength(1);
+      expect(first).not.toContain('>title 4</td>');
+      expect(first).toContain('href="/customer?q=won%40example.com&amp;auditPage=2#audit"');
+      const second = await (
+        await get('/customer?q=won%40example.com&auditPage=2', { headers: cookie(viewer) })
+      ).text();
+      expect(second).toMatch(/Showing writes 201–205 of 205\./);
+      expect(second).toContain('>title 4</td>');
+      expect(second).toContain('>title 0</td>');
+      expect(second).not.toContain('>title 5</td>');
+      expect(second).toContain('Newer writes');
+      expect(second).not.toContain('Older writes');
+
+      const api = (await (
+        await get('/api/customer?q=won@example.com', { headers: bearer(VIEWER_TOKEN) })
+      ).json()) as { audit: unknown[]; auditTotal: number; auditOffset: number };
+      expect(api).toMatchObject({ auditTotal: 205, auditOffset: 0 });
+      expect(api.audit).toHaveLength(200);
+      const rest = (await (
+        await get('/api/customer?q=won@example.com&auditOffset=200', { headers: bearer(VIEWER_TOKEN) })
+      ).json()) as { audit: Array<{ after: unknown }>; auditTotal: number };
+      expect(rest.audit.map((a) => a.after)).toEqual(['title 4', 'title 3', 'title 2', 'title 1', 'title 0']);
+      expect(
+        (await get('/api/customer?q=won@example.com&auditOffset=-1', { headers: bearer(VIEWER_TOKEN) }))
+          .status,
+      ).toBe(400);
+      // A short trail needs no paging line.
+      const short = await (await get(`/customer?q=${HUBSPOT_ID}`, { headers: cookie(viewer) })).text();
+      expect(short).not.toContain('audit-paging');
     });
 
     it('answers 404 for nobody and 400 for no query', async () => {

@@ -40,6 +40,9 @@ describe('tandem demo', () => {
       expect(output()).toMatch(/Using Redis at .* \(REDIS_URL\)/);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const ready = await fetch(`${base}/readyz`);
+      expect(await ready.json()).toMatchObject({
+        checks: { redis: 'ok', hubspot: 'ok', salesforce: 'ok' },
+      });
       expect(ready.status).toBe(200);
 
       const login = await fetch(`${base}/login`, {
@@ -53,6 +56,11 @@ describe('tandem demo', () => {
       expect(cookie).toMatch(/^tandem_session=/);
       const page = await fetch(`${base}/api/queues`, { headers: { cookie } });
       expect(page.status).toBe(200);
+      // The Mapping page validates against the sandboxes' live schemas, as `tandem dashboard` does.
+      const mapping = await fetch(`${base}/api/mapping`, { headers: { cookie } });
+      expect(await mapping.json()).toMatchObject({ live: { checked: true } });
+      const mappingPage = await (await fetch(`${base}/mapping`, { headers: { cookie } })).text();
+      expect(mappingPage).toMatch(/Checked against the live/);
       const wrong = await fetch(`${base}/api/queues`, {
         headers: { authorization: 'Bearer not-the-token-at-all' },
       });

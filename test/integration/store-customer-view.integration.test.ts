@@ -799,6 +799,28 @@ describe.each(variants)('customer view on $kind', (variant) => {
     });
   });
 
+  describe('stage history', () => {
+    it('lists stages entered at the same moment in funnel order, not alphabetically', async () => {
+      await view.upsertPersons([person('same-moment', { lifecycleStage: 'sal' })]);
+      const moment = at('2025-06-02T10:00:00Z');
+      const entries: StageEntry[] = (['sal', 'lead', 'subscriber', 'mql'] as const).map((stage) => ({
+        personId: 'same-moment',
+        stage,
+        enteredAt: moment,
+      }));
+      entries.push({ personId: 'same-moment', stage: 'disqualified', enteredAt: at('2025-06-02T09:00:00Z') });
+      await view.appendStageEntries(entries);
+      const found = await view.findPerson({ unifiedId: 'same-moment' });
+      expect(found?.stageHistory.map((s) => s.stage)).toEqual([
+        'disqualified',
+        'subscriber',
+        'lead',
+        'mql',
+        'sal',
+      ]);
+    });
+  });
+
   describe('funnel and SLA on a hand-built history', () => {
     // Cohort window: persons created in January and February 2024 (h7 is created in March).
     const history: Array<[string, string | null, string, StageName | null, Array<[StageName, string]>]> = [

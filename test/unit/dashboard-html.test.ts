@@ -58,12 +58,12 @@ describe('record links', () => {
     );
   });
 
-  it('links to the sandbox REST URL instead', () => {
+  it("links to the sandbox's read-only record page instead", () => {
     expect(hubspotRecordUrl(sandbox, 'contacts', '501')).toBe(
-      'http://127.0.0.1:4010/crm/v3/objects/contacts/501',
+      'http://127.0.0.1:4010/__sandbox/records/contacts/501',
     );
     expect(salesforceRecordUrl(sandbox, 'Contact', '003000000000001AAA')).toBe(
-      'http://localhost:4011/services/data/v62.0/sobjects/Contact/003000000000001AAA',
+      'http://localhost:4011/__sandbox/records/Contact/003000000000001AAA',
     );
   });
 

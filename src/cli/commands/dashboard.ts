@@ -2,16 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import type { Connection } from 'jsforce';
-import {
-  ConfigError,
-  loadConfig,
-  requireHubSpot,
-  requireSalesforce,
-  type TandemConfig,
-} from '../../config/index.js';
+import { ConfigError, loadConfig, type TandemConfig } from '../../config/index.js';
 import { isLoopbackHost } from '../../dashboard/auth.js';
-import { createDashboard, type DashboardConnections } from '../../dashboard/server.js';
+import { connectionsFrom } from '../../dashboard/connections.js';
+import { createDashboard } from '../../dashboard/server.js';
 import { createLogger } from '../../logging.js';
 import { CustomerView } from '../../store/customer-view.js';
 import { openDatabase } from '../../store/database.js';
@@ -22,59 +16,6 @@ interface DashboardCommandOptions {
   port?: number;
   host?: string;
   hubspotPortalId?: string;
-}
-
-/**
- * Connection checks for `/readyz` and live mapping validation, built from the configured credentials.
- * A system without credentials reports "not authenticated" rather than failing the start.
- */
-function connectionsFrom(config: TandemConfig): DashboardConnections {
-  let salesforce: Promise<Connection> | undefined;
-  const salesforceConnection = async (): Promise<Connection> => {
-    const { connectSalesforce } = await import('../../connectors/salesforce/auth.js');
-    salesforce ??= connectSalesforce(requireSalesforce(config)).catch((error: unknown) => {
-      salesforce = undefined;
-      throw error;
-    });
-    return salesforce;
-  };
-  const hubspotClient = async () => {
-    const { createHubSpotClient } = await import('../../connectors/hubspot/client.js');
-    const hubspot = requireHubSpot(config);
-    return createHubSpotClient({ accessToken: hubspot.accessToken, baseUrl: hubspot.baseUrl });
-  };
-  return {
-    async checkHubSpot() {
-      if (config.hubspot.accessToken === undefined) return false;
-      const response = await fetch(
-        `${config.hubspot.baseUrl.replace(/\/+$/, '')}/crm/v3/objects/contacts?limit=1`,
-        {
-          headers: { authorization: `Bearer ${config.hubspot.accessToken}` },
-        },
-      );
-      return response.ok;
-    },
-    async checkSalesforce() {
-      try {
-        requireSalesforce(config);
-      } catch (error) {
-        if (error instanceof ConfigError) return false;
-        throw error;
-      }
-      const conn = await salesforceConnection();
-      await conn.identity();
-      return true;
-    },
-    async readLiveSchema() {
-      const { readHubSpotSchema } = await import('../../connectors/hubspot/schema.js');
-      const { readSalesforceSchema } = await import('../../connectors/salesforce/schema.js');
-      const [hubspot, salesforce] = await Promise.all([
-        readHubSpotSchema(await hubspotClient()),
-        readSalesforceSchema(await salesforceConnection()),
-      ]);
-      return { hubspot, salesforce };
-    },
-  };
 }
 
 async function dashboardCommand(options: DashboardCommandOptions): Promise<void> {

@@ -5,6 +5,7 @@ import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, ConfigError, type TandemConfig } from '../../config/index.js';
+import { connectionsFrom } from '../../dashboard/connections.js';
 import { createDashboard } from '../../dashboard/server.js';
 import { createLogger } from '../../logging.js';
 import type { SyncPipeline } from '../../pipeline/contract.js';
@@ -136,25 +137,8 @@ async function demoCommand(options: DemoOptions): Promise<void> {
       redis: clients.redis,
       customerView: view,
       mapping: { text: await readFile(config.mappingPath, 'utf8'), file: config.mappingPath },
-      connections: {
-        checkHubSpot: async () =>
-          (
-            await fetch(`${hubspot.baseUrl}/crm/v3/objects/contacts?limit=1`, {
-              headers: { authorization: `Bearer ${hubspot.accessToken}` },
-            })
-          ).ok,
-        checkSalesforce: async () =>
-          (
-            await fetch(`${salesforce.instanceUrl}/services/oauth2/token`, {
-              method: 'POST',
-              body: new URLSearchParams({
-                grant_type: 'client_credentials',
-                client_id: salesforce.clientId,
-                client_secret: salesforce.clientSecret,
-              }),
-            })
-          ).ok,
-      },
+      // The same checks and live schema reads as `tandem dashboard`, against the sandboxes.
+      connections: connectionsFrom(config),
       logger: log,
     });
     stops.push(() => app.close());

@@ -1,11 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FaultSpecError, parseFaultSpec, type FaultInjector } from '../common/faults.js';
+import { sendRecordPage } from '../common/record-page.js';
 import type { SandboxStats } from '../common/stats.js';
-import { HubSpotWorldSchema, type HubSpotWorld } from '../world/schema.js';
+import { HubSpotWorldSchema, type HubSpotObjectType, type HubSpotWorld } from '../world/schema.js';
 import { recordFormSubmission, recordPageView, type FormSubmission, type PageView } from './analytics.js';
 import { validationError } from './errors.js';
 import type { HubSpotPortal } from './portal.js';
 import { TIER_LIMITS, type HubSpotTier, type RateLimiter, type RateLimitOverrides } from './rate-limits.js';
+import { OBJECT_TYPE_INFO, OBJECT_TYPES } from './object-types.js';
 import { bodyObject } from './request.js';
 import { toPublicObject } from './serialize.js';
 
@@ -45,6 +47,27 @@ export function registerSandboxRoutes(app: FastifyInstance, context: Context): v
   });
 
   app.get('/__sandbox/stats', async () => stats.snapshot());
+
+  /** A record as a read-only HTML page (`contacts`, `contact` or `0-1`…), for the dashboard's record links. */
+  app.get(
+    '/__sandbox/records/:object/:id',
+    async (request: FastifyRequest<{ Params: { object: string; id: string } }>, reply) =>
+      sendRecordPage(request, reply, () => {
+        const wanted = request.params.object.toLowerCase();
+        const type = OBJECT_TYPES.find(
+          (t: HubSpotObjectType) =>
+            t === wanted || OBJECT_TYPE_INFO[t].singular === wanted || OBJECT_TYPE_INFO[t].typeId === wanted,
+        );
+        const record = type === undefined ? undefined : portal.find(type, request.params.id);
+        if (type === undefined || record === undefined) return undefined;
+        return {
+          system: 'HubSpot',
+          object: type,
+          id: record.id,
+          fields: toPublicObject(portal, type, record, { properties: 'all' }).properties,
+        };
+      }),
+  );
 
   app.post('/__sandbox/stats/reset', async () => {
     stats.reset();

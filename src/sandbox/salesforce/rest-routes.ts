@@ -15,6 +15,8 @@ export interface RestContext {
   cursors: QueryCursors;
   stats: SandboxStats;
   limits: () => { max: number; used: number };
+  /** The identity URL (`…/id/{orgId}/{userId}`) on the server the request reached. */
+  identityUrl: (request: FastifyRequest) => string;
 }
 
 /** Most records one sObject collections call takes. */
@@ -174,13 +176,16 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
   const { store, stats } = ctx;
 
   app.get('/', async (request: Req) => {
+    // As Salesforce lists them: relative paths, but `identity` is absolute (jsforce's identity() reads it).
     const base = `/services/data/v${request.params.version}`;
     return {
       sobjects: `${base}/sobjects`,
       query: `${base}/query`,
       queryAll: `${base}/queryAll`,
+      identity: ctx.identityUrl(request),
       limits: `${base}/limits`,
       composite: `${base}/composite`,
+      jobs: `${base}/jobs`,
     };
   });
 

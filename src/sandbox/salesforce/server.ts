@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
 import { FaultInjector, NO_FAULTS, parseFaultSpec, type FaultSpec } from '../common/faults.js';
+import { sendRecordPage } from '../common/record-page.js';
 import { SandboxStats } from '../common/stats.js';
 import type { SalesforceWorld } from '../world/schema.js';
 import { DEFAULT_SALESFORCE_CREDENTIALS, SalesforceAuth, type SalesforceSandboxCredentials } from './auth.js';
@@ -166,6 +167,34 @@ export async function createSalesforceSandbox(
     versions.map((version) => ({ label: releaseLabel(version), url: `/services/data/v${version}`, version })),
   );
 
+  // ---- The identity service (the `id` of a token response, `identity` of /services/data/vXX.X) -----
+
+  app.get(
+    '/id/:orgId/:userId',
+    async (
+      request: FastifyRequest<{
+        Params: { orgId: string; userId: string };
+        Querystring: Record<string, string | undefined>;
+      }>,
+      reply,
+    ) => {
+      stats.recordCall('GET', '/id/{orgId}/{userId}');
+      const token =
+        /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ??
+        request.query['oauth_token'] ??
+        request.query['access_token'];
+      // Salesforce answers a bad token here with a bare 403 "Bad_OAuth_Token", not the REST error list.
+      if (token === undefined || !auth.isValid(token)) {
+        return reply.code(403).type('text/plain; charset=utf-8').send('Bad_OAuth_Token');
+      }
+      const { orgId, userId } = request.params;
+      if (orgId !== store.orgId || userId !== store.userId) {
+        return reply.code(404).type('text/plain; charset=utf-8').send('Bad_Id');
+      }
+      return identityOf(store, baseUrlOf(request), request.query['version']);
+    },
+  );
+
   // ---- The REST API: auth, quota, faults, then the routes -------------------------------------
 
   await app.register(
@@ -224,7 +253,14 @@ export async function createSalesforceSandbox(
           return undefined;
         },
       );
-      registerRestRoutes(api, { store, catalog, cursors, stats, limits: () => ({ ...apiUsage }) });
+      registerRestRoutes(api, {
+        store,
+        catalog,
+        cursors,
+        stats,
+        limits: () => ({ ...apiUsage }),
+        identityUrl: (request) => auth.identityUrl(baseUrlOf(request)),
+      });
       registerBulk2Routes(api, bulk2);
     },
     { prefix: '/services/data/v:version' },
@@ -251,6 +287,23 @@ export async function createSalesforceSandbox(
     return { ok: true };
   });
   app.get('/__sandbox/world', async () => store.exportWorld());
+  /** A record as a read-only HTML page (`Lead`, `Contact`, `Account`, `Opportunity`…), for record links. */
+  app.get(
+    '/__sandbox/records/:object/:id',
+    async (request: FastifyRequest<{ Params: { object: string; id: string } }>, reply) =>
+      sendRecordPage(request, reply, () => {
+        const info = catalog.object(request.params.object);
+        if (info === undefined) return undefined;
+        let row: Record<string, unknown>;
+        try {
+          row = store.liveRow(info.name, request.params.id);
+        } catch (error) {
+          if (error instanceof RecordError) return undefined;
+          throw error;
+        }
+        return { system: 'Salesforce', object: info.name, id: String(row['Id']), fields: row };
+      }),
+  );
   app.get('/__sandbox/stats', async () => ({ ...stats.snapshot(), apiUsage: { ...apiUsage } }));
   app.post('/__sandbox/stats/reset', async () => {
     stats.reset();
@@ -291,6 +344,51 @@ export async function createSalesforceSandbox(
     jwtPrivateKeyPem: auth.jwtPrivateKeyPem,
     expireAllTokens: () => auth.expireAll(),
     apiUsage,
+  };
+}
+
+/** The identity service's answer about the sandbox's one user, in Salesforce's shape. */
+function identityOf(store: SalesforceStore, baseUrl: string, version: string | undefined) {
+  const user: Record<string, unknown> = store.byId(store.userId) ?? {};
+  const text = (key: string): string | null => {
+    const value = user[key];
+    return typeof value === 'string' ? value : null;
+  };
+  const v = version === undefined || version === '' ? '{version}' : version === 'latest' ? '62.0' : version;
+  const services = (path: string) => `${baseUrl}/services/${path}`;
+  return {
+    id: `${baseUrl}/id/${store.orgId}/${store.userId}`,
+    asserted_user: true,
+    user_id: store.userId,
+    organization_id: store.orgId,
+    username: text('Username'),
+    nick_name: text('Alias'),
+    display_name: text('Name'),
+    email: text('Email'),
+    email_verified: true,
+    first_name: text('FirstName'),
+    last_name: text('LastName'),
+    timezone: 'GMT',
+    status: { created_date: null, body: null },
+    urls: {
+      enterprise: services(`Soap/c/${v}/${store.orgId}`),
+      metadata: services(`Soap/m/${v}/${store.orgId}`),
+      partner: services(`Soap/u/${v}/${store.orgId}`),
+      rest: services(`data/v${v}/`),
+      sobjects: services(`data/v${v}/sobjects/`),
+      search: services(`data/v${v}/search/`),
+      query: services(`data/v${v}/query/`),
+      recent: services(`data/v${v}/recent/`),
+      profile: `${baseUrl}/${store.userId}`,
+      custom_domain: baseUrl,
+    },
+    active: user['IsActive'] !== false,
+    user_type: 'STANDARD',
+    language: 'en_US',
+    locale: 'en_US',
+    utcOffset: 0,
+    last_modified_date: text('LastModifiedDate'),
+    is_app_installed: true,
   };
 }
 
