@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { escapeHtml } from '../../dashboard/html.js';
 
 /**
  * `GET /__sandbox/records/:object/:id` on each sandbox: a read-only HTML page showing one record's fields, so
@@ -6,18 +7,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * UI, and its REST API answers a browser 401). Loopback clients only, like every `/__sandbox/` control; every
  * value is HTML-escaped.
  */
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
 
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
