@@ -40,6 +40,7 @@ import {
   sandboxStats,
   startSandboxProcess,
   startWorker,
+  buildTandem,
   stop,
   type Child,
   type SalesforceStats,
@@ -69,6 +70,7 @@ const BULK_PAGE = 50_000;
 
 // ---- shared infrastructure ------------------------------------------------------------------------
 
+buildTandem();
 const redis = await startPrivateRedis();
 const mappingPath = 'mappings/default.yaml';
 const { mapping } = await loadMapping(mappingPath);
@@ -271,11 +273,13 @@ async function startWorld(options: {
     TANDEM_SCHEDULE_COMPANIES: '1s',
     TANDEM_SCHEDULE_DEALS: '1s',
     LOG_LEVEL: 'warn',
-    BENCH_SALESFORCE_WINDOW_LAG_MS: '0',
+    // The sandbox commits at once, so nothing needs to wait (60 s against a real org).
+    TANDEM_SALESFORCE_WINDOW_LAG: '0s',
     ...(options.limited
       ? // Tandem may use the whole 10-second allowance in this run: the target is the share of it used.
         { TANDEM_HUBSPOT_TEN_SECOND_SHARE: '100' }
-      : { BENCH_HUBSPOT_TEN_SECONDLY: '100000000', BENCH_HUBSPOT_DAILY: '1000000000' }),
+      : // The sandbox's limits are lifted, so Tandem's own pacing must be too.
+        { HUBSPOT_RATE_LIMIT_PER_10S: '100000000', HUBSPOT_DAILY_LIMIT: '1000000000' }),
   };
   const config = loadConfig(env);
   const clients = await openQueueClients(config);

@@ -69,18 +69,14 @@ async function main(): Promise<boolean> {
     TANDEM_REDIS_PREFIX: PREFIX,
     TANDEM_DATA_DIR: dataDir,
     TANDEM_MAPPING: resolve('mappings/default.yaml'),
-    BENCH_SALESFORCE_WINDOW_LAG_MS: '0',
+    TANDEM_SALESFORCE_WINDOW_LAG: '0s',
     LOG_LEVEL: 'warn',
   };
 
   const cycles: Array<Record<string, number>> = [];
   for (let n = 1; n <= MAX_CYCLES; n += 1) {
     const started = performance.now();
-    const run = await runTandem(
-      ['sync', '--once', '--json', '--pipeline-module', 'bench/e2e/pipeline.ts'],
-      env,
-      3_600_000,
-    );
+    const run = await runTandem(['sync', '--once', '--json'], env, 3_600_000);
     const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
     if (line === undefined)
       throw new Error(`cycle ${n}: no summary (exit ${run.code}): ${run.stderr.slice(-800)}`);

@@ -2,7 +2,7 @@
  * Process management for the end-to-end benchmark: the sandboxes in their own process, `tandem worker`
  * processes, peak RSS from `/proc/<pid>/status`, and sandbox stats over HTTP.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { SandboxCredentials, SandboxWorldSummary } from '../../src/sandbox/index.js';
@@ -63,6 +63,15 @@ export async function startSandboxProcess(options: {
   return { ...tracked, credentials: parsed, world: parsed.world };
 }
 
+/**
+ * Workers run the compiled build, as the Docker image does: through tsx each would carry the TypeScript
+ * compiler's ~85 MB as well (see the README's memory notes).
+ */
+export function buildTandem(): void {
+  const built = spawnSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error(`npm run build failed with ${built.status}`);
+}
+
 export async function startWorker(env: Record<string, string>, index: number): Promise<Child> {
   const child = spawn(
     process.execPath,
@@ -70,10 +79,8 @@ export async function startWorker(env: Record<string, string>, index: number): P
       ...(process.env['BENCH_CPU_PROF_DIR'] === undefined
         ? []
         : ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF_DIR']]),
-      'bin/tandem.js',
+      'dist/src/cli/main.js',
       'worker',
-      '--pipeline-module',
-      'bench/e2e/pipeline.ts',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );

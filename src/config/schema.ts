@@ -67,6 +67,8 @@ export const CONFIG_VARIABLES = [
   'HUBSPOT_ACCESS_TOKEN',
   'HUBSPOT_BASE_URL',
   'HUBSPOT_TIER',
+  'HUBSPOT_RATE_LIMIT_PER_10S',
+  'HUBSPOT_DAILY_LIMIT',
   'SALESFORCE_LOGIN_URL',
   'SALESFORCE_INSTANCE_URL',
   'SALESFORCE_API_VERSION',
@@ -232,6 +234,9 @@ export const configVariablesSchema = z.object({
   HUBSPOT_ACCESS_TOKEN: secret('a HubSpot private app access token'),
   HUBSPOT_BASE_URL: withDefault('HUBSPOT_BASE_URL', parseBaseUrl),
   HUBSPOT_TIER: withDefault('HUBSPOT_TIER', oneOf(HUBSPOT_TIERS)),
+  // An account with HubSpot's API limit increase (or another agreement) has limits above its tier's.
+  HUBSPOT_RATE_LIMIT_PER_10S: parsed((raw) => parseInteger(raw, 1)).optional(),
+  HUBSPOT_DAILY_LIMIT: parsed((raw) => parseInteger(raw, 1)).optional(),
   SALESFORCE_LOGIN_URL: withDefault('SALESFORCE_LOGIN_URL', parseBaseUrl),
   SALESFORCE_INSTANCE_URL: parsed(parseBaseUrl).optional(),
   SALESFORCE_API_VERSION: withDefault(
@@ -333,7 +338,10 @@ export function toTandemConfig(
     hubspot: {
       baseUrl: v.HUBSPOT_BASE_URL,
       tier: v.HUBSPOT_TIER,
-      limits: { ...HUBSPOT_TIER_LIMITS[v.HUBSPOT_TIER] },
+      limits: {
+        perTenSeconds: v.HUBSPOT_RATE_LIMIT_PER_10S ?? HUBSPOT_TIER_LIMITS[v.HUBSPOT_TIER].perTenSeconds,
+        perDay: v.HUBSPOT_DAILY_LIMIT ?? HUBSPOT_TIER_LIMITS[v.HUBSPOT_TIER].perDay,
+      },
       dailyBudgetPercent: v.TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT,
       tenSecondSharePercent: v.TANDEM_HUBSPOT_TEN_SECOND_SHARE,
     },

@@ -103,6 +103,12 @@ describe('loadConfig accepts', () => {
       { perTenSeconds: 190, perDay: 1_000_000 },
     ],
     [
+      'limits above the tier (HubSpot’s API limit increase)',
+      { HUBSPOT_TIER: 'professional', HUBSPOT_RATE_LIMIT_PER_10S: '250', HUBSPOT_DAILY_LIMIT: '1625000' },
+      (c) => c.hubspot.limits,
+      { perTenSeconds: 250, perDay: 1_625_000 },
+    ],
+    [
       'the sandbox login URL',
       { SALESFORCE_LOGIN_URL: 'https://test.salesforce.com' },
       (c) => c.salesforce.loginUrl,
@@ -183,6 +189,11 @@ describe('loadConfig rejects, listing every problem', () => {
       [
         '  - REDIS_URL (environment): expected a URL starting with redis:// or rediss://, got "localhost:6379"',
       ],
+    ],
+    [
+      'a limit that is not a positive whole number',
+      { HUBSPOT_RATE_LIMIT_PER_10S: '0' },
+      ['  - HUBSPOT_RATE_LIMIT_PER_10S (environment): expected a whole number ≥ 1, got "0"'],
     ],
     [
       'an unknown tier',
