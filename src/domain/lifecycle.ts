@@ -6,7 +6,7 @@ import {
   type StageRule,
 } from './mapping/schema.js';
 import type { CompiledMapping } from './compiled.js';
-import { evaluate, heldSince, type ConditionFacts } from './conditions.js';
+import { atStage, evaluate, heldSince, type ConditionFacts } from './conditions.js';
 import { parseInstant, toIsoInstant } from './values/coerce.js';
 import { stageRank } from './stages.js';
 
@@ -97,7 +97,7 @@ export function decideStage(
   compiled: CompiledMapping,
 ): StageDecision {
   const { previous, history } = input;
-  const facts: ConditionFacts = { ...input.facts, stage: previous };
+  const facts = atStage(input.facts, previous);
   const lastReason = history.at(-1)?.reason;
   const unchanged = (): StageDecision => ({
     stage: previous,
@@ -112,7 +112,7 @@ export function decideStage(
     if (stageRank(candidate) > stageRank(previous)) forward = candidate;
   }
   const rules = namedRules(lifecycle);
-  const fired = firstRule(rules, { ...facts, stage: forward }, forward, compiled);
+  const fired = firstRule(rules, atStage(facts, forward), forward, compiled);
   const final = fired ? fired[1].to : forward;
   if (final === previous || final === null) return unchanged();
 

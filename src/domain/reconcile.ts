@@ -1,6 +1,6 @@
 import type { LifecycleStage, Mapping, System } from './mapping/schema.js';
 import { compileMapping, type CompiledMapping } from './compiled.js';
-import { evaluate, type ConditionFacts } from './conditions.js';
+import { atStage, evaluate, type ConditionFacts } from './conditions.js';
 import {
   planExtras,
   planFieldsForCreate,
@@ -389,13 +389,15 @@ export function reconcilePerson(
   const facts: ConditionFacts = {
     fields: unifiedValues(merge),
     changedAt: merge.changedAt,
+    score: undefined,
     converted,
     hasOpenDeal: openDeals.length > 0,
     hasWonDeal: wonDeals.length > 0,
+    stage: undefined,
+    now: nowMs,
   };
-  if (nowMs !== undefined) facts.now = nowMs;
   const score = scorePerson(mapping.score, facts, compiled);
-  const scored: ConditionFacts = { ...facts, score };
+  facts.score = score;
   const previous = context.previousStage ?? { stage: null, history: [] };
   const convertedAt = earliest(
     sfRecords.map((r) =>
@@ -409,7 +411,7 @@ export function reconcilePerson(
     {
       previous: previous.stage,
       history: previous.history,
-      facts: scored,
+      facts,
       now: context.now,
       evidenceAt: {
         ...(convertedAt !== undefined ? { sql: convertedAt } : {}),
@@ -458,7 +460,7 @@ export function reconcilePerson(
     personExtras(mapping, unified, system, object, counterpart, movedBackByRule, records.hubspot, sink);
 
   const createPolicy = mapping.objects.person.create;
-  const stageFacts: ConditionFacts = { ...scored, stage: decision.stage };
+  const stageFacts = atStage(facts, decision.stage);
   const createAllowed =
     createPolicy.only_when === undefined || evaluate(createPolicy.only_when, stageFacts, compiled);
   const sfObject: ObjectName = createPolicy.in_salesforce === 'Contact' ? 'Contact' : 'Lead';

@@ -23,7 +23,7 @@ function describe(label: string | undefined, fallback: string): string {
 export function scorePerson(score: Score, facts: ConditionFacts, compiled: CompiledMapping): LeadScore {
   // Without the score (no `delete`: it would turn the facts into a slow dictionary object).
   let unscored: ConditionFacts = facts;
-  if ('score' in facts) {
+  if (facts.score !== undefined) {
     const { score: _ignored, ...rest } = facts;
     unscored = rest;
   }
