@@ -246,12 +246,15 @@ function failureOf(queue: string, job: Job): CycleFailure {
   return failure;
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts; leaves no listener behind (a cycle polls often). */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { QueueBoard, failedJobView } from '../../src/dashboard/queues.js';
@@ -112,6 +113,36 @@ describe('a sync cycle through the queues', () => {
       prioritized: 0,
       delayed: 0,
     });
+  });
+
+  it('polls with a stop signal without piling listeners on it (Node warns past 10 on stderr)', async () => {
+    await seedPersons(redis, prefix, 4);
+    const slow = Object.assign(Object.create(pipeline) as FakePipeline, {
+      reconcile: async (...args: Parameters<FakePipeline['reconcile']>) => {
+        await new Promise((r) => setTimeout(r, 400));
+        return pipeline.reconcile(...args);
+      },
+    });
+    workers = await startWorkers({ redisUrl: url, redisPrefix: prefix, pipeline: slow, producers, log });
+    const stop = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // Polling every 5 ms through a 400 ms reconcile: dozens of sleeps on the same signal.
+      await runCycle({
+        producers,
+        objects: pipeline.objects,
+        mode: 'incremental',
+        pollMs: 5,
+        signal: stop.signal,
+      });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
   });
 
   it('reconciles again the records a reconcile reports claimed by a later read, within the cycle', async () => {
