@@ -79,6 +79,7 @@ export async function startWorker(env: Record<string, string>, index: number): P
       ...(process.env['BENCH_CPU_PROF_DIR'] === undefined
         ? []
         : ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF_DIR']]),
+      ...(process.env['BENCH_WORKER_HEAP_MB'] === undefined ? [] : [`--max-old-space-size=${process.env['BENCH_WORKER_HEAP_MB']}`]),
       'dist/src/cli/main.js',
       'worker',
     ],
