@@ -72,6 +72,9 @@ export function buildTandem(): void {
   if (built.status !== 0) throw new Error(`npm run build failed with ${built.status}`);
 }
 
+/** The V8 heap cap docker-compose gives each worker; `BENCH_WORKER_HEAP_MB=0` runs without one. */
+const WORKER_HEAP_MB = Number(process.env['BENCH_WORKER_HEAP_MB'] ?? 160);
+
 export async function startWorker(env: Record<string, string>, index: number): Promise<Child> {
   const child = spawn(
     process.execPath,
@@ -79,7 +82,7 @@ export async function startWorker(env: Record<string, string>, index: number): P
       ...(process.env['BENCH_CPU_PROF_DIR'] === undefined
         ? []
         : ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF_DIR']]),
-      ...(process.env['BENCH_WORKER_HEAP_MB'] === undefined ? [] : [`--max-old-space-size=${process.env['BENCH_WORKER_HEAP_MB']}`]),
+      ...(WORKER_HEAP_MB > 0 ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : []),
       'dist/src/cli/main.js',
       'worker',
     ],
