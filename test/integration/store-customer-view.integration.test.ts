@@ -79,6 +79,7 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(status.map((m) => [m.name, m.executedAt !== undefined])).toEqual([
         ['001-customer-view', true],
         ['002-source-snapshots', true],
+        ['003-source-record-ids', true],
       ]);
     });
   });
@@ -520,6 +521,18 @@ describe.each(variants)('customer view on $kind', (variant) => {
       deleted: false,
       pulledAt: at('2025-06-01T00:05:00Z'),
       ...extra,
+    });
+
+    it('looks snapshots up by system and id through an index, without the object', async () => {
+      // Closures and write-back name records by id only; without this index each lookup read every
+      // snapshot of the system. Sequential scans are off so the plan shows what the index allows.
+      const plan = await connection.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const explained = await sql<Record<string, string>>`explain select * from tandem.source_records
+          where system = 'salesforce' and record_id = any(${['00Qa', '003b']}::text[])`.execute(trx);
+        return explained.rows.map((r) => Object.values(r).join(' ')).join('\n');
+      });
+      expect(plan).toContain('source_records_record_idx');
     });
 
     it('upserts pulled records, leaving unchanged ones alone, and finds them by id, email and cross-reference', async () => {
