@@ -79,7 +79,7 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(status.map((m) => [m.name, m.executedAt !== undefined])).toEqual([
         ['001-customer-view', true],
         ['002-source-snapshots', true],
-        ['003-source-record-ids', true],
+        ['003-source-record-lookups', true],
       ]);
     });
   });
@@ -533,6 +533,17 @@ describe.each(variants)('customer view on $kind', (variant) => {
         return explained.rows.map((r) => Object.values(r).join(' ')).join('\n');
       });
       expect(plan).toContain('source_records_record_idx');
+    });
+
+    it('keeps the email and cross-reference indexes current on every insert (no GIN pending list)', async () => {
+      const options = await sql<{ relname: string; reloptions: string[] | null }>`
+        select relname, reloptions from pg_class
+        where relname in ('source_records_emails_idx', 'source_records_cross_references_idx')
+        order by relname`.execute(connection.db);
+      expect(options.rows).toEqual([
+        { relname: 'source_records_cross_references_idx', reloptions: ['fastupdate=off'] },
+        { relname: 'source_records_emails_idx', reloptions: ['fastupdate=off'] },
+      ]);
     });
 
     it('upserts pulled records, leaving unchanged ones alone, and finds them by id, email and cross-reference', async () => {

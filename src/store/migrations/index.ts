@@ -7,13 +7,13 @@ import {
 } from 'kysely';
 import * as customerView from './001-customer-view.js';
 import * as sourceSnapshots from './002-source-snapshots.js';
-import * as sourceRecordIds from './003-source-record-ids.js';
+import * as sourceRecordLookups from './003-source-record-lookups.js';
 
 /** Every migration, in order, listed in code so nothing is globbed from disk at runtime. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-customer-view': customerView,
   '002-source-snapshots': sourceSnapshots,
-  '003-source-record-ids': sourceRecordIds,
+  '003-source-record-lookups': sourceRecordLookups,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {
