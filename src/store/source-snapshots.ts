@@ -110,29 +110,31 @@ export class SourceSnapshots {
 
   /** Records carrying any of these normalised emails, in either system (duplicates included). */
   async findByEmails(emails: readonly string[]): Promise<SourceSnapshot[]> {
-    if (emails.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('source_records')
-      .selectAll()
-      .where(sql<boolean>`emails && ${[...emails]}::text[]`)
-      .orderBy('system')
-      .orderBy('object')
-      .orderBy('record_id')
-      .execute();
-    return rows.map(toSnapshot);
+    return this.findContaining('emails', emails);
   }
 
   /** Records naming any of these ids of the other system (e.g. HubSpot contacts holding a Lead id). */
   async findByCrossReferences(recordIds: readonly string[]): Promise<SourceSnapshot[]> {
-    if (recordIds.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('source_records')
-      .selectAll()
-      .where(sql<boolean>`cross_references && ${[...recordIds]}::text[]`)
-      .orderBy('system')
-      .orderBy('object')
-      .orderBy('record_id')
-      .execute();
+    return this.findContaining('cross_references', recordIds);
+  }
+
+  /**
+   * One GIN probe per value (`column @> array[value]`), not `column && values`: PostgreSQL has no element
+   * statistics for these unique values, so it guesses that an overlap with a few hundred values matches most
+   * rows and scans the table (2 s for 1,000 ids over 64,000 snapshots; 0.2 s probed).
+   */
+  private async findContaining(
+    column: 'emails' | 'cross_references',
+    values: readonly string[],
+  ): Promise<SourceSnapshot[]> {
+    if (values.length === 0) return [];
+    const { rows } = await sql<Selectable<SourceRecordsTable>>`
+      select distinct on (r.system, r.object, r.record_id) r.*
+      from unnest(${[...new Set(values)]}::text[]) as v(value)
+      cross join lateral (
+        select * from tandem.source_records s where s.${sql.ref(column)} @> array[v.value]
+      ) r
+      order by r.system, r.object, r.record_id`.execute(this.db);
     return rows.map(toSnapshot);
   }
 }
