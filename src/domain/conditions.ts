@@ -271,43 +271,28 @@ export function conditionInputs(condition: Condition): ConditionInputs {
 
 /**
  * Since when `condition` (which holds for `facts`) has held, as far as the fields' change times tell: an
- * `all` since its latest part, an `any` since its earliest part that holds, a field test since the field's
- * change, a score test since the latest change of the score rules' fields. Deal, conversion and stage
- * tests have no field time (the engine dates those by their own evidence). Undefined when nothing is known.
+ * `all` since its latest part, an `any` since its earliest part that holds, any other test since the latest
+ * change of the fields it reads (the score rules' fields when it reads the score). Deal, conversion and
+ * stage tests read no field (the engine dates those by their own evidence). Undefined when nothing is known.
  */
 export function heldSince(
   condition: Condition,
   facts: ConditionFacts,
   scoreFields: readonly string[],
 ): number | undefined {
-  const latest = (fields: Iterable<string>): number | undefined => {
-    let out: number | undefined;
-    for (const f of fields) {
-      const ms = parseInstant(facts.changedAt?.[f]);
-      if (ms !== undefined && (out === undefined || ms > out)) out = ms;
-    }
-    return out;
+  let out: number | undefined;
+  const keep = (ms: number | undefined, later: boolean): void => {
+    if (ms !== undefined && (out === undefined || (later ? ms > out : ms < out))) out = ms;
   };
   if ('all' in condition) {
-    let out: number | undefined;
-    for (const part of condition.all) {
-      const ms = heldSince(part, facts, scoreFields);
-      if (ms !== undefined && (out === undefined || ms > out)) out = ms;
-    }
-    return out;
+    for (const part of condition.all) keep(heldSince(part, facts, scoreFields), true);
+  } else if ('any' in condition) {
+    for (const part of condition.any)
+      if (evaluate(part, facts)) keep(heldSince(part, facts, scoreFields), false);
+  } else {
+    const read = conditionInputs(condition);
+    for (const field of read.fields) keep(parseInstant(facts.changedAt?.[field]), true);
+    if (read.score) for (const field of scoreFields) keep(parseInstant(facts.changedAt?.[field]), true);
   }
-  if ('any' in condition) {
-    let out: number | undefined;
-    for (const part of condition.any) {
-      if (!evaluate(part, facts)) continue;
-      const ms = heldSince(part, facts, scoreFields);
-      if (ms !== undefined && (out === undefined || ms < out)) out = ms;
-    }
-    return out;
-  }
-  if ('not' in condition) return latest(conditionInputs(condition.not).fields);
-  if ('score' in condition || 'fit_score' in condition || 'engagement_score' in condition)
-    return latest(scoreFields);
-  if ('field' in condition) return parseInstant(facts.changedAt?.[condition.field]);
-  return undefined;
+  return out;
 }
