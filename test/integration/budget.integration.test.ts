@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ApiBudget, type ApiBudgetOptions } from '../../src/connectors/budget.js';
 import { RateLimitedError } from '../../src/connectors/classify.js';
-import type { WriteOp } from '../../src/connectors/connector.js';
+import type { WriteOp, WriteOutcome } from '../../src/connectors/connector.js';
 import { HubSpotConnector } from '../../src/connectors/hubspot/connector.js';
 import { DEFAULT_SALESFORCE_DAILY_QUOTA } from '../../src/pipeline/open.js';
 import { DEFAULT_HUBSPOT_TOKEN } from '../../src/sandbox/hubspot/server.js';
@@ -163,21 +163,7 @@ describe('ApiBudget fed by the sandboxes’ quota headers', () => {
     const hs = await startHubSpotSandbox();
     try {
       await hs.control('/__sandbox/limits', { tenSecondly: 10 });
-      const paced = budget(redisA, {
-        window: { max: 190, windowMs: 10_000, sharePercent: 80 },
-        daily: { quota: 1_000_000, budgetPercent: 50, resets: 'utc-midnight' },
-        maxWaitMs: 0,
-      });
-      const hubspot = new HubSpotConnector({
-        accessToken: DEFAULT_HUBSPOT_TOKEN,
-        baseUrl: hs.baseUrl,
-        budget: paced,
-        properties: { contacts: ['email'] },
-      });
-      const create = () =>
-        hubspot.write('contacts', [
-          { kind: 'create', ref: 'x', fields: { email: `${randomUUID()}@example.com` } },
-        ]);
+      const create = pacedContactCreate(hs.baseUrl, 190);
       // The tier says 190 (152 for Tandem); HubSpot says 10, so Tandem stops at its 80% share: 8 calls.
       for (let i = 0; i < 8; i += 1) expect((await create())[0]?.ok).toBe(true);
       const full = await rejection(create());
@@ -196,23 +182,9 @@ describe('ApiBudget fed by the sandboxes’ quota headers', () => {
     const hs = await startHubSpotSandbox();
     try {
       await hs.control('/__sandbox/limits', { tenSecondly: 10 });
-      const paced = budget(redisA, {
-        window: { max: 10, windowMs: 10_000, sharePercent: 80 },
-        daily: { quota: 1_000_000, budgetPercent: 50, resets: 'utc-midnight' },
-        maxWaitMs: 0,
-      });
-      const hubspot = new HubSpotConnector({
-        accessToken: DEFAULT_HUBSPOT_TOKEN,
-        baseUrl: hs.baseUrl,
-        budget: paced,
-        properties: { contacts: ['email'] },
-      });
+      const create = pacedContactCreate(hs.baseUrl, 10);
       // Another integration of the portal makes six calls Tandem never sees.
       for (let i = 0; i < 6; i += 1) await hs.client.crm.contacts.basicApi.getPage(1);
-      const create = () =>
-        hubspot.write('contacts', [
-          { kind: 'create', ref: 'x', fields: { email: `${randomUUID()}@example.com` } },
-        ]);
       expect((await create())[0]?.ok).toBe(true); // HubSpot now says 3 of 10 remain: 7 used
       expect((await create())[0]?.ok).toBe(true); // 8: Tandem's 80% share of the account's window
       const full = await rejection(create());
@@ -222,6 +194,27 @@ describe('ApiBudget fed by the sandboxes’ quota headers', () => {
     }
   });
 });
+
+/**
+ * One contact create through a HubSpot connector whose budget takes 80% of a `configuredMax` per 10 s
+ * (and never waits), for the tests where HubSpot's own headers say otherwise.
+ */
+function pacedContactCreate(baseUrl: string, configuredMax: number): () => Promise<WriteOutcome[]> {
+  const hubspot = new HubSpotConnector({
+    accessToken: DEFAULT_HUBSPOT_TOKEN,
+    baseUrl,
+    budget: budget(redisA, {
+      window: { max: configuredMax, windowMs: 10_000, sharePercent: 80 },
+      daily: { quota: 1_000_000, budgetPercent: 50, resets: 'utc-midnight' },
+      maxWaitMs: 0,
+    }),
+    properties: { contacts: ['email'] },
+  });
+  return () =>
+    hubspot.write('contacts', [
+      { kind: 'create', ref: 'x', fields: { email: `${randomUUID()}@example.com` } },
+    ]);
+}
 
 function lead(i: number): WriteOp {
   return {

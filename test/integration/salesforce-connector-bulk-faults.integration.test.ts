@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { WriteOp, WriteOutcome } from '../../src/connectors/connector.js';
 import type { SalesforceConnector } from '../../src/connectors/salesforce/connector.js';
-import { collect, leadWorld, START, startHarness, type Harness } from './salesforce-connector-helpers.js';
+import { collect, leadWorld, startHarness, type Harness } from './salesforce-connector-helpers.js';
 
 // Bulk API 2.0 under injected faults: a failed step is retried against the same job, never by a new job.
 
@@ -40,11 +40,7 @@ describe('SalesforceConnector Bulk API 2.0 jobs under injected faults', () => {
   afterAll(async () => {
     await h.close();
   });
-  beforeEach(async () => {
-    h.clock.now = START;
-    h.running.sandbox.reset();
-    await h.running.control('faults', { spec: '' });
-  });
+  beforeEach(() => h.reset());
 
   async function underFaults<T>(spec: string, run: () => Promise<T>): Promise<T> {
     await h.running.control('faults', { spec });

@@ -19,6 +19,8 @@ export interface Harness {
   clock: { now: number };
   connector(options?: SalesforceConnectorOptions): Promise<SalesforceConnector>;
   stats(): Promise<{ totalCalls: number; calls: Record<string, number> }>;
+  /** Before each test: the clock back at START, an empty org, no faults. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,11 @@ export async function startHarness(options: { bulkQueryPageSize?: number } = {})
         totalCalls: number;
         calls: Record<string, number>;
       };
+    },
+    async reset() {
+      clock.now = START;
+      running.sandbox.reset();
+      await running.control('faults', { spec: '' });
     },
     close: () => running.close(),
   };

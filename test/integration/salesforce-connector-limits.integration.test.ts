@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { RateLimitedError } from '../../src/connectors/classify.js';
-import { leadWorld, START, startHarness, type Harness } from './salesforce-connector-helpers.js';
+import { leadWorld, startHarness, type Harness } from './salesforce-connector-helpers.js';
 
 describe('SalesforceConnector under rate limits and failures', () => {
   let h: Harness;
@@ -11,11 +11,7 @@ describe('SalesforceConnector under rate limits and failures', () => {
   afterAll(async () => {
     await h.close();
   });
-  beforeEach(async () => {
-    h.clock.now = START;
-    h.running.sandbox.reset();
-    await h.running.control('faults', { spec: '' });
-  });
+  beforeEach(() => h.reset());
 
   it('hands a call to the queue once its rate-limit waits add up to maxRateLimitTotalMs', async () => {
     h.running.sandbox.loadWorld(leadWorld(5));

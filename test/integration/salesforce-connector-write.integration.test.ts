@@ -33,10 +33,7 @@ describe('SalesforceConnector.write against the sandbox', () => {
   afterAll(async () => {
     await h.close();
   });
-  beforeEach(() => {
-    h.clock.now = START;
-    h.running.sandbox.reset();
-  });
+  beforeEach(() => h.reset());
 
   it('writes the good records of a collection when some are rejected, and names each failure', async () => {
     const salesforce = await h.connector();
