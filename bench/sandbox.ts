@@ -96,23 +96,18 @@ const hubspotUpdate = await timed(() =>
 );
 // Half the emails exist (updates), half are new (creates).
 const upsertFrom = Math.floor(records / 2);
+const upserted = Array.from({ length: records }, (_, i) => upsertFrom + i);
 const hubspotUpsert = await timed(() =>
-  inParallel(
-    chunks(
-      Array.from({ length: records }, (_, i) => upsertFrom + i),
-      100,
-    ),
-    async (batch) => {
-      const result = await hubspot.crm.contacts.batchApi.upsert({
-        inputs: batch.map((i) => ({
-          id: `bench.${i}@throughput.test`,
-          idProperty: 'email',
-          properties: { jobtitle: 'Upserted', lastname: `Person ${i}` },
-        })),
-      });
-      if (result.results.length !== batch.length) throw new Error('batch upsert answered short');
-    },
-  ),
+  inParallel(chunks(upserted, 100), async (batch) => {
+    const result = await hubspot.crm.contacts.batchApi.upsert({
+      inputs: batch.map((i) => ({
+        id: `bench.${i}@throughput.test`,
+        idProperty: 'email',
+        properties: { jobtitle: 'Upserted', lastname: `Person ${i}` },
+      })),
+    });
+    if (result.results.length !== batch.length) throw new Error('batch upsert answered short');
+  }),
 );
 const hubspotRead = await timed(() =>
   inParallel(chunks(ids, 100), async (batch) => {
@@ -159,25 +154,19 @@ const salesforceUpdate = await timed(() =>
 );
 // jsforce's own upsert of an array: PATCH /composite/sobjects/Lead/HubSpot_Contact_ID__c.
 const salesforceUpsert = await timed(() =>
-  inParallel(
-    chunks(
-      Array.from({ length: records }, (_, i) => upsertFrom + i),
-      200,
-    ),
-    async (batch) => {
-      const results = await conn.sobject('Lead').upsert(
-        batch.map((i) => ({
-          HubSpot_Contact_ID__c: `bench-${i}`,
-          LastName: `Person ${i}`,
-          Company: 'Throughput Inc',
-          Title: 'Upserted',
-        })),
-        'HubSpot_Contact_ID__c',
-        { allOrNone: false },
-      );
-      if (!results.every((r) => r.success)) throw new Error('collections upsert failed for some records');
-    },
-  ),
+  inParallel(chunks(upserted, 200), async (batch) => {
+    const results = await conn.sobject('Lead').upsert(
+      batch.map((i) => ({
+        HubSpot_Contact_ID__c: `bench-${i}`,
+        LastName: `Person ${i}`,
+        Company: 'Throughput Inc',
+        Title: 'Upserted',
+      })),
+      'HubSpot_Contact_ID__c',
+      { allOrNone: false },
+    );
+    if (!results.every((r) => r.success)) throw new Error('collections upsert failed for some records');
+  }),
 );
 // The upserts created `upsertFrom` leads beyond the `records` the create phase made.
 const leadTotal = records + upsertFrom;
