@@ -12,7 +12,6 @@ export interface RecordLinkSettings {
   hubspotBaseUrl: string;
   /** The Salesforce org's instance URL; without it Salesforce links are not offered. */
   salesforceInstanceUrl?: string;
-  salesforceApiVersion: string;
 }
 
 const HUBSPOT_OBJECT_TYPE_IDS: Record<string, string> = {

@@ -154,7 +154,6 @@ export async function createDashboard(options: DashboardOptions): Promise<Fastif
     ALL_QUEUES.map((name) => new Queue(name, { connection: redis, prefix: bullPrefix(config.redis.prefix) }));
   const links: RecordLinkSettings = {
     hubspotBaseUrl: config.hubspot.baseUrl,
-    salesforceApiVersion: config.salesforce.apiVersion,
     ...(options.hubspotPortalId === undefined ? {} : { hubspotPortalId: options.hubspotPortalId }),
     ...(config.salesforce.instanceUrl === undefined
       ? {}

@@ -72,7 +72,7 @@ describe('failures beyond one page', () => {
       queues: [pipeline.queue],
       redis,
       prefix,
-      links: { hubspotBaseUrl: 'http://127.0.0.1:9', salesforceApiVersion: '62.0' },
+      links: { hubspotBaseUrl: 'http://127.0.0.1:9' },
       failedPageSize: 2,
     });
     const all = await board.failedJobs();

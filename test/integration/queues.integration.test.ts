@@ -61,7 +61,7 @@ const board = (): QueueBoard =>
     queues: Object.values(queues),
     redis,
     prefix,
-    links: { hubspotBaseUrl: 'https://api.hubapi.com', salesforceApiVersion: '62.0' },
+    links: { hubspotBaseUrl: 'https://api.hubapi.com' },
   });
 
 describe('a sync cycle through the queues', () => {
@@ -174,7 +174,7 @@ describe('a sync cycle through the queues', () => {
 
     const [failed] = await queues['write-back'].getFailed();
     expect(failed?.name).toBe(JobName.WriteFailure);
-    const view = failedJobView('write-back', failed!, { hubspotBaseUrl: 'x', salesforceApiVersion: '62.0' });
+    const view = failedJobView('write-back', failed!, { hubspotBaseUrl: 'x' });
     expect(view.reason).toMatch(/Salesforce rejected the value for Lead.value of p00003/);
     expect(view.code).toBe('SALESFORCE_STRING_TOO_LONG');
     expect(failed?.data.batch.writes).toHaveLength(1);

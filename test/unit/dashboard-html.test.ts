@@ -38,12 +38,10 @@ describe('record links', () => {
     hubspotBaseUrl: 'https://api.hubapi.com',
     hubspotPortalId: '123456',
     salesforceInstanceUrl: 'https://acme.my.salesforce.com',
-    salesforceApiVersion: '62.0',
   };
   const sandbox = {
     hubspotBaseUrl: 'http://127.0.0.1:4010/',
     salesforceInstanceUrl: 'http://localhost:4011',
-    salesforceApiVersion: '62.0',
   };
 
   it('opens records in the CRMs in production', () => {

@@ -45,7 +45,7 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
       queues,
       redis: clients.redis,
       prefix: config.redis.prefix,
-      links: { hubspotBaseUrl: config.hubspot.baseUrl, salesforceApiVersion: config.salesforce.apiVersion },
+      links: { hubspotBaseUrl: config.hubspot.baseUrl },
       failedLimit: 100_000,
     });
     let selection: ReplaySelection = {};

@@ -44,7 +44,7 @@ async function statusCommand(options: StatusOptions): Promise<void> {
       queues: Object.values(clients.queues),
       redis: clients.redis,
       prefix: config.redis.prefix,
-      links: { hubspotBaseUrl: config.hubspot.baseUrl, salesforceApiVersion: config.salesforce.apiVersion },
+      links: { hubspotBaseUrl: config.hubspot.baseUrl },
       failedLimit: 100_000,
     });
     const [depths, failed] = await Promise.all([board.depths(), board.failedJobs()]);
