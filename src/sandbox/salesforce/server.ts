@@ -191,7 +191,8 @@ export async function createSalesforceSandbox(
       if (orgId !== store.orgId || userId !== store.userId) {
         return reply.code(404).type('text/plain; charset=utf-8').send('Bad_Id');
       }
-      return identityOf(store, baseUrlOf(request), request.query['version']);
+      const baseUrl = baseUrlOf(request);
+      return identityOf(store, baseUrl, auth.identityUrl(baseUrl), request.query['version']);
     },
   );
 
@@ -348,7 +349,7 @@ export async function createSalesforceSandbox(
 }
 
 /** The identity service's answer about the sandbox's one user, in Salesforce's shape. */
-function identityOf(store: SalesforceStore, baseUrl: string, version: string | undefined) {
+function identityOf(store: SalesforceStore, baseUrl: string, id: string, version: string | undefined) {
   const user: Record<string, unknown> = store.byId(store.userId) ?? {};
   const text = (key: string): string | null => {
     const value = user[key];
@@ -357,7 +358,7 @@ function identityOf(store: SalesforceStore, baseUrl: string, version: string | u
   const v = version === undefined || version === '' ? '{version}' : version === 'latest' ? '62.0' : version;
   const services = (path: string) => `${baseUrl}/services/${path}`;
   return {
-    id: `${baseUrl}/id/${store.orgId}/${store.userId}`,
+    id,
     asserted_user: true,
     user_id: store.userId,
     organization_id: store.orgId,
