@@ -41,7 +41,10 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
         };
         const priority = job.opts.priority;
         try {
-          for await (const page of deps.pipeline.pull(system, object, { mode: data.mode })) {
+          for await (const page of deps.pipeline.pull(system, object, {
+            mode: data.mode,
+            scheduled: job.repeatJobKey !== undefined,
+          })) {
             result.pages += 1;
             result.pulled += page.refs.length;
             result.deleted += page.deleted.length;

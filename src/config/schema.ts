@@ -51,6 +51,7 @@ export const DEFAULTS = {
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: '50',
   TANDEM_BULK_THRESHOLD: '10000',
   TANDEM_SALESFORCE_WINDOW_LAG: '60s',
+  TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL: '5m',
   TANDEM_FAILED_JOB_RETENTION: '30d',
   TANDEM_DASHBOARD_PORT: '4280',
   TANDEM_DASHBOARD_HOST: '127.0.0.1',
@@ -92,6 +93,7 @@ export const CONFIG_VARIABLES = [
   'TANDEM_HUBSPOT_TEN_SECOND_SHARE',
   'TANDEM_BULK_THRESHOLD',
   'TANDEM_SALESFORCE_WINDOW_LAG',
+  'TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL',
   'TANDEM_FAILED_JOB_RETENTION',
   'TANDEM_DASHBOARD_PORT',
   'TANDEM_DASHBOARD_HOST',
@@ -128,6 +130,11 @@ export interface TandemConfig {
     limits: { perTenSeconds: number; perDay: number };
     dailyBudgetPercent: number;
     tenSecondSharePercent: number;
+    /**
+     * Scheduled pulls read HubSpot's archived list (deletions) at most this often
+     * (`TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL`, default 5 min); any other pull reads it every time.
+     */
+    deletionScanIntervalMs: number;
   };
   salesforce: {
     loginUrl: string;
@@ -265,6 +272,7 @@ export const configVariablesSchema = z.object({
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: withDefault('TANDEM_HUBSPOT_TEN_SECOND_SHARE', parsePercent),
   TANDEM_BULK_THRESHOLD: withDefault('TANDEM_BULK_THRESHOLD', (raw) => parseInteger(raw, 1)),
   TANDEM_SALESFORCE_WINDOW_LAG: withDefault('TANDEM_SALESFORCE_WINDOW_LAG', parseDuration),
+  TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL: withDefault('TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL', parseDuration),
   TANDEM_FAILED_JOB_RETENTION: withDefault('TANDEM_FAILED_JOB_RETENTION', parseDuration),
   TANDEM_DASHBOARD_PORT: withDefault('TANDEM_DASHBOARD_PORT', (raw) => parseInteger(raw, 1, 65_535)),
   TANDEM_DASHBOARD_HOST: withDefault('TANDEM_DASHBOARD_HOST', text('a host name or IP address to listen on')),
@@ -344,6 +352,7 @@ export function toTandemConfig(
       },
       dailyBudgetPercent: v.TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT,
       tenSecondSharePercent: v.TANDEM_HUBSPOT_TEN_SECOND_SHARE,
+      deletionScanIntervalMs: v.TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL,
     },
     salesforce: {
       loginUrl: v.SALESFORCE_LOGIN_URL,

@@ -43,6 +43,8 @@ export const IncrementalCheckpointSchema = z.object({
   since: isoTimestamp,
   lastId: z.string().min(1).nullable(),
   deletedSince: isoTimestamp.optional(),
+  /** When the last scan for deletions began (HubSpot: the archived list, read in full each scan). */
+  deletionsScannedAt: isoTimestamp.optional(),
   /**
    * The exclusive upper bound of the window being read (Salesforce: `SystemModstamp < windowEnd`), fixed when
    * the window starts so a resumed pull finishes the same window; absent between windows.
@@ -84,6 +86,11 @@ export interface PullPage {
 export interface PullOptions {
   pageSize?: number;
   signal?: AbortSignal;
+  /**
+   * `when-due`: skip a deletion scan that is expensive and was done recently (HubSpot's archived list,
+   * `deletionScanIntervalMs`), as scheduled pulls do; `always` (default): scan on every incremental pass.
+   */
+  deletionScan?: 'always' | 'when-due';
 }
 
 export type FieldValue = string | number | boolean | null;

@@ -82,6 +82,8 @@ export interface PullOptions {
   mode: PullMode;
   signal?: AbortSignal;
   pageSize?: number;
+  /** A scheduler's tick: expensive deletion scans run only when due (`deletionScanIntervalMs`). */
+  scheduled?: boolean;
 }
 
 export interface ReconcileOptions {

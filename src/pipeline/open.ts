@@ -91,6 +91,7 @@ export async function openSyncPipeline(
       budget: new ApiBudget({ redis, prefix, system: 'hubspot', ...hubSpotBudgetOptions(hubspotConfig) }),
       properties: hubspotFields.properties,
       historyProperties: hubspotFields.history,
+      deletionScanIntervalMs: config.hubspot.deletionScanIntervalMs,
       ...(options.hubspot?.safetyMarginMs !== undefined
         ? { safetyMarginMs: options.hubspot.safetyMarginMs }
         : {}),

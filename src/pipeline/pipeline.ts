@@ -10,6 +10,7 @@ import {
   type Checkpoint,
   type DeletedRecord,
   type FieldValue,
+  type PullOptions as ConnectorPullOptions,
   type PullPage,
   type WriteOp,
   type WriteOutcome,
@@ -373,10 +374,11 @@ class Pipeline implements SyncPipelineImpl {
     }
   }
 
-  private pullOptions(options: PullOptions): { pageSize?: number; signal?: AbortSignal } {
+  private pullOptions(options: PullOptions): ConnectorPullOptions {
     return {
       ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      deletionScan: options.scheduled === true ? 'when-due' : 'always',
     };
   }
 

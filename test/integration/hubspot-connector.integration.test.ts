@@ -139,6 +139,35 @@ describe('HubSpot connector: pull', () => {
     expect(third.pages.flatMap((p) => p.deleted)).toEqual([]);
   });
 
+  it('scans the archived list on every pull, but on scheduled ones only once the interval has passed', async () => {
+    load(contacts(120));
+    let clock = Date.now();
+    const hubspot = connector({ now: () => clock, deletionScanIntervalMs: 60_000 });
+    const listCalls = () => h.sandbox.stats.snapshot().calls['GET /crm/v3/objects/contacts'] ?? 0;
+    const first = await drain(hubspot.pull('contacts', null));
+    const scannedAt = first.checkpoint?.phase === 'incremental' ? first.checkpoint.deletionsScannedAt : '';
+    expect(scannedAt).toBe(new Date(clock).toISOString());
+    await hubspot.write('contacts', [{ kind: 'archive', ref: 'gone', recordId: '1002', fields: {} }]);
+
+    clock += 30_000;
+    const before = listCalls();
+    const early = await drain(hubspot.pull('contacts', first.checkpoint, { deletionScan: 'when-due' }));
+    expect(listCalls()).toBe(before);
+    expect(early.pages.flatMap((p) => p.deleted)).toEqual([]);
+    const unchanged = early.checkpoint ?? first.checkpoint;
+    expect(unchanged).toMatchObject({ deletionsScannedAt: scannedAt });
+
+    // A pull that is not a scheduler's tick (sync --once, a replay) scans whatever the interval.
+    const manual = await drain(hubspot.pull('contacts', unchanged));
+    expect(manual.pages.flatMap((p) => p.deleted.map((d) => d.id))).toEqual(['1002']);
+
+    clock += 31_000;
+    await hubspot.write('contacts', [{ kind: 'archive', ref: 'gone', recordId: '1003', fields: {} }]);
+    const due = await drain(hubspot.pull('contacts', unchanged, { deletionScan: 'when-due' }));
+    expect(due.pages.flatMap((p) => p.deleted.map((d) => d.id)).sort()).toEqual(['1002', '1003']);
+    expect(due.checkpoint).toMatchObject({ deletionsScannedAt: new Date(clock).toISOString() });
+  });
+
   it('pulls more than 10,000 changes sharing one timestamp exactly once each, without looping', async () => {
     const tie = '2024-06-01T12:00:00.000Z';
     const world = [

@@ -8,6 +8,7 @@ import { producerConnection } from '../../src/queues/connections.js';
 import { runCycle } from '../../src/queues/cycle.js';
 import { JobName } from '../../src/queues/jobs.js';
 import { ALL_QUEUES, bullPrefix, Priority } from '../../src/queues/names.js';
+import { upsertSchedules } from '../../src/queues/scheduler.js';
 import { closeQueues, openQueues, Producers, type TandemQueues } from '../../src/queues/producers.js';
 import { startWorkers, type WorkerSet } from '../../src/queues/runtime.js';
 import { dropFakeState, FakePipeline, seedPersons } from '../support/fake-pipeline.js';
@@ -288,6 +289,22 @@ describe('producers and payloads', () => {
     expect(p1).toBe('pull:hubspot:contacts');
     expect(p2).toBe(p1);
     expect(await queues.pull.count()).toBe(1);
+  });
+
+  it("tells the pipeline which pulls are a scheduler's ticks (they may skip scans that are not due)", async () => {
+    await start();
+    await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    const every = { kind: 'interval' as const, everyMs: 200 };
+    await upsertSchedules(producers, pipeline.objects, { persons: every, companies: every, deals: every });
+    const pulls = async () => redis.lrange(`fake:${prefix}:pulls`, 0, -1);
+    for (let i = 0; i < 100 && !(await pulls()).includes('hubspot/contacts scheduled=true'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const seen = await pulls();
+    expect(seen.slice(0, 2).sort()).toEqual([
+      'hubspot/contacts scheduled=false',
+      'salesforce/Lead scheduled=false',
+    ]);
+    expect(seen).toContain('hubspot/contacts scheduled=true');
   });
 
   it('runs incremental work before back-fill work', async () => {

@@ -16,6 +16,7 @@ import type { TandemConfig } from '../../src/config/index.js';
 import type {
   EntityKind,
   PulledPage,
+  PullOptions,
   ReconcileOutcome,
   RecordFailure,
   SourceRef,
@@ -46,7 +47,8 @@ export class FakePipeline implements SyncPipeline {
     return `fake:${this.ns}:${name}`;
   }
 
-  async *pull(system: System, object: string): AsyncIterable<PulledPage> {
+  async *pull(system: System, object: string, options?: PullOptions): AsyncIterable<PulledPage> {
+    await this.redis.rpush(this.key('pulls'), `${system}/${object} scheduled=${options?.scheduled === true}`);
     if ((await this.redis.exists(this.key(`down:${system}`))) === 1) {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     }

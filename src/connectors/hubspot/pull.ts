@@ -44,6 +44,11 @@ export interface HubSpotPullSettings {
   safetyMarginMs?: number;
   /** Read the archived list for deletions after each incremental pass (default true). */
   deletions?: boolean;
+  /**
+   * With `deletionScan: 'when-due'`, the archived list is read only when the last scan began at least this
+   * long ago (default 0: every pass). It has no filter, so each scan pages through every archived record.
+   */
+  deletionScanIntervalMs?: number;
   now?: () => number;
 }
 
@@ -233,6 +238,11 @@ export async function* pullHubSpot(
   }
 
   if (settings.deletions === false) return;
+  const scanStartedAt = now();
+  if (options.deletionScan === 'when-due' && inc.deletionsScannedAt !== undefined) {
+    const interval = settings.deletionScanIntervalMs ?? 0;
+    if (scanStartedAt - Date.parse(inc.deletionsScannedAt) < interval) return;
+  }
   const deletedSince = Date.parse(inc.deletedSince ?? inc.since);
   const deleted: DeletedRecord[] = [];
   let latest = deletedSince;
@@ -260,10 +270,12 @@ export async function* pullHubSpot(
     }
     after = page.paging?.next?.after;
   } while (after !== undefined && after !== '');
-  if (deleted.length > 0) {
-    deleted.sort((a, b) => a.deletedAt.localeCompare(b.deletedAt) || compareIds(a.id, b.id));
-    yield { records: [], deleted, checkpoint: { ...inc, deletedSince: iso(latest) } };
-  }
+  deleted.sort((a, b) => a.deletedAt.localeCompare(b.deletedAt) || compareIds(a.id, b.id));
+  yield {
+    records: [],
+    deleted,
+    checkpoint: { ...inc, deletedSince: iso(latest), deletionsScannedAt: iso(scanStartedAt) },
+  };
 }
 
 /**

@@ -39,6 +39,7 @@ describe('loadConfig defaults', () => {
         limits: { perTenSeconds: 100, perDay: 250_000 },
         dailyBudgetPercent: 50,
         tenSecondSharePercent: 50,
+        deletionScanIntervalMs: 300_000,
       },
       salesforce: {
         loginUrl: 'https://login.salesforce.com',
