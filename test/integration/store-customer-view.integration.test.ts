@@ -671,8 +671,9 @@ describe.each(variants)('customer view on $kind', (variant) => {
       ]);
       const [stored] = await snapshots.findByRecordIds({ system: 'salesforce', recordIds: ['00Qlock'] });
       const props = stored?.properties ?? {};
-      // Applied first: the pull (read before the write was sent) is refused by the newer row, which
-      // still lacks the edit — the CRM changed when Tandem wrote, so the next pull reads it again.
+      // Applied first: the pull (read before the write was sent, and before it landed: the same
+      // modification time) is refused by the newer row, which still lacks the edit — the CRM changed when
+      // Tandem wrote, so the next pull reads it again.
       // Pulled first: the change applies on top of the pulled row and keeps the edit.
       if (seen[0] === 'Chaosname33') expect(props).toEqual({ FirstName: 'Chaosname33', Title: 'VP' });
       else expect(props).toEqual({ FirstName: 'Grace', Title: 'VP' });
