@@ -396,7 +396,7 @@ async function main(): Promise<number> {
     if (hs !== want || sf !== want || un !== want) {
       lost.push(
         `${e.unifiedId} ${e.field}: edited to "${want}", HubSpot "${hs}", view "${un}", Salesforce "${sf}"` +
-          ` (Salesforce ${p.sfObject} ${p.salesforce.Id} SystemModstamp ${String(p.salesforce['SystemModstamp'])}, run began ${new Date(started).toISOString()})` +
+          ` (Salesforce ${p.sfObject} ${p.salesforce.Id} SystemModstamp ${String(p.salesforce['SystemModstamp'])}, HubSpot ${p.hubspot.id} modified ${hubspotModified(p, started)}, run began ${new Date(started).toISOString()})` +
           (await fieldHistory(view, log, e, [hsProp[e.field], sfName], started)),
       );
     }
@@ -480,6 +480,7 @@ async function main(): Promise<number> {
     disagreementLines.push(
       `${d.unifiedId} ${d.field}: HubSpot "${d.hubspot}", view "${d.unified}", Salesforce "${d.salesforce}"` +
         ` (stored: ${JSON.stringify(d.raw.hubspot)} / ${JSON.stringify(d.raw.unified)} / ${JSON.stringify(d.raw.salesforce)})` +
+        (p === undefined ? '' : ` (HubSpot ${p.hubspot.id} modified ${hubspotModified(p, started)})`) +
         (i < 15 ? await fieldHistory(view, log, d, names, started) : ''),
     );
   }
@@ -558,7 +559,7 @@ async function fieldHistory(
     at: Date | string;
   }>(
     view,
-    `select system, record_id, field, before, after, outcome, job_id, at from tandem.write_audit where unified_id = '${e.unifiedId.replace(/'/g, "''")}' and field in (${quoted}) order by at`,
+    `select system, record_id, field, before, after, outcome, job_id, at from tandem.write_audit where unified_id = '${e.unifiedId.replace(/'/g, "''")}' and (field in (${quoted}) or outcome = 'written') order by at`,
   );
   for (const w of writes) {
     const t = new Date(w.at).getTime();
@@ -590,6 +591,13 @@ async function fieldHistory(
   }
   lines.sort((a, b) => a.t - b.t);
   return lines.map((l) => `\n      ${l.text}`).join('');
+}
+
+/** The HubSpot record's modification time as the verifier read it, in seconds since the run began. */
+function hubspotModified(p: LinkedPerson, started: number): string {
+  const raw = p.hubspot.properties['lastmodifieddate'];
+  const ms = raw === undefined || raw === null ? NaN : /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  return Number.isNaN(ms) ? 'unknown' : `${((ms - started) / 1000).toFixed(1)}s`;
 }
 
 interface Planted {

@@ -28,9 +28,16 @@ const SNAPSHOT_SPEC: BatchInsert = {
     deleted: 'excluded.deleted',
     pulled_at: 'excluded.pulled_at',
   },
-  // A row read before the stored one never replaces it: a slow page must not undo a fresher read whose
-  // changes the pull's checkpoint has already passed.
-  guard: 'excluded.pulled_at >= source_records.pulled_at',
+  // Which version is newer. A row read before the stored one does not replace it (a slow page must not
+  // undo a fresher read whose changes the pull's checkpoint has already passed) unless it saw a later
+  // modification of the record: then it is the newer, whenever its read began. Write-back stamps the
+  // snapshot it changes with the time its writes were sent, over the older read's modification time; a
+  // pull whose read began before that but reached the CRM after the write landed holds the write and any
+  // edit made before it, and its checkpoint is past both (refused, the edit was lost for good). A
+  // deletion mark is undone only by a later read.
+  guard:
+    'excluded.pulled_at >= source_records.pulled_at or ' +
+    '(excluded.modified_at > source_records.modified_at and not source_records.deleted)',
   // A page re-pulled with nothing changed leaves its rows alone (and reports them unchanged).
   compare: ['content_hash', 'deleted', 'emails', 'cross_references', 'modified_at'],
 };
@@ -64,7 +71,11 @@ function toRow(r: SourceSnapshot): Record<string, unknown> {
 export class SourceSnapshots {
   constructor(private readonly db: Kysely<CustomerViewDatabase>) {}
 
-  /** Stores what was read; `pulledAt` is when the read began, and an older read never replaces a newer. */
+  /**
+   * Stores what was read; `pulledAt` is when the read began. An older read never replaces a newer one,
+   * unless it saw a later modification of the record (`modifiedAt`) than the stored row: a snapshot
+   * write-back changed (stamped when the writes were sent) loses to a read that reached the CRM after them.
+   */
   async upsert(rows: readonly SourceSnapshot[]): Promise<UpsertResult> {
     return batchInsert(this.db, SNAPSHOT_SPEC, inKeyOrder(rows).map(toRow));
   }

@@ -483,4 +483,68 @@ describe('pipeline scenarios on a small demo world', () => {
     expect(links.filter((l) => l.record_id === survivor.id)).toEqual([]);
     expect(links.filter((l) => l.system === 'hubspot')).toEqual([]);
   }, 300_000);
+
+  it('keeps a HubSpot edit read after a write of Tandem landed, though the read began before the write was sent', async () => {
+    const [unifiedId, pair] = await linkedPair(2);
+    const hubspot = pipeline.connectors.hubspot.client;
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    await fullCycle(pipeline, 'incremental');
+    // A rep renames the person in Salesforce: Tandem plans the first name for the HubSpot contact.
+    await conn.sobject(pair.object ?? 'Contact').update({ Id: pair.salesforce, FirstName: 'Renamedinsf' });
+    const batches: WriteBatch[] = [];
+    for (const o of pipeline.objects.filter((x) => x.system === 'salesforce' && x.kind === 'person')) {
+      for await (const page of pipeline.pull('salesforce', o.object, { mode: 'incremental' })) {
+        if (page.refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
+      }
+    }
+    expect(batches.some((b) => b.writes.some((w) => w.recordId === pair.hubspot))).toBe(true);
+
+    // A user retitles the contact in HubSpot. The HubSpot pull begins (its snapshots are stamped with that
+    // moment); before its read reaches HubSpot, the write is sent and lands. The read then holds the edit
+    // and the write, and the pull's checkpoint passes both: the read must not lose to the snapshot the
+    // write-back stored (the older read plus the written name, stamped when the write was sent).
+    await hubspot.crm.contacts.basicApi.update(pair.hubspot, {
+      properties: { jobtitle: 'Retitled In HubSpot' },
+    });
+    const connector = pipeline.connectors.hubspot;
+    const pull = connector.pull;
+    connector.pull = async function* (...args: Parameters<typeof pull>) {
+      await new Promise((r) => setTimeout(r, 5));
+      for (const b of batches) await pipeline.writeBack(b, { jobId: `raced-${b.key}` });
+      yield* pull.apply(connector, args);
+    };
+    try {
+      for await (const page of pipeline.pull('hubspot', 'contacts', { mode: 'incremental' })) {
+        const refs = page.refs.filter((r) => r.id === pair.hubspot);
+        if (refs.length > 0) {
+          for (const b of (await pipeline.reconcile(page.kind, refs)).writes)
+            await pipeline.writeBack(b, { jobId: `after-${b.key}` });
+        }
+      }
+    } finally {
+      connector.pull = pull;
+    }
+    const [snapshot] = await pipeline.snapshots.findByRecordIds({
+      system: 'hubspot',
+      recordIds: [pair.hubspot],
+    });
+    expect(snapshot?.properties).toMatchObject({ firstname: 'Renamedinsf', jobtitle: 'Retitled In HubSpot' });
+
+    // Nothing reads the contact again (its modification is behind the checkpoint): the edit reaches
+    // Salesforce and the view only from that read.
+    await fullCycle(pipeline, 'incremental');
+    const title = (
+      await conn.query<{ Title: unknown }>(
+        `SELECT Title FROM ${pair.object ?? 'Contact'} WHERE Id = '${pair.salesforce}'`,
+      )
+    ).records[0]?.Title;
+    expect(title).toBe('Retitled In HubSpot');
+    const viewTitle = await pipeline.db
+      .selectFrom('field_values')
+      .select('value')
+      .where('unified_id', '=', unifiedId)
+      .where('field', '=', 'job_title')
+      .executeTakeFirst();
+    expect(viewTitle?.value).toBe('Retitled In HubSpot');
+  }, 300_000);
 });

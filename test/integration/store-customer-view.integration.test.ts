@@ -597,6 +597,46 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(await snapshots.upsert([newer])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
     });
 
+    it('lets a read that saw a later modification replace a row stamped after that read began', async () => {
+      const snapshots = new SourceSnapshots(connection.db);
+      // Write-back stored the written name over the last read, stamped when the write was sent (00:02).
+      const written = snapshot('hubspot', 'contacts', 'ss-written', {
+        properties: { firstname: 'Written', jobtitle: 'Analyst' },
+        contentHash: 'written',
+        modifiedAt: at('2025-06-01T00:00:00Z'),
+        pulledAt: at('2025-06-01T00:02:00Z'),
+      });
+      await snapshots.upsert([written]);
+      // A pull whose read began at 00:01 reached HubSpot after the write landed: it holds the write and an
+      // edit made before it, and the record's modification time moved on.
+      const read = {
+        ...written,
+        properties: { firstname: 'Written', jobtitle: 'Edited' },
+        contentHash: 'read',
+        modifiedAt: at('2025-06-01T00:02:01Z'),
+        pulledAt: at('2025-06-01T00:01:00Z'),
+      };
+      expect(await snapshots.upsert([read])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+      const [stored] = await snapshots.findByRecordIds({ system: 'hubspot', recordIds: ['ss-written'] });
+      expect(stored).toEqual(read);
+      // An older read of an older modification still loses.
+      const stale = { ...written, contentHash: 'stale', pulledAt: at('2025-06-01T00:00:30Z') };
+      expect(await snapshots.upsert([stale])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+
+      // A deletion mark is undone only by a later read, not by a slow page of a change made before it.
+      const deleted = { ...read, deleted: true, pulledAt: at('2025-06-01T00:05:00Z') };
+      expect(await snapshots.upsert([deleted])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+      const slow = {
+        ...read,
+        contentHash: 'slow',
+        modifiedAt: at('2025-06-01T00:03:00Z'),
+        pulledAt: at('2025-06-01T00:04:00Z'),
+      };
+      expect(await snapshots.upsert([slow])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      const [mark] = await snapshots.findByRecordIds({ system: 'hubspot', recordIds: ['ss-written'] });
+      expect(mark?.deleted).toBe(true);
+    });
+
     it('changes the current rows under a lock: a read stored meanwhile is neither lost nor overwritten', async () => {
       const snapshots = new SourceSnapshots(connection.db);
       const base = snapshot('salesforce', 'Lead', '00Qlock', {
@@ -631,8 +671,9 @@ describe.each(variants)('customer view on $kind', (variant) => {
       ]);
       const [stored] = await snapshots.findByRecordIds({ system: 'salesforce', recordIds: ['00Qlock'] });
       const props = stored?.properties ?? {};
-      // Applied first: the pull (read before the write was sent) is refused by the newer row, which
-      // still lacks the edit — the CRM changed when Tandem wrote, so the next pull reads it again.
+      // Applied first: the pull (read before the write was sent, and before it landed: the same
+      // modification time) is refused by the newer row, which still lacks the edit — the CRM changed when
+      // Tandem wrote, so the next pull reads it again.
       // Pulled first: the change applies on top of the pulled row and keeps the edit.
       if (seen[0] === 'Chaosname33') expect(props).toEqual({ FirstName: 'Chaosname33', Title: 'VP' });
       else expect(props).toEqual({ FirstName: 'Grace', Title: 'VP' });
