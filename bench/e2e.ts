@@ -275,6 +275,7 @@ async function startWorld(options: {
     LOG_LEVEL: 'warn',
     // The sandbox commits at once, so nothing needs to wait (60 s against a real org).
     TANDEM_SALESFORCE_WINDOW_LAG: '0s',
+    TANDEM_HUBSPOT_SEARCH_LAG: '0s',
     ...(options.limited
       ? // Tandem may use the whole 10-second allowance in this run: the target is the share of it used.
         { TANDEM_HUBSPOT_TEN_SECOND_SHARE: '100' }

@@ -26,6 +26,8 @@ export function sandboxEnv(info: SandboxInfo): Record<string, string> {
     HUBSPOT_BASE_URL: info.hubspot.baseUrl,
     HUBSPOT_ACCESS_TOKEN: info.hubspot.accessToken,
     HUBSPOT_TIER: 'enterprise',
+    // The sandbox's search index has no lag (30 s by default against real HubSpot).
+    TANDEM_HUBSPOT_SEARCH_LAG: '0s',
     SALESFORCE_LOGIN_URL: info.salesforce.loginUrl,
     SALESFORCE_INSTANCE_URL: info.salesforce.instanceUrl,
     SALESFORCE_AUTH_FLOW: 'client_credentials',

@@ -52,6 +52,7 @@ export const DEFAULTS = {
   TANDEM_BULK_THRESHOLD: '10000',
   TANDEM_SALESFORCE_WINDOW_LAG: '60s',
   TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL: '5m',
+  TANDEM_HUBSPOT_SEARCH_LAG: '30s',
   TANDEM_FAILED_JOB_RETENTION: '30d',
   TANDEM_DASHBOARD_PORT: '4280',
   TANDEM_DASHBOARD_HOST: '127.0.0.1',
@@ -94,6 +95,7 @@ export const CONFIG_VARIABLES = [
   'TANDEM_BULK_THRESHOLD',
   'TANDEM_SALESFORCE_WINDOW_LAG',
   'TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL',
+  'TANDEM_HUBSPOT_SEARCH_LAG',
   'TANDEM_FAILED_JOB_RETENTION',
   'TANDEM_DASHBOARD_PORT',
   'TANDEM_DASHBOARD_HOST',
@@ -135,6 +137,11 @@ export interface TandemConfig {
      * (`TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL`, default 5 min); any other pull reads it every time.
      */
     deletionScanIntervalMs: number;
+    /**
+     * Incremental search reads records modified at least this long ago (`TANDEM_HUBSPOT_SEARCH_LAG`, default
+     * 30 s): HubSpot's search index trails writes.
+     */
+    searchLagMs: number;
   };
   salesforce: {
     loginUrl: string;
@@ -273,6 +280,7 @@ export const configVariablesSchema = z.object({
   TANDEM_BULK_THRESHOLD: withDefault('TANDEM_BULK_THRESHOLD', (raw) => parseInteger(raw, 1)),
   TANDEM_SALESFORCE_WINDOW_LAG: withDefault('TANDEM_SALESFORCE_WINDOW_LAG', parseDuration),
   TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL: withDefault('TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL', parseDuration),
+  TANDEM_HUBSPOT_SEARCH_LAG: withDefault('TANDEM_HUBSPOT_SEARCH_LAG', parseDuration),
   TANDEM_FAILED_JOB_RETENTION: withDefault('TANDEM_FAILED_JOB_RETENTION', parseDuration),
   TANDEM_DASHBOARD_PORT: withDefault('TANDEM_DASHBOARD_PORT', (raw) => parseInteger(raw, 1, 65_535)),
   TANDEM_DASHBOARD_HOST: withDefault('TANDEM_DASHBOARD_HOST', text('a host name or IP address to listen on')),
@@ -353,6 +361,7 @@ export function toTandemConfig(
       dailyBudgetPercent: v.TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT,
       tenSecondSharePercent: v.TANDEM_HUBSPOT_TEN_SECOND_SHARE,
       deletionScanIntervalMs: v.TANDEM_HUBSPOT_DELETION_SCAN_INTERVAL,
+      searchLagMs: v.TANDEM_HUBSPOT_SEARCH_LAG,
     },
     salesforce: {
       loginUrl: v.SALESFORCE_LOGIN_URL,

@@ -35,8 +35,8 @@ export interface OpenSyncPipelineOptions {
   logger?: Logger;
   /** Passed to the Salesforce connector (e.g. `windowLagMs: 0` against a sandbox). */
   salesforce?: Partial<SalesforceConnectorOptions>;
-  /** HubSpot pull settings (e.g. `safetyMarginMs`). */
-  hubspot?: { safetyMarginMs?: number };
+  /** HubSpot pull settings (e.g. `safetyMarginMs`, or `searchLagMs: 0` against a sandbox without index lag). */
+  hubspot?: { safetyMarginMs?: number; searchLagMs?: number };
   now?: () => Date;
 }
 
@@ -92,6 +92,7 @@ export async function openSyncPipeline(
       properties: hubspotFields.properties,
       historyProperties: hubspotFields.history,
       deletionScanIntervalMs: config.hubspot.deletionScanIntervalMs,
+      searchLagMs: options.hubspot?.searchLagMs ?? config.hubspot.searchLagMs,
       ...(options.hubspot?.safetyMarginMs !== undefined
         ? { safetyMarginMs: options.hubspot.safetyMarginMs }
         : {}),

@@ -133,6 +133,7 @@ beforeAll(async () => {
   env = {
     HUBSPOT_BASE_URL: c.hubspot.baseUrl,
     HUBSPOT_ACCESS_TOKEN: c.hubspot.accessToken,
+    TANDEM_HUBSPOT_SEARCH_LAG: '0s',
     SALESFORCE_LOGIN_URL: c.salesforce.loginUrl,
     SALESFORCE_INSTANCE_URL: c.salesforce.instanceUrl,
     SALESFORCE_AUTH_FLOW: 'client_credentials',

@@ -90,6 +90,7 @@ beforeEach(() => {
   h.sandbox.reset();
   h.sandbox.faults.spec = parseFaultSpec('');
   h.sandbox.stats.reset();
+  h.sandbox.searchIndex.lagMs = 0;
   prefix = `test-${randomUUID()}`;
 });
 afterEach(async () => {
@@ -166,6 +167,40 @@ describe('HubSpot connector: pull', () => {
     const due = await drain(hubspot.pull('contacts', unchanged, { deletionScan: 'when-due' }));
     expect(due.pages.flatMap((p) => p.deleted.map((d) => d.id)).sort()).toEqual(['1002', '1003']);
     expect(due.checkpoint).toMatchObject({ deletionsScannedAt: new Date(clock).toISOString() });
+  });
+
+  it("reads changes the search index took a while to show when searchLagMs covers the index's lag", async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const ids = Array.from({ length: 40 }, (_, i) => String(1001 + i));
+    const touch = (hubspot: HubSpotConnector, round: string) =>
+      hubspot.write(
+        'contacts',
+        ids.map((id) => ({ kind: 'update', ref: id, recordId: id, fields: { firstname: `${round} ${id}` } })),
+      );
+    const readAfter = async (hubspot: HubSpotConnector, from: Checkpoint | null, waitMs: number) => {
+      await sleep(waitMs);
+      return drain(hubspot.pull('contacts', from));
+    };
+    load(contacts(40));
+    const start = (await drain(connector().pull('contacts', null))).checkpoint;
+    h.sandbox.searchIndex.lagMs = 4_000;
+
+    // Without a lag of its own, a pull passes changes the index does not show yet: they are never read.
+    const eager = connector();
+    await touch(eager, 'Eager');
+    const early = await readAfter(eager, start, 1_000);
+    const late = await readAfter(eager, early.checkpoint, 3_500);
+    const eagerRead = new Set([...early.ids, ...late.ids]);
+    expect(early.ids.length).toBeGreaterThan(0);
+    expect(eagerRead.size).toBeLessThan(ids.length);
+
+    // Reading only what is older than the index's lag: every change, each once.
+    const patient = connector({ searchLagMs: 4_100 });
+    const from = late.checkpoint;
+    await touch(patient, 'Patient');
+    const first = await readAfter(patient, from, 1_000);
+    const second = await readAfter(patient, first.checkpoint, 3_500);
+    expect([...first.ids, ...second.ids].sort()).toEqual([...ids].sort());
   });
 
   it('pulls more than 10,000 changes sharing one timestamp exactly once each, without looping', async () => {

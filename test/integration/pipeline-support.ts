@@ -52,6 +52,7 @@ export async function startPipelineHarness(options: SandboxOptions = {}): Promis
       openSyncPipeline(config, {
         database: { dataDir: ':memory:' },
         salesforce: { windowLagMs: 0 },
+        hubspot: { searchLagMs: 0 },
         ...o,
       }),
     writes: () =>

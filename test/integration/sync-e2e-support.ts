@@ -60,6 +60,8 @@ export async function startSyncWorld(persons: number): Promise<SyncWorld> {
     HUBSPOT_BASE_URL: c.hubspot.baseUrl,
     HUBSPOT_ACCESS_TOKEN: c.hubspot.accessToken,
     HUBSPOT_TIER: c.hubspot.tier,
+    // The sandbox's search index has no lag unless a test gives it one.
+    TANDEM_HUBSPOT_SEARCH_LAG: '0s',
     SALESFORCE_LOGIN_URL: c.salesforce.loginUrl,
     SALESFORCE_INSTANCE_URL: c.salesforce.instanceUrl,
     SALESFORCE_API_VERSION: c.salesforce.apiVersion,

@@ -86,6 +86,8 @@ async function demoCommand(options: DemoOptions): Promise<void> {
         HUBSPOT_BASE_URL: hubspot.baseUrl,
         HUBSPOT_ACCESS_TOKEN: hubspot.accessToken,
         HUBSPOT_TIER: hubspot.tier,
+        // The sandbox's search index has no lag.
+        TANDEM_HUBSPOT_SEARCH_LAG: '0s',
         SALESFORCE_LOGIN_URL: salesforce.loginUrl,
         SALESFORCE_INSTANCE_URL: salesforce.instanceUrl,
         SALESFORCE_API_VERSION: salesforce.apiVersion,

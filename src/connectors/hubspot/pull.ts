@@ -16,6 +16,7 @@ import {
   afterRangePage,
   afterTiePage,
   compareIds,
+  indexedBefore,
   rangeRequest,
   tieRequest,
   type KeyedRecord,
@@ -42,6 +43,12 @@ export interface HubSpotPullSettings {
   historyProperties?: Partial<Record<HubSpotObjectName, readonly string[]>>;
   /** Incremental starts this long before the back-fill began, for clock skew and search-index lag (default 5 min). */
   safetyMarginMs?: number;
+  /**
+   * Incremental search reads only records last modified this long ago or more (default 0). HubSpot's search
+   * index trails writes: a record indexed late, behind records already read, would be passed by the
+   * checkpoint and never read. A change is seen this much later instead.
+   */
+  searchLagMs?: number;
   /** Read the archived list for deletions after each incremental pass (default true). */
   deletions?: boolean;
   /**
@@ -191,18 +198,28 @@ export async function* pullHubSpot(
   const modifiedProperty = MODIFIED_PROPERTY[object];
   let key: SearchKey = { since: Date.parse(inc.since), lastId: inc.lastId };
   let mode: SearchMode = { kind: 'range' };
+  const searchLag = settings.searchLagMs ?? 0;
+  const until = searchLag > 0 ? now() - searchLag : undefined;
   for (;;) {
-    const request =
+    if (until !== undefined && key.since >= until) break;
+    const request = indexedBefore(
       mode.kind === 'range'
         ? rangeRequest(modifiedProperty, key, searchLimit)
-        : tieRequest(modifiedProperty, mode.at, mode.lastId, searchLimit);
+        : tieRequest(modifiedProperty, mode.at, mode.lastId, searchLimit),
+      modifiedProperty,
+      until,
+    );
     // The SDK types `sorts` as strings; HubSpot takes `{propertyName, direction}` objects, sent as given.
     const body = { ...request, properties } as unknown as SearchBody;
     const page = await caller.call(
       (c) => c.crm.objects.searchApi.doSearchWithHttpInfo(object, body) as Promise<HttpInfoLike<ListPage>>,
       { ...callOptions, kind: 'search' },
     );
-    const keyed = page.results.map((r) => Object.assign(r, { modifiedMs: modifiedMsOf(object, r) }));
+    // A record modified again since the search matched it can come back with its newer time: leave it to
+    // the pass that reads that time.
+    const keyed = page.results
+      .map((r) => Object.assign(r, { modifiedMs: modifiedMsOf(object, r) }))
+      .filter((r) => until === undefined || r.modifiedMs < until);
     const step: {
       emit: (HubSpotObjectLike & KeyedRecord)[];
       key: SearchKey;

@@ -17,7 +17,7 @@ export interface KeyedRecord {
 
 interface SearchFilter {
   propertyName: string;
-  operator: 'EQ' | 'GT' | 'GTE';
+  operator: 'EQ' | 'GT' | 'GTE' | 'LT';
   value: string;
 }
 
@@ -59,6 +59,17 @@ export function rangeRequest(modifiedProperty: string, key: SearchKey, limit: nu
           },
         ];
   return { filterGroups, sorts: [{ propertyName: modifiedProperty, direction: 'ASCENDING' }], limit };
+}
+
+/** The request limited to records modified before `until` (every filter group): none when undefined. */
+export function indexedBefore(
+  request: SearchRequest,
+  modifiedProperty: string,
+  until?: number,
+): SearchRequest {
+  if (until === undefined) return request;
+  const bound: SearchFilter = { propertyName: modifiedProperty, operator: 'LT', value: String(until) };
+  return { ...request, filterGroups: request.filterGroups.map((g) => ({ filters: [...g.filters, bound] })) };
 }
 
 /** Records sharing one timestamp, paged by id: `modified = T AND id > lastId`, sorted by id. */

@@ -35,6 +35,8 @@ interface Context {
   portal: HubSpotPortal;
   stats: SandboxStats;
   now: () => number;
+  /** Search sees a change only some time (up to `lagMs`) after it was made. */
+  searchIndex?: { lagMs: number };
 }
 
 type AssociationInput = { toType: HubSpotObjectType; toId: string; typeId: number };
@@ -95,7 +97,10 @@ function duplicateIds(ids: readonly string[]): string[] {
   return [...duplicates];
 }
 
-export function registerObjectRoutes(app: FastifyInstance, { portal, stats, now }: Context): void {
+export function registerObjectRoutes(
+  app: FastifyInstance,
+  { portal, stats, now, searchIndex }: Context,
+): void {
   const iso = () => new Date(now()).toISOString();
   const batchAnswer = <T>(startedAt: string, results: T[], errors: BatchError[]) => {
     const answer: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: iso() };
@@ -393,7 +398,8 @@ export function registerObjectRoutes(app: FastifyInstance, { portal, stats, now 
   app.post('/crm/v3/objects/:objectType/search', async (request) => {
     const type = objectTypeParam(request);
     const body = bodyObject(request);
-    const outcome = search(portal, type, body);
+    const lagMs = searchIndex?.lagMs ?? 0;
+    const outcome = search(portal, type, body, lagMs > 0 ? { now: now(), lagMs } : undefined);
     const shape: ReadShape = {};
     if (Array.isArray(body['properties']) && body['properties'].length > 0) {
       shape.properties = body['properties'].map(String);

@@ -290,14 +290,29 @@ function parsePaging(body: Record<string, unknown>): { limit: number; offset: nu
   return { limit, offset };
 }
 
+/** The search index trails writes unevenly: each change becomes searchable up to `lagMs` after it was made. */
+export interface SearchIndexLag {
+  now: number;
+  lagMs: number;
+}
+
+/** Whether the record's latest change is in the index: a delay in [0, lagMs] per record and change. */
+export function isIndexed(record: StoredRecord, index: SearchIndexLag): boolean {
+  let h = 2166136261;
+  for (const c of `${record.id}@${record.updatedAt}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  const delay = ((h >>> 0) / 4294967296) * index.lagMs;
+  return record.updatedAt + delay <= index.now;
+}
+
 /**
- * `POST /crm/v3/objects/{type}/search`. Ties in the sort are broken by id ascending, records without a
+ * `POST /crm/v3/objects/{type}/search`, over the records the index holds (`index`: its lag). Ties in the sort are broken by id ascending, records without a
  * value for the sort property come last, and no sort means id ascending.
  */
 export function search(
   portal: HubSpotPortal,
   type: HubSpotObjectType,
   body: Record<string, unknown>,
+  index?: SearchIndexLag,
 ): SearchOutcome {
   const groups = parseFilters(body);
   const predicates = groups.map((filters, g) =>
@@ -309,6 +324,7 @@ export function search(
   const queryProperties = OBJECT_TYPE_INFO[type].queryProperties;
 
   const matches = (record: StoredRecord): boolean => {
+    if (index !== undefined && !isIndexed(record, index)) return false;
     if (predicates.length > 0 && !predicates.some((group) => group.every((p) => p(record)))) return false;
     if (query === '') return true;
     return queryProperties.some((name) => (record.properties[name] ?? '').toLowerCase().includes(query));

@@ -35,6 +35,11 @@ export interface HubSpotSandboxOptions {
   limits?: RateLimitOverrides;
   /** How long a `timeout` fault holds a request before answering 504 (default 30 s); the client may hang up first. */
   timeoutHangMs?: number;
+  /**
+   * Search index lag (default 0): each create or change becomes searchable after its own delay of up to
+   * this long, as real HubSpot's search index trails writes unevenly. List and reads see it at once.
+   */
+  searchIndexLagMs?: number;
 }
 
 export interface HubSpotSandbox {
@@ -45,6 +50,8 @@ export interface HubSpotSandbox {
   stats: SandboxStats;
   faults: FaultInjector;
   setTier(tier: HubSpotTier): void;
+  /** The search index lag in force (`searchIndexLagMs`); change `lagMs` at any time. */
+  searchIndex: { lagMs: number };
   /** The in-memory account, for tests and tools that need more than the HTTP API. */
   portal: HubSpotPortal;
 }
@@ -69,6 +76,7 @@ export async function createHubSpotSandbox(options: HubSpotSandboxOptions = {}):
   const serverErrorRandom = createPrng(`${options.faultSeed ?? 'faults'}:5xx`);
   const limiter = new RateLimiter(now, options.tier ?? 'professional', options.limits);
   const hanging = new Set<() => void>();
+  const searchIndex = { lagMs: options.searchIndexLagMs ?? 0 };
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 512 * 1024 * 1024 });
 
@@ -159,7 +167,7 @@ export async function createHubSpotSandbox(options: HubSpotSandboxOptions = {}):
     return reply.code(404).send(error.body);
   });
 
-  registerObjectRoutes(app, { portal, stats, now });
+  registerObjectRoutes(app, { portal, stats, now, searchIndex });
   registerAssociationRoutes(app, { portal, stats, now });
   registerPropertyRoutes(app, { portal, now });
   registerSandboxRoutes(app, { portal, limiter, stats, faults, now, reset, loadWorld });
@@ -168,6 +176,7 @@ export async function createHubSpotSandbox(options: HubSpotSandboxOptions = {}):
     app,
     portal,
     stats,
+    searchIndex,
     faults,
     reset,
     loadWorld,

@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
         dailyBudgetPercent: 50,
         tenSecondSharePercent: 50,
         deletionScanIntervalMs: 300_000,
+        searchLagMs: 30_000,
       },
       salesforce: {
         loginUrl: 'https://login.salesforce.com',
