@@ -4,7 +4,7 @@ import { BusyError, contextOf, runClassified, type ProcessingContext } from '../
 import type { WorkerDeps } from './deps.js';
 
 /** Refs per reconcile job by default (`TANDEM_RECONCILE_BATCH`). */
-export const DEFAULT_RECONCILE_BATCH = 1000;
+export const DEFAULT_RECONCILE_BATCH = 500;
 const LEASE_MS = 60_000;
 
 /**

@@ -46,7 +46,7 @@ export const DEFAULTS = {
   TANDEM_SCHEDULE_COMPANIES: '10m',
   TANDEM_SCHEDULE_DEALS: '5m',
   TANDEM_WORKER_CONCURRENCY: 'pull=2,reconcile=4,write=2',
-  TANDEM_RECONCILE_BATCH: '1000',
+  TANDEM_RECONCILE_BATCH: '500',
   TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT: '50',
   TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT: '50',
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: '50',
@@ -146,7 +146,7 @@ export interface TandemConfig {
   schedules: { persons: Schedule; companies: Schedule; deals: Schedule };
   workers: {
     concurrency: Record<WorkerQueue, number>;
-    /** Records per reconcile job a pull queues (`TANDEM_RECONCILE_BATCH`, default 1,000). */
+    /** Records per reconcile job a pull queues (`TANDEM_RECONCILE_BATCH`, default 500). */
     reconcileBatch: number;
     failedJobRetentionMs: number;
   };

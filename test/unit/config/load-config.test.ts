@@ -56,7 +56,7 @@ describe('loadConfig defaults', () => {
       },
       workers: {
         concurrency: { pull: 2, reconcile: 4, write: 2 },
-        reconcileBatch: 1_000,
+        reconcileBatch: 500,
         failedJobRetentionMs: 30 * 86_400_000,
       },
       dashboard: { host: '127.0.0.1', port: 4280 },
@@ -148,7 +148,7 @@ describe('loadConfig accepts', () => {
       (c) => c.workers.concurrency,
       { pull: 5, reconcile: 4, write: 1 },
     ],
-    ['refs per reconcile job', { TANDEM_RECONCILE_BATCH: '500' }, (c) => c.workers.reconcileBatch, 500],
+    ['refs per reconcile job', { TANDEM_RECONCILE_BATCH: '1000' }, (c) => c.workers.reconcileBatch, 1000],
     [
       'percentages with a % sign',
       { TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT: '25%' },
