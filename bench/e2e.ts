@@ -213,7 +213,31 @@ async function stepTimes(
   return out;
 }
 
-function topRoutes(calls: Record<string, number>, n = 8): Record<string, number> {
+/**
+ * Planned writes per target object over the completed write-back jobs (the batches reconcile queued; the
+ * follow-up writes a write-back sends after reading its creates back are not in its data): how full the
+ * batches were, against the ⌈writes/limit⌉ jobs that coalescing across reconcile jobs would need.
+ */
+async function writeJobSizes(
+  clients: QueueClients,
+): Promise<Record<string, { jobs: number; writes: number; perJob: number }>> {
+  const out: Record<string, { jobs: number; writes: number; perJob: number }> = {};
+  for (const job of await clients.queues['write-back'].getJobs(['completed'], 0, 20_000)) {
+    const batch = (job.data as { batch?: { system: string; object: string; writes: unknown[] } }).batch;
+    if (batch === undefined) continue;
+    const row = (out[`${batch.system}/${batch.object}`] ??= { jobs: 0, writes: 0, perJob: 0 });
+    row.jobs += 1;
+    row.writes += batch.writes.length;
+    row.perJob = round(row.writes / row.jobs, 1);
+  }
+  return out;
+}
+
+/** The busiest routes; `BENCH_ROUTES=1` lists every route. */
+function topRoutes(
+  calls: Record<string, number>,
+  n = process.env['BENCH_ROUTES'] === '1' ? Infinity : 8,
+): Record<string, number> {
   return Object.fromEntries(
     Object.entries(calls)
       .sort(([, a], [, b]) => b - a)
@@ -314,6 +338,7 @@ interface BackfillResult {
   topRoutes: { hubspot: Record<string, number>; salesforce: Record<string, number> };
   objects: CycleSummary['objects'];
   steps: Record<string, { jobs: number; busySeconds: number }>;
+  writeJobs: Record<string, { jobs: number; writes: number; perJob: number }>;
 }
 
 async function backfill(
@@ -360,6 +385,7 @@ async function backfill(
     topRoutes: { hubspot: topRoutes(stats.hubspot.calls), salesforce: topRoutes(stats.salesforce.calls) },
     objects: summary.objects,
     steps: await stepTimes(world.clients),
+    writeJobs: await writeJobSizes(world.clients),
   };
   log(
     `back-fill: ${pulled} pulled, ${written} written in ${result.wallSeconds} s (${result.recordsPerSecond}/s), ` +

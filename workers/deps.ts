@@ -10,4 +10,6 @@ export interface WorkerDeps {
   locks: LeaseLocks;
   keys: RedisKeys;
   log: Logger;
+  /** Refs per reconcile job a pull queues (`TANDEM_RECONCILE_BATCH`; default `DEFAULT_RECONCILE_BATCH`). */
+  reconcileBatch?: number;
 }

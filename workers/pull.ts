@@ -3,15 +3,16 @@ import { parsePullJob, type PullJobResult } from '../src/queues/jobs.js';
 import { BusyError, contextOf, runClassified, type ProcessingContext } from '../src/queues/processing.js';
 import type { WorkerDeps } from './deps.js';
 
-/** Refs per reconcile job: one page can hold up to 2,000 Salesforce records. */
-export const RECONCILE_BATCH = 200;
+/** Refs per reconcile job by default (`TANDEM_RECONCILE_BATCH`). */
+export const DEFAULT_RECONCILE_BATCH = 500;
 const LEASE_MS = 60_000;
 
 /**
- * Pull: read one system's object from its checkpoint, page by page, and queue each page's records for
- * reconcile (the pipeline stores snapshots, and saves the checkpoint once this loop asks for the next page,
- * i.e. after the page's reconcile jobs are queued: a crash or a retry resumes where it stopped, and no page
- * is ever pulled without being reconciled). One pull per object runs at a time, whoever queued it: a lease lock per
+ * Pull: read one system's object from its checkpoint and queue its records for reconcile in jobs of about
+ * `reconcileBatch` refs. The pipeline groups consecutive connector pages until they hold that many refs
+ * (`PullOptions.groupRefs`), stores their snapshots, and saves the group's checkpoint once this loop asks
+ * for the next page, i.e. after the group's reconcile jobs are queued: a crash or a retry resumes where it
+ * stopped (re-reading at most the group in hand), and no page is ever pulled without being reconciled. One pull per object runs at a time, whoever queued it: a lease lock per
  * object. A scheduled tick that finds a pull running is skipped (that pull covers it); any other pull
  * waits for it.
  */
@@ -41,15 +42,16 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
         };
         const priority = job.opts.priority;
         try {
+          const size = deps.reconcileBatch ?? DEFAULT_RECONCILE_BATCH;
           for await (const page of deps.pipeline.pull(system, object, {
             mode: data.mode,
+            groupRefs: size,
             scheduled: job.repeatJobKey !== undefined,
           })) {
             result.pages += 1;
             result.pulled += page.refs.length;
             result.deleted += page.deleted.length;
-            for (let i = 0; i < page.refs.length; i += RECONCILE_BATCH) {
-              const refs = page.refs.slice(i, i + RECONCILE_BATCH);
+            for (const refs of evenSlices(page.refs, size)) {
               const jobs = await deps.producers.enqueueReconcile(page.kind, refs, {
                 cycleId: data.cycleId,
                 priority,
@@ -68,4 +70,17 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
       },
       contextOf(job),
     );
+}
+
+/** `items` in ⌈n/size⌉ slices of near-equal length (1,050 refs at 1,000: two of 525, not 1,000 and 50). */
+export function evenSlices<T>(items: readonly T[], size: number): T[][] {
+  const count = Math.ceil(items.length / Math.max(1, size));
+  const out: T[][] = [];
+  let start = 0;
+  for (let i = 0; i < count; i += 1) {
+    const end = start + Math.ceil((items.length - start) / (count - i));
+    out.push(items.slice(start, end));
+    start = end;
+  }
+  return out;
 }

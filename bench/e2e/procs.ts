@@ -99,6 +99,12 @@ export async function startWorker(env: Record<string, string>, index: number): P
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${tracked.tail()}`)));
   });
+  // A worker that dies mid-run (e.g. out of heap under the cap) leaves its jobs stalled and the cycle waiting:
+  // say so, with its last output.
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL')
+      process.stderr.write(`[e2e] worker-${index} exited (${code ?? signal}): ${tracked.tail()}\n`);
+  });
   return tracked;
 }
 

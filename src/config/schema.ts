@@ -46,6 +46,7 @@ export const DEFAULTS = {
   TANDEM_SCHEDULE_COMPANIES: '10m',
   TANDEM_SCHEDULE_DEALS: '5m',
   TANDEM_WORKER_CONCURRENCY: 'pull=2,reconcile=4,write=2',
+  TANDEM_RECONCILE_BATCH: '500',
   TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT: '50',
   TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT: '50',
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: '50',
@@ -89,6 +90,7 @@ export const CONFIG_VARIABLES = [
   'TANDEM_SCHEDULE_COMPANIES',
   'TANDEM_SCHEDULE_DEALS',
   'TANDEM_WORKER_CONCURRENCY',
+  'TANDEM_RECONCILE_BATCH',
   'TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT',
   'TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT',
   'TANDEM_HUBSPOT_TEN_SECOND_SHARE',
@@ -156,7 +158,12 @@ export interface TandemConfig {
   };
   mappingPath: string;
   schedules: { persons: Schedule; companies: Schedule; deals: Schedule };
-  workers: { concurrency: Record<WorkerQueue, number>; failedJobRetentionMs: number };
+  workers: {
+    concurrency: Record<WorkerQueue, number>;
+    /** Records per reconcile job a pull queues (`TANDEM_RECONCILE_BATCH`, default 500). */
+    reconcileBatch: number;
+    failedJobRetentionMs: number;
+  };
   dashboard: { host: string; port: number; adminToken?: string; viewerToken?: string };
   log: { level: LogLevel; pii: boolean };
   /** The config file that was read, if any. */
@@ -274,6 +281,7 @@ export const configVariablesSchema = z.object({
   TANDEM_SCHEDULE_COMPANIES: withDefault('TANDEM_SCHEDULE_COMPANIES', parseSchedule),
   TANDEM_SCHEDULE_DEALS: withDefault('TANDEM_SCHEDULE_DEALS', parseSchedule),
   TANDEM_WORKER_CONCURRENCY: withDefault('TANDEM_WORKER_CONCURRENCY', parseConcurrency),
+  TANDEM_RECONCILE_BATCH: withDefault('TANDEM_RECONCILE_BATCH', (raw) => parseInteger(raw, 1, 10_000)),
   TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT: withDefault('TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT', parsePercent),
   TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT: withDefault('TANDEM_HUBSPOT_DAILY_BUDGET_PERCENT', parsePercent),
   TANDEM_HUBSPOT_TEN_SECOND_SHARE: withDefault('TANDEM_HUBSPOT_TEN_SECOND_SHARE', parsePercent),
@@ -379,6 +387,7 @@ export function toTandemConfig(
     },
     workers: {
       concurrency: v.TANDEM_WORKER_CONCURRENCY,
+      reconcileBatch: v.TANDEM_RECONCILE_BATCH,
       failedJobRetentionMs: v.TANDEM_FAILED_JOB_RETENTION,
     },
     dashboard: { host: v.TANDEM_DASHBOARD_HOST, port: v.TANDEM_DASHBOARD_PORT },

@@ -10,6 +10,7 @@ import type { FailureDetail } from '../queues/failure.js';
  * `workers/`) turns each step into jobs; this module never imports BullMQ.
  *
  *   pull(system, object)      → pages of refs, snapshots stored, checkpoint saved once a page is handed on
+ *                               (pages grouped to `groupRefs` refs when asked)
  *   reconcile(kind, refs)     → unified view saved, WriteBatches planned (no API call)
  *   writeBack(batch)          → per-record outcomes; failures come back one per record, replayable
  */
@@ -84,6 +85,13 @@ export interface PullOptions {
   pageSize?: number;
   /** A scheduler's tick: expensive deletion scans run only when due (`deletionScanIntervalMs`). */
   scheduled?: boolean;
+  /**
+   * Hand consecutive connector pages on together until they hold at least this many refs (or the first of
+   * them was read `GROUP_MAX_WAIT_MS` ago): one page of the object's refs, plus one per person object its
+   * deals point at. Unset: every connector page on its own. Either way a page's checkpoint is saved only
+   * once the consumer asks for the page after it (its group's refs handed on).
+   */
+  groupRefs?: number;
 }
 
 export interface ReconcileOptions {

@@ -291,6 +291,11 @@ class Pipeline implements SyncPipelineImpl {
           : this.deps.salesforce.pull(object as never, stored ?? null, this.pullOptions(options));
       // When the page's read began: its snapshots are that old (see SourceSnapshots.upsert).
       let readFrom = this.now();
+      // Connector pages are handed on in groups of at least `groupRefs` refs (`PullOptions.groupRefs`): the
+      // group's pages are stored as they are read, and its last page's checkpoint is saved once the group
+      // was handed on, so a crash re-reads the group's pages rather than losing them.
+      const groupRefs = Math.max(0, options.groupRefs ?? 0);
+      let group = new PageGroup(system, object, kind);
       for await (const page of pages) {
         const at = readFrom;
         let associations: Map<string, string[]> | undefined;
@@ -325,27 +330,34 @@ class Pipeline implements SyncPipelineImpl {
         if (page.records.length > 0) {
           this.metrics.recordsSynced.inc({ system, object, direction: 'pulled' }, page.records.length);
         }
-        yield {
-          system,
-          object,
-          kind,
-          refs: [...page.records.map((r) => ({ system, object, id: r.id })), ...mergeSurvivors(system, page)],
+        group.add(
+          [...page.records.map((r) => ({ system, object, id: r.id })), ...mergeSurvivors(system, page)],
           deleted,
-          checkpoint: page.checkpoint,
-        };
+          page.checkpoint,
+        );
         // Persons whose deals changed: their stage and attribution depend on them.
         if (associations !== undefined) {
-          const contacts = [...new Set([...associations.values()].flat())].sort();
-          if (contacts.length > 0) yield this.personPage('hubspot', 'contacts', contacts, page.checkpoint);
+          group.addPersons('hubspot', 'contacts', [...associations.values()].flat());
         }
         if (system === 'salesforce' && object === 'Opportunity' && page.records.length > 0) {
-          const contacts = await this.contactsOfOpportunities(page.records.map((r) => r.id));
-          if (contacts.length > 0) yield this.personPage('salesforce', 'Contact', contacts, page.checkpoint);
+          group.addPersons(
+            'salesforce',
+            'Contact',
+            await this.contactsOfOpportunities(page.records.map((r) => r.id)),
+          );
         }
-        // Only now, when the consumer has handed the page on (queued its reconcile) and asks for the next:
-        // a crash in between re-reads the page instead of leaving its changes pulled but never reconciled.
-        await this.checkpoints.save(system, object, page.checkpoint);
         readFrom = this.now();
+        if (!group.ready(groupRefs, GROUP_MAX_WAIT_MS, Date.now())) continue;
+        yield* group.pages();
+        // Only now, when the consumer has handed the group on (queued its reconciles) and asks for the next
+        // page: a crash in between re-reads the group's pages instead of leaving their changes pulled but
+        // never reconciled.
+        await this.checkpoints.save(system, object, group.checkpoint as Checkpoint);
+        group = new PageGroup(system, object, kind);
+      }
+      if (group.checkpoint !== undefined) {
+        yield* group.pages();
+        await this.checkpoints.save(system, object, group.checkpoint);
       }
       if (system === 'salesforce') {
         const related = this.relatedFor(object);
@@ -431,14 +443,7 @@ class Pipeline implements SyncPipelineImpl {
   }
 
   private personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
-    return {
-      system,
-      object,
-      kind: 'person',
-      refs: ids.map((id) => ({ system, object, id })),
-      deleted: [],
-      checkpoint,
-    };
+    return personPage(system, object, ids, checkpoint);
   }
 
   /** OpportunityContactRoles ride on the Opportunity pull; CampaignMembers on the first person object's. */
@@ -1465,6 +1470,75 @@ export function createSyncPipeline(deps: SyncPipelineDeps): SyncPipelineImpl {
 }
 
 export { snapshotToRecord };
+
+function personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
+  return {
+    system,
+    object,
+    kind: 'person',
+    refs: ids.map((id) => ({ system, object, id })),
+    deleted: [],
+    checkpoint,
+  };
+}
+
+/** A group is handed on early when its first page was read this long ago (a slow, rate-limited pull). */
+export const GROUP_MAX_WAIT_MS = 5_000;
+
+/**
+ * Consecutive connector pages of one pull, handed on together: the object's refs and deletions as one page,
+ * then the persons the pages' deals point at (HubSpot deal associations, Salesforce contact roles) as a
+ * person page, each without duplicates. The last page's checkpoint covers them all.
+ */
+class PageGroup {
+  checkpoint: Checkpoint | undefined;
+  private readonly refs = new Map<string, SourceRef>();
+  private readonly deleted = new Map<string, SourceRef>();
+  private readonly persons = new Map<string, { system: System; object: ObjectName; ids: Set<string> }>();
+  private openedAt: number | undefined;
+
+  constructor(
+    private readonly system: System,
+    private readonly object: ObjectName,
+    private readonly kind: EntityKind,
+  ) {}
+
+  add(refs: readonly SourceRef[], deleted: readonly SourceRef[], checkpoint: Checkpoint): void {
+    this.openedAt ??= Date.now();
+    for (const r of refs) this.refs.set(`${r.system}\t${r.object}\t${r.id}`, r);
+    for (const r of deleted) this.deleted.set(`${r.system}\t${r.object}\t${r.id}`, r);
+    this.checkpoint = checkpoint;
+  }
+
+  addPersons(system: System, object: ObjectName, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const key = `${system}\t${object}`;
+    const entry = this.persons.get(key) ?? { system, object, ids: new Set<string>() };
+    for (const id of ids) entry.ids.add(id);
+    this.persons.set(key, entry);
+  }
+
+  /** Whether to hand the group on now: enough refs of either kind, or open too long. */
+  ready(minRefs: number, maxWaitMs: number, now: number): boolean {
+    if (this.refs.size >= minRefs) return true;
+    for (const p of this.persons.values()) if (p.ids.size >= minRefs) return true;
+    return this.openedAt !== undefined && now - this.openedAt >= maxWaitMs;
+  }
+
+  *pages(): Iterable<PulledPage> {
+    const checkpoint = this.checkpoint as Checkpoint;
+    yield {
+      system: this.system,
+      object: this.object,
+      kind: this.kind,
+      refs: [...this.refs.values()],
+      deleted: [...this.deleted.values()],
+      checkpoint,
+    };
+    for (const p of this.persons.values())
+      yield personPage(p.system, p.object, [...p.ids].sort(), checkpoint);
+  }
+}
 
 /** Records that others were merged into and that are not on the page themselves: reconciled with it. */
 function mergeSurvivors(system: System, page: PullPage): SourceRef[] {

@@ -37,6 +37,8 @@ export interface StartWorkersOptions {
   log: Logger;
   queues?: readonly QueueName[];
   concurrency?: Partial<Record<QueueName, number>>;
+  /** Refs per reconcile job a pull queues (`TANDEM_RECONCILE_BATCH`; default `DEFAULT_RECONCILE_BATCH`). */
+  reconcileBatch?: number;
   /** How long a job's lock lasts without renewal (default 30 s): a dead worker's jobs recover after it. */
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30 s). */
@@ -67,6 +69,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     locks: new LeaseLocks(connection),
     keys,
     log: options.log,
+    ...(options.reconcileBatch === undefined ? {} : { reconcileBatch: options.reconcileBatch }),
   };
   const which = options.queues ?? [QueueName.Pull, QueueName.Reconcile, QueueName.WriteBack];
   const workers: Worker[] = [];

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { QueueBoard, failedJobView } from '../../src/dashboard/queues.js';
 import { producerConnection } from '../../src/queues/connections.js';
+import type { PullOptions } from '../../src/pipeline/contract.js';
 import { runCycle } from '../../src/queues/cycle.js';
 import { JobName } from '../../src/queues/jobs.js';
 import { ALL_QUEUES, bullPrefix, Priority } from '../../src/queues/names.js';
@@ -144,6 +145,36 @@ describe('a sync cycle through the queues', () => {
     }
     expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
     expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('queues a pull’s records in reconcile jobs of about reconcileBatch refs, asking the pipeline for groups that big', async () => {
+    await seedPersons(redis, prefix, 25);
+    const onePage = new FakePipeline(redis, prefix, 25);
+    const asked: (number | undefined)[] = [];
+    const sizes: number[] = [];
+    const recording = Object.assign(Object.create(onePage) as FakePipeline, {
+      pull: (system: 'hubspot' | 'salesforce', object: string, options?: PullOptions) => {
+        asked.push(options?.groupRefs);
+        return onePage.pull(system, object);
+      },
+      reconcile: async (...args: Parameters<FakePipeline['reconcile']>) => {
+        sizes.push(args[1].length);
+        return onePage.reconcile(...args);
+      },
+    });
+    workers = await startWorkers({
+      redisUrl: url,
+      redisPrefix: prefix,
+      pipeline: recording,
+      producers,
+      log,
+      reconcileBatch: 10,
+    });
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    await explainUnless(summary, (o) => o.system === 'hubspot' && o.pulled === 25 && o.reconciled === 25);
+    expect(asked).toEqual([10, 10]);
+    // 25 refs at 10 a job: three jobs of near-equal size, not 10 + 10 + 5.
+    expect(sizes.sort((a, b) => a - b)).toEqual([8, 8, 9]);
   });
 
   it('reconciles again the records a reconcile reports claimed by a later read, within the cycle', async () => {

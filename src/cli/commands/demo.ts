@@ -126,6 +126,7 @@ async function demoCommand(options: DemoOptions): Promise<void> {
       producers: clients.producers,
       log,
       concurrency: concurrencyFrom(config),
+      reconcileBatch: config.workers.reconcileBatch,
     });
     stops.push(() => workers.close());
     await upsertSchedules(clients.producers, pipeline.objects, config.schedules);

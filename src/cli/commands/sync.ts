@@ -81,6 +81,7 @@ async function syncCommand(options: SyncOptions): Promise<void> {
         producers: clients.producers,
         log,
         concurrency: concurrencyFrom(config),
+        reconcileBatch: config.workers.reconcileBatch,
       });
     } else if (!othersRunning) {
       throw new CliError('--workers never, but no `tandem worker` is running on every queue', ExitCode.Usage);

@@ -43,6 +43,7 @@ async function workerCommand(options: WorkerOptions): Promise<void> {
     log,
     queues,
     concurrency,
+    reconcileBatch: config.workers.reconcileBatch,
     ...(options.lockDuration === undefined ? {} : { lockDurationMs: options.lockDuration }),
     ...(options.stalledInterval === undefined ? {} : { stalledIntervalMs: options.stalledInterval }),
   });

@@ -56,7 +56,11 @@ describe('loadConfig defaults', () => {
         companies: { kind: 'interval', everyMs: 600_000 },
         deals: { kind: 'interval', everyMs: 300_000 },
       },
-      workers: { concurrency: { pull: 2, reconcile: 4, write: 2 }, failedJobRetentionMs: 30 * 86_400_000 },
+      workers: {
+        concurrency: { pull: 2, reconcile: 4, write: 2 },
+        reconcileBatch: 500,
+        failedJobRetentionMs: 30 * 86_400_000,
+      },
       dashboard: { host: '127.0.0.1', port: 4280 },
       log: { level: 'info', pii: false },
     } satisfies TandemConfig);
@@ -146,6 +150,7 @@ describe('loadConfig accepts', () => {
       (c) => c.workers.concurrency,
       { pull: 5, reconcile: 4, write: 1 },
     ],
+    ['refs per reconcile job', { TANDEM_RECONCILE_BATCH: '1000' }, (c) => c.workers.reconcileBatch, 1000],
     [
       'percentages with a % sign',
       { TANDEM_SALESFORCE_DAILY_BUDGET_PERCENT: '25%' },
@@ -240,6 +245,11 @@ describe('loadConfig rejects, listing every problem', () => {
       [
         '  - TANDEM_WORKER_CONCURRENCY (environment): expected a whole number for every queue (e.g. 4), or per queue such as pull=2,reconcile=4,write=2 (queues: pull, reconcile, write), got "pull=2,push=3"',
       ],
+    ],
+    [
+      'a reconcile batch of none',
+      { TANDEM_RECONCILE_BATCH: '0' },
+      ['  - TANDEM_RECONCILE_BATCH (environment): expected a whole number from 1 to 10000, got "0"'],
     ],
     [
       'a percentage above 100',
