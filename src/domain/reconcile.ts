@@ -15,6 +15,7 @@ import { decideStage, type StageEntry } from './lifecycle.js';
 import {
   mergeFields,
   writtenKey,
+  type FieldMerge,
   type LastWritten,
   type MergeResult,
   type MergeSides,
@@ -108,28 +109,19 @@ export interface ReconcileResult<U extends UnifiedRecord> {
 function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePlan): Map<string, string> {
   const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
-  const writing = new Map<string, Array<{ w: RecordWrite; f: FieldWrite }>>();
-  for (const w of plan.writes)
-    for (const f of w.fields) {
-      if (f.unifiedField === undefined) continue;
-      const list = writing.get(f.unifiedField);
-      if (list) list.push({ w, f });
-      else writing.set(f.unifiedField, [{ w, f }]);
-    }
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
   for (const [name, fm] of merge.merges) {
     if (fm.unified.provenance?.rule !== 'newest') continue;
-    const writes = writing.get(name);
-    if (writes !== undefined) {
-      for (const { w, f } of writes) {
-        const held: Record<string, string> = {};
-        for (const side of [fm.hubspot, fm.salesforce])
-          if (side && !(side.system === w.system && side.record.id === w.recordId))
-            held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
-        if (Object.keys(held).length > 0) f.heldElsewhere = held;
+    // A plan has a handful of writes: scanning them per field is cheaper than indexing them.
+    let written = false;
+    for (const w of plan.writes)
+      for (const f of w.fields) {
+        if (f.unifiedField !== name) continue;
+        written = true;
+        const held = heldElsewhere(fm, w);
+        if (held !== undefined) f.heldElsewhere = held;
       }
-      continue;
-    }
+    if (written) continue;
     // An entity with a record in one system only is in step with nothing: remembering its values would
     // make them look like Tandem's own once the other system's record appears, and the older side would win.
     if (!twoSided) continue;
@@ -147,6 +139,18 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
     for (const f of w.fields) out.set(writtenKey(w.system, w.recordId, f.field), f.hash);
   }
   return out;
+}
+
+/** What the entity's other records hold for a field `w` writes (`FieldWrite.heldElsewhere`), if any. */
+function heldElsewhere(fm: FieldMerge, w: RecordWrite): Record<string, string> | undefined {
+  let held: Record<string, string> | undefined;
+  for (const side of [fm.hubspot, fm.salesforce]) {
+    if (side && !(side.system === w.system && side.record.id === w.recordId)) {
+      held ??= {};
+      held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
+    }
+  }
+  return held;
 }
 
 const NO_WRITES: LastWritten = new Map();
