@@ -25,8 +25,29 @@ export function fnv1a64(text: string): string {
     hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
     lo = loMul >>> 0;
   }
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  // Sixteen hex digits in one string (`toString(16)` and `padStart` cost more than the hashing).
+  return String.fromCharCode(
+    hexDigit(hi >>> 28),
+    hexDigit((hi >>> 24) & 15),
+    hexDigit((hi >>> 20) & 15),
+    hexDigit((hi >>> 16) & 15),
+    hexDigit((hi >>> 12) & 15),
+    hexDigit((hi >>> 8) & 15),
+    hexDigit((hi >>> 4) & 15),
+    hexDigit(hi & 15),
+    hexDigit(lo >>> 28),
+    hexDigit((lo >>> 24) & 15),
+    hexDigit((lo >>> 20) & 15),
+    hexDigit((lo >>> 16) & 15),
+    hexDigit((lo >>> 12) & 15),
+    hexDigit((lo >>> 8) & 15),
+    hexDigit((lo >>> 4) & 15),
+    hexDigit(lo & 15),
+  );
 }
+
+/** The char code of a lowercase hex digit. */
+const hexDigit = (nibble: number): number => (nibble < 10 ? 48 + nibble : 87 + nibble);
 
 const encoder = new TextEncoder();
 
@@ -37,11 +58,15 @@ function isAscii(text: string): boolean {
 
 const hashes = new Map<string, string>();
 const HASH_CACHE_SIZE = 50_000;
+/**
+ * Stage names, flags, scores and short picklist values repeat across records: those are memoised. Longer
+ * values (ids, emails, names, phone numbers) are mostly unique; caching them costs more than hashing.
+ */
+const MEMO_MAX_LENGTH = 10;
 
 export function valueHash(value: unknown): string {
   const text = canonicalValue(value);
-  // Picklist values, flags and numbers repeat across records: memoise the short ones.
-  if (text.length > 32) return fnv1a64(text);
+  if (text.length > MEMO_MAX_LENGTH) return fnv1a64(text);
   let hash = hashes.get(text);
   if (hash === undefined) {
     hash = fnv1a64(text);
