@@ -121,15 +121,16 @@ export function planFieldUpdates(
         ...where,
       });
     }
-    writes.push({
+    const write: FieldWrite = {
       field: name,
       value: rendered.value,
       previous: current,
       hash: valueHash(rendered.value),
       reason: reasonFor(field, merge, system),
       unifiedField: field.name,
-      ...(p ? { provenance: p } : {}),
-    });
+    };
+    if (p) write.provenance = p;
+    writes.push(write);
   }
   return writes;
 }
@@ -178,14 +179,15 @@ export function planFieldsForCreate(
       continue;
     }
     const p = fm?.unified.provenance;
-    writes.push({
+    const write: FieldWrite = {
       field: name,
       value,
       hash: valueHash(value),
       reason,
       unifiedField: field.name,
-      ...(p ? { provenance: p } : {}),
-    });
+    };
+    if (p) write.provenance = p;
+    writes.push(write);
   }
   if (missing.length > 0) {
     sink.warnings.push({
@@ -233,14 +235,13 @@ export function planExtras(
     if (target && sameExtra(current, extra)) continue;
     if (!target && isBlank(extra.value)) continue;
     const value = renderExtra(system, extra.value);
-    writes.push({
-      field: extra.field,
-      value,
-      ...(target ? { previous: current } : {}),
-      hash: valueHash(value),
-      reason: extra.reason,
-      ...(extra.clearFirst ? { clearFirst: true } : {}),
-    });
+    const hash = valueHash(value);
+    // Built in one go, in the order the keys are always listed (no spread temporaries: this runs per extra).
+    const write: FieldWrite = target
+      ? { field: extra.field, value, previous: current, hash, reason: extra.reason }
+      : { field: extra.field, value, hash, reason: extra.reason };
+    if (extra.clearFirst) write.clearFirst = true;
+    writes.push(write);
   }
   return writes;
 }

@@ -31,7 +31,7 @@ import {
   type SourceRecord,
 } from './records.js';
 import { scorePerson, type LeadScore } from './score.js';
-import { collectTouchpoints, latestSource, originalSource, type Touchpoint } from './attribution.js';
+import { collectTouchpoints, type Touchpoint } from './attribution.js';
 import { parseInstant } from './values/coerce.js';
 import type { CompiledField } from './values/field-codec.js';
 import type { FieldWrite, RecordWrite, WritePlan } from './write-plan.js';
@@ -110,8 +110,8 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
   const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
-  for (const [name, fm] of merge.merges) {
-    if (fm.unified.provenance?.rule !== 'newest') continue;
+  merge.merges.forEach((fm, name) => {
+    if (fm.unified.provenance?.rule !== 'newest') return;
     // A plan has a handful of writes: scanning them per field is cheaper than indexing them.
     let written = false;
     for (const w of plan.writes)
@@ -121,10 +121,10 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
         const held = heldElsewhere(fm, w);
         if (held !== undefined) f.heldElsewhere = held;
       }
-    if (written) continue;
+    if (written) return;
     // An entity with a record in one system only is in step with nothing: remembering its values would
     // make them look like Tandem's own once the other system's record appears, and the older side would win.
-    if (!twoSided) continue;
+    if (!twoSided) return;
     if (fm.hubspot)
       out.set(writtenKey('hubspot', fm.hubspot.record.id, fm.hubspot.field), valueHash(fm.hubspot.raw));
     if (fm.salesforce) {
@@ -133,7 +133,7 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
         valueHash(fm.salesforce.raw),
       );
     }
-  }
+  });
   for (const w of plan.writes) {
     if (w.action !== 'update' || w.recordId === undefined) continue;
     for (const f of w.fields) out.set(writtenKey(w.system, w.recordId, f.field), f.hash);
@@ -436,8 +436,9 @@ export function reconcilePerson(
     },
     compiled,
   );
-  const first = originalSource(touchpoints);
-  const latest = latestSource(touchpoints);
+  // `collectTouchpoints` hands them over in time order: the original source is the first, the latest the last.
+  const first = touchpoints[0];
+  const latest = touchpoints.at(-1);
   const unified: UnifiedPerson = {
     key: records.key,
     fields: merge.fields,
