@@ -225,9 +225,8 @@ function buildClusters(
   const uf = new UnionFind(records.length);
   const secondaryFields = secondaryFieldsOf(kind, system, identity);
   const keys = records.map((r) => keysOf(kind, system, r, fields, secondaryFields));
-  // Read once per record: the Contact a converted Lead points at, and the member key.
-  const convertedTo = new Map<SourceRecord, string | undefined>();
-  for (const r of records) convertedTo.set(r, convertedContactId(r));
+  // Read once per record (by index: records make slow map keys): the Contact a converted Lead points at.
+  const convertedTo = records.map(convertedContactId);
   const owner = new Map<string, number>();
   const idIndex = new Map<string, number>();
   records.forEach((r, i) => idIndex.set(system === 'salesforce' ? salesforceIdKey(r.id) : r.id, i));
@@ -241,34 +240,39 @@ function buildClusters(
     }
   });
   if (kind === 'person' && system === 'salesforce') {
-    records.forEach((r, i) => {
-      const contact = convertedTo.get(r);
+    records.forEach((_, i) => {
+      const contact = convertedTo[i];
       const j = contact === undefined ? undefined : idIndex.get(contact);
       if (j !== undefined) uf.union(i, j);
     });
   }
-  const byRoot = new Map<number, number[]>();
+  // Member indexes per root, the groups in order of their first member.
+  const byRoot = new Array<number[] | undefined>(records.length);
+  const groups: number[][] = [];
   records.forEach((_, i) => {
     const root = uf.find(i);
-    const list = byRoot.get(root);
+    const list = byRoot[root];
     if (list) list.push(i);
-    else byRoot.set(root, [i]);
+    else groups.push((byRoot[root] = [i]));
   });
   const clusters: Cluster[] = [];
-  for (const indexes of byRoot.values()) {
+  for (const indexes of groups) {
     const only = indexes.length === 1 ? indexes[0] : undefined;
     const record = only === undefined ? undefined : records[only];
     const recordKeys = only === undefined ? undefined : keys[only];
-    if (record && recordKeys) {
-      clusters.push(singleton(system, record, recordKeys, convertedTo.get(record)));
+    if (only !== undefined && record && recordKeys) {
+      clusters.push(singleton(system, record, recordKeys, convertedTo[only]));
       continue;
     }
     const members = indexes.map((i) => records[i]).filter((r): r is SourceRecord => r !== undefined);
     const memberIds = new Set(members.map((m) => salesforceIdKey(m.id)));
-    const converted = members.filter((m) => {
-      const c = convertedTo.get(m);
-      return c !== undefined && memberIds.has(c);
-    });
+    const converted = indexes
+      .filter((i) => {
+        const c = convertedTo[i];
+        return c !== undefined && memberIds.has(c);
+      })
+      .map((i) => records[i])
+      .filter((r): r is SourceRecord => r !== undefined);
     const eligible = members.filter((m) => !converted.includes(m));
     let pool = eligible.filter((m) => !isConvertedLead(m));
     if (pool.length === 0) pool = eligible.length > 0 ? eligible : members;

@@ -11,7 +11,7 @@ import {
   type TargetSchemaHints,
 } from './field-sync.js';
 import { salesforceIdKey, type IdentityGroup } from './identity.js';
-import { decideStage, type StageEntry } from './lifecycle.js';
+import { decideStage, type StageEntry, type StageInput } from './lifecycle.js';
 import {
   mergeFields,
   writtenKey,
@@ -31,7 +31,7 @@ import {
   type SourceRecord,
 } from './records.js';
 import { scorePerson, type LeadScore } from './score.js';
-import { collectTouchpoints, type Touchpoint } from './attribution.js';
+import { collectTouchpoints, type Touchpoint, type TouchpointInput } from './attribution.js';
 import { parseInstant } from './values/coerce.js';
 import type { CompiledField } from './values/field-codec.js';
 import type { FieldWrite, RecordWrite, WritePlan } from './write-plan.js';
@@ -339,7 +339,7 @@ function failed<U extends UnifiedRecord>(unified: U, sink: Sink): ReconcileResul
 }
 
 function personDeals(
-  sfIds: ReadonlySet<string>,
+  sfIds: readonly string[],
   hubspot: SourceRecord | undefined,
   deals: readonly DealFact[],
 ): DealFact[] {
@@ -347,7 +347,7 @@ function personDeals(
   return deals.filter(
     (d) =>
       (hubspot !== undefined && (d.contactIds.hubspot ?? []).includes(hubspot.id)) ||
-      (d.contactIds.salesforce ?? []).some((id) => sfIds.has(salesforceIdKey(id))),
+      (d.contactIds.salesforce ?? []).some((id) => sfIds.includes(salesforceIdKey(id))),
   );
 }
 
@@ -383,9 +383,12 @@ export function reconcilePerson(
   if (convertedLead) sides.convertedLead = convertedLead;
   const merge = mergeFields(compiled.person, sides, lastWritten);
   const sink: Sink = { problems: merge.problems, warnings: merge.warnings };
-  const sfRecords = [...(records.salesforce ? [records.salesforce] : []), ...records.convertedLeads];
+  const sfRecords: SourceRecord[] = [];
+  if (records.salesforce) sfRecords.push(records.salesforce);
+  for (const lead of records.convertedLeads) sfRecords.push(lead);
   const converted = sfRecords.some(isConvertedLead);
-  const sfIds = new Set(sfRecords.map((r) => salesforceIdKey(r.id)));
+  // One or two ids: a list is cheaper than a set.
+  const sfIds = sfRecords.map((r) => salesforceIdKey(r.id));
   const deals = personDeals(sfIds, records.hubspot, context.deals ?? []);
   const openDeals = deals.filter((d) => d.outcome === 'open');
   const wonDeals = deals.filter((d) => d.outcome === 'won');
@@ -410,32 +413,21 @@ export function reconcilePerson(
   );
   const opportunityAt = earliest(deals.map((d) => d.createdAt));
   const customerAt = earliest(wonDeals.map((d) => d.closeDate ?? d.createdAt));
+  const evidenceAt: StageInput['evidenceAt'] = {};
+  if (convertedAt !== undefined) evidenceAt.sql = convertedAt;
+  if (opportunityAt !== undefined) evidenceAt.opportunity = opportunityAt;
+  if (customerAt !== undefined) evidenceAt.customer = customerAt;
   const decision = decideStage(
     mapping.lifecycle,
-    {
-      previous: previous.stage,
-      history: previous.history,
-      facts,
-      now: context.now,
-      evidenceAt: {
-        ...(convertedAt !== undefined ? { sql: convertedAt } : {}),
-        ...(opportunityAt !== undefined ? { opportunity: opportunityAt } : {}),
-        ...(customerAt !== undefined ? { customer: customerAt } : {}),
-      },
-    },
+    { previous: previous.stage, history: previous.history, facts, now: context.now, evidenceAt },
     compiled,
   );
   const memberships = (context.campaignMemberships ?? []).filter((m) =>
-    sfIds.has(salesforceIdKey(m.personId)),
+    sfIds.includes(salesforceIdKey(m.personId)),
   );
-  const touchpoints = collectTouchpoints(
-    {
-      ...(records.hubspot ? { hubspot: records.hubspot } : {}),
-      salesforce: sfRecords,
-      campaignMemberships: memberships,
-    },
-    compiled,
-  );
+  const touchInput: TouchpointInput = { salesforce: sfRecords, campaignMemberships: memberships };
+  if (records.hubspot) touchInput.hubspot = records.hubspot;
+  const touchpoints = collectTouchpoints(touchInput, compiled);
   // `collectTouchpoints` hands them over in time order: the original source is the first, the latest the last.
   const first = touchpoints[0];
   const latest = touchpoints.at(-1);
