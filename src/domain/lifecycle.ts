@@ -127,13 +127,19 @@ export function decideStage(
       since(fired ? fired[1].when : final === 'disqualified' ? undefined : lifecycle.definitions[final]) ??
       nowMs,
   );
-  // Reuse the caller's own strings for instants it gave (formatting dates is not free).
-  const given = new Map<number, string>([[nowMs, input.now]]);
+  // Reuse the caller's own strings for instants it gave, and format any other instant once: passed stages
+  // often share a date (formatting dates is not free).
+  const texts = new Map<number, string>();
+  texts.set(nowMs, input.now);
   for (const v of Object.values(input.evidenceAt ?? {})) {
     const ms = parseInstant(v);
-    if (ms !== undefined && v !== undefined && /Z$/.test(v)) given.set(ms, v);
+    if (ms !== undefined && v !== undefined && /Z$/.test(v)) texts.set(ms, v);
   }
-  const format = (ms: number): string => given.get(ms) ?? toIsoInstant(ms);
+  const format = (ms: number): string => {
+    let text = texts.get(ms);
+    if (text === undefined) texts.set(ms, (text = toIsoInstant(ms)));
+    return text;
+  };
 
   if (fired) {
     const [rule, { reason }] = fired;
