@@ -58,7 +58,26 @@ export interface Sink {
 function reasonFor(field: CompiledField, merge: MergeResult, system: System): string {
   const p = merge.fields[field.name]?.provenance;
   if (!p) return `${field.name}: no system holds a value`;
-  return `${field.name}: ${p.rule} rule chose ${p.system} ${p.object} ${p.recordId}.${p.field} (changed ${p.changedAt})${p.echo ? ' [echo]' : ''} → ${system}`;
+  // Joined into one flat string: a template literal would keep a chain of a dozen pieces per write alive.
+  return [
+    field.name,
+    ': ',
+    p.rule,
+    ' rule chose ',
+    p.system,
+    ' ',
+    p.object,
+    ' ',
+    p.recordId,
+    '.',
+    p.field,
+    ' (changed ',
+    p.changedAt,
+    ')',
+    p.echo ? ' [echo]' : '',
+    ' → ',
+    system,
+  ].join('');
 }
 
 /** Updates for one existing target record: only fields whose rendered value differs from what it holds. */
@@ -121,16 +140,23 @@ export function planFieldUpdates(
         ...where,
       });
     }
-    const write: FieldWrite = {
-      field: name,
-      value: rendered.value,
-      previous: current,
-      hash: valueHash(rendered.value),
-      reason: reasonFor(field, merge, system),
-      unifiedField: field.name,
-    };
-    if (p) write.provenance = p;
-    writes.push(write);
+    const written = rendered.value;
+    const hash = valueHash(written);
+    const reason = reasonFor(field, merge, system);
+    // Each shape in one literal: a key added afterwards would give every write a second property store.
+    writes.push(
+      p
+        ? {
+            field: name,
+            value: written,
+            previous: current,
+            hash,
+            reason,
+            unifiedField: field.name,
+            provenance: p,
+          }
+        : { field: name, value: written, previous: current, hash, reason, unifiedField: field.name },
+    );
   }
   return writes;
 }
@@ -179,15 +205,12 @@ export function planFieldsForCreate(
       continue;
     }
     const p = fm?.unified.provenance;
-    const write: FieldWrite = {
-      field: name,
-      value,
-      hash: valueHash(value),
-      reason,
-      unifiedField: field.name,
-    };
-    if (p) write.provenance = p;
-    writes.push(write);
+    const hash = valueHash(value);
+    writes.push(
+      p
+        ? { field: name, value, hash, reason, unifiedField: field.name, provenance: p }
+        : { field: name, value, hash, reason, unifiedField: field.name },
+    );
   }
   if (missing.length > 0) {
     sink.warnings.push({

@@ -41,6 +41,22 @@ export interface StageDecision {
   reason?: string;
 }
 
+/** The texts of stage entries, built once per stage (every forward move of every person uses them). */
+const entryTexts = new Map<LifecycleStage, { holds: string; rule: string; skippedTo: string }>();
+
+function stageTexts(stage: LifecycleStage): { holds: string; rule: string; skippedTo: string } {
+  let known = entryTexts.get(stage);
+  if (known === undefined) {
+    known = {
+      holds: `The ${stage} definition holds`,
+      rule: `definitions.${stage}`,
+      skippedTo: `Skipped on the way to ${stage}`,
+    };
+    entryTexts.set(stage, known);
+  }
+  return known;
+}
+
 /** The highest funnel stage whose definition holds, or null when none does. */
 export function candidateStage(
   lifecycle: Lifecycle,
@@ -173,8 +189,8 @@ export function decideStage(
     return {
       stage,
       enteredAt: format(times[i] ?? finalMs),
-      reason: held ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
-      rule: held ? `definitions.${stage}` : 'skipped',
+      reason: held ? stageTexts(stage).holds : stageTexts(final).skippedTo,
+      rule: held ? stageTexts(stage).rule : 'skipped',
     };
   });
   const reason = entries.at(-1)?.reason;
