@@ -15,17 +15,34 @@ export function canonicalValue(value: unknown): string {
 export function fnv1a64(text: string): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  // ASCII (the common case) hashes its char codes directly; anything else goes through UTF-8 bytes.
-  const bytes = isAscii(text) ? undefined : encoder.encode(text);
-  const length = bytes ? bytes.length : text.length;
-  for (let i = 0; i < length; i += 1) {
-    lo = (lo ^ (bytes ? (bytes[i] ?? 0) : text.charCodeAt(i))) >>> 0;
+  // ASCII (the common case) hashes its char codes directly, in one pass.
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return fnv1a64Bytes(encoder.encode(text));
+    lo = (lo ^ code) >>> 0;
     // × 0x100000001b3 (= 2^40 + 0x1b3) modulo 2^64, split into 32-bit halves.
     const loMul = lo * 0x1b3;
     hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
     lo = loMul >>> 0;
   }
-  // Sixteen hex digits in one string (`toString(16)` and `padStart` cost more than the hashing).
+  return hex64(hi, lo);
+}
+
+/** The same over bytes (text beyond ASCII, as UTF-8). */
+function fnv1a64Bytes(bytes: Uint8Array): string {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of bytes) {
+    lo = (lo ^ byte) >>> 0;
+    const loMul = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
+    lo = loMul >>> 0;
+  }
+  return hex64(hi, lo);
+}
+
+/** Sixteen hex digits in one string (`toString(16)` and `padStart` cost more than the hashing). */
+function hex64(hi: number, lo: number): string {
   return String.fromCharCode(
     hexDigit(hi >>> 28),
     hexDigit((hi >>> 24) & 15),
@@ -50,11 +67,6 @@ export function fnv1a64(text: string): string {
 const hexDigit = (nibble: number): number => (nibble < 10 ? 48 + nibble : 87 + nibble);
 
 const encoder = new TextEncoder();
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
 
 const hashes = new Map<string, string>();
 const HASH_CACHE_SIZE = 50_000;

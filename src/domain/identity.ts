@@ -502,9 +502,9 @@ export function resolveIdentity(
       }
     } else if (level === 'cross_reference') {
       const x = crossReferenceFields(kind, identity);
-      const pairs = new Map<string, { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean }>();
+      const pairs = new Map<number, { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean }>();
       const note = (hs: Cluster, sf: Cluster, side: 'fromHs' | 'fromSf'): void => {
-        const key = `${hs.index}:${sf.index}`;
+        const key = hs.index * sfClusters.length + sf.index; // one number per pair of clusters
         const pair = pairs.get(key) ?? { hs, sf, fromHs: false, fromSf: false };
         pair[side] = true;
         pairs.set(key, pair);

@@ -260,8 +260,8 @@ describe('value hashes', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
     expect(fnv1a64('foobar')).toBe('85944171f73967e8');
-    expect(fnv1a64('\u00e9')).toBe(fnv1a64('\u00e9'.normalize('NFC')));
-    expect(fnv1a64('\u00e9')).toMatch(/^[0-9a-f]{16}$/);
+    expect(fnv1a64('\u00e9')).toBe('0ac21707b7181e01'); // UTF-8 C3 A9
+    expect(fnv1a64('\u2192 x')).toBe('db33bad4278df981');
   });
 
   it('hash short (memoised) and long values alike, 5 and "5" alike', () => {
