@@ -44,6 +44,7 @@ const touchOrder = (a: Touchpoint, b: Touchpoint): number => {
  * (at its timestamp), Salesforce `LeadSource` (at the Lead's creation; a Contact's only when there is no
  * Lead, since conversion copies it) and responded campaign memberships (at the first response). The same
  * source seen by both systems within `SAME_TOUCH_WINDOW_MS` counts once (the earlier, HubSpot on a tie).
+ * Returned in time order (`touchOrder`).
  */
 export function collectTouchpoints(input: TouchpointInput, compiled: CompiledMapping): Touchpoint[] {
   const cfg: Attribution = compiled.mapping.attribution;

@@ -251,12 +251,14 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
       )
     : [];
   const attribution = attributeDeals(input.dealFacts ?? [], persons, mapping);
+  const outcomes = [...persons, ...companies, ...deals];
   const warnings = [
     ...identityWarnings(personIdentity),
     ...(companyIdentity ? identityWarnings(companyIdentity) : []),
     ...(dealIdentity ? identityWarnings(dealIdentity) : []),
-    ...[...persons, ...companies, ...deals].flatMap((o) => o.warnings),
+    ...outcomes.flatMap((o) => o.warnings),
   ];
+  let synced: Map<string, string> | undefined;
   return {
     identity: {
       person: personIdentity,
@@ -268,13 +270,16 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     deals,
     attribution,
     skipped,
-    synced: mergeMaps([...persons, ...companies, ...deals].map((o) => o.synced)),
+    // Built on first read: the pipeline stores each outcome's own `synced` and never reads this copy.
+    get synced() {
+      return (synced ??= mergeMaps(outcomes.map((o) => o.synced)));
+    },
     links: {
       person: personIdentity.groups.map(linkFor),
       company: companyIdentity?.groups.map(linkFor) ?? [],
       deal: dealIdentity?.groups.map(linkFor) ?? [],
     },
-    plan: concatPlans([...persons, ...companies, ...deals].map((o) => o.plan)),
+    plan: concatPlans(outcomes.map((o) => o.plan)),
     problems,
     warnings,
   };

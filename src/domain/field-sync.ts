@@ -58,7 +58,26 @@ export interface Sink {
 function reasonFor(field: CompiledField, merge: MergeResult, system: System): string {
   const p = merge.fields[field.name]?.provenance;
   if (!p) return `${field.name}: no system holds a value`;
-  return `${field.name}: ${p.rule} rule chose ${p.system} ${p.object} ${p.recordId}.${p.field} (changed ${p.changedAt})${p.echo ? ' [echo]' : ''} → ${system}`;
+  // Joined into one flat string: a template literal would keep a chain of a dozen pieces per write alive.
+  return [
+    field.name,
+    ': ',
+    p.rule,
+    ' rule chose ',
+    p.system,
+    ' ',
+    p.object,
+    ' ',
+    p.recordId,
+    '.',
+    p.field,
+    ' (changed ',
+    p.changedAt,
+    ')',
+    p.echo ? ' [echo]' : '',
+    ' → ',
+    system,
+  ].join('');
 }
 
 /** Updates for one existing target record: only fields whose rendered value differs from what it holds. */
@@ -121,15 +140,23 @@ export function planFieldUpdates(
         ...where,
       });
     }
-    writes.push({
-      field: name,
-      value: rendered.value,
-      previous: current,
-      hash: valueHash(rendered.value),
-      reason: reasonFor(field, merge, system),
-      unifiedField: field.name,
-      ...(p ? { provenance: p } : {}),
-    });
+    const written = rendered.value;
+    const hash = valueHash(written);
+    const reason = reasonFor(field, merge, system);
+    // Each shape in one literal: a key added afterwards would give every write a second property store.
+    writes.push(
+      p
+        ? {
+            field: name,
+            value: written,
+            previous: current,
+            hash,
+            reason,
+            unifiedField: field.name,
+            provenance: p,
+          }
+        : { field: name, value: written, previous: current, hash, reason, unifiedField: field.name },
+    );
   }
   return writes;
 }
@@ -178,14 +205,12 @@ export function planFieldsForCreate(
       continue;
     }
     const p = fm?.unified.provenance;
-    writes.push({
-      field: name,
-      value,
-      hash: valueHash(value),
-      reason,
-      unifiedField: field.name,
-      ...(p ? { provenance: p } : {}),
-    });
+    const hash = valueHash(value);
+    writes.push(
+      p
+        ? { field: name, value, hash, reason, unifiedField: field.name, provenance: p }
+        : { field: name, value, hash, reason, unifiedField: field.name },
+    );
   }
   if (missing.length > 0) {
     sink.warnings.push({
@@ -233,14 +258,13 @@ export function planExtras(
     if (target && sameExtra(current, extra)) continue;
     if (!target && isBlank(extra.value)) continue;
     const value = renderExtra(system, extra.value);
-    writes.push({
-      field: extra.field,
-      value,
-      ...(target ? { previous: current } : {}),
-      hash: valueHash(value),
-      reason: extra.reason,
-      ...(extra.clearFirst ? { clearFirst: true } : {}),
-    });
+    const hash = valueHash(value);
+    // Built in one go, in the order the keys are always listed (no spread temporaries: this runs per extra).
+    const write: FieldWrite = target
+      ? { field: extra.field, value, previous: current, hash, reason: extra.reason }
+      : { field: extra.field, value, hash, reason: extra.reason };
+    if (extra.clearFirst) write.clearFirst = true;
+    writes.push(write);
   }
   return writes;
 }

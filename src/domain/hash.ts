@@ -15,33 +15,70 @@ export function canonicalValue(value: unknown): string {
 export function fnv1a64(text: string): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  // ASCII (the common case) hashes its char codes directly; anything else goes through UTF-8 bytes.
-  const bytes = isAscii(text) ? undefined : encoder.encode(text);
-  const length = bytes ? bytes.length : text.length;
-  for (let i = 0; i < length; i += 1) {
-    lo = (lo ^ (bytes ? (bytes[i] ?? 0) : text.charCodeAt(i))) >>> 0;
+  // ASCII (the common case) hashes its char codes directly, in one pass.
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return fnv1a64Bytes(encoder.encode(text));
+    lo = (lo ^ code) >>> 0;
     // × 0x100000001b3 (= 2^40 + 0x1b3) modulo 2^64, split into 32-bit halves.
     const loMul = lo * 0x1b3;
     hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
     lo = loMul >>> 0;
   }
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  return hex64(hi, lo);
 }
+
+/** The same over bytes (text beyond ASCII, as UTF-8). */
+function fnv1a64Bytes(bytes: Uint8Array): string {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of bytes) {
+    lo = (lo ^ byte) >>> 0;
+    const loMul = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
+    lo = loMul >>> 0;
+  }
+  return hex64(hi, lo);
+}
+
+/** Sixteen hex digits in one string (`toString(16)` and `padStart` cost more than the hashing). */
+function hex64(hi: number, lo: number): string {
+  return String.fromCharCode(
+    hexDigit(hi >>> 28),
+    hexDigit((hi >>> 24) & 15),
+    hexDigit((hi >>> 20) & 15),
+    hexDigit((hi >>> 16) & 15),
+    hexDigit((hi >>> 12) & 15),
+    hexDigit((hi >>> 8) & 15),
+    hexDigit((hi >>> 4) & 15),
+    hexDigit(hi & 15),
+    hexDigit(lo >>> 28),
+    hexDigit((lo >>> 24) & 15),
+    hexDigit((lo >>> 20) & 15),
+    hexDigit((lo >>> 16) & 15),
+    hexDigit((lo >>> 12) & 15),
+    hexDigit((lo >>> 8) & 15),
+    hexDigit((lo >>> 4) & 15),
+    hexDigit(lo & 15),
+  );
+}
+
+/** The char code of a lowercase hex digit. */
+const hexDigit = (nibble: number): number => (nibble < 10 ? 48 + nibble : 87 + nibble);
 
 const encoder = new TextEncoder();
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
-
 const hashes = new Map<string, string>();
 const HASH_CACHE_SIZE = 50_000;
+/**
+ * Stage names, flags, scores and short picklist values repeat across records: those are memoised. Longer
+ * values (ids, emails, names, phone numbers) are mostly unique; caching them costs more than hashing.
+ */
+const MEMO_MAX_LENGTH = 10;
 
 export function valueHash(value: unknown): string {
   const text = canonicalValue(value);
-  // Picklist values, flags and numbers repeat across records: memoise the short ones.
-  if (text.length > 32) return fnv1a64(text);
+  if (text.length > MEMO_MAX_LENGTH) return fnv1a64(text);
   let hash = hashes.get(text);
   if (hash === undefined) {
     hash = fnv1a64(text);

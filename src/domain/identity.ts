@@ -129,8 +129,9 @@ interface Cluster {
   survivor: SourceRecord;
   convertedLeads: SourceRecord[];
   duplicates: SourceRecord[];
-  primaryKeys: Set<string>;
-  allKeys: Set<string>;
+  /** Normalised keys, each once, in first-seen order (a handful: plain arrays beat sets here). */
+  primaryKeys: readonly string[];
+  allKeys: readonly string[];
   sharedKeys: string[];
   link?: StoredLink;
   partner?: Cluster;
@@ -165,6 +166,8 @@ class UnionFind {
 interface Keys {
   primary: string[];
   secondary: string[];
+  /** Primary then secondary (the primary array itself when there is no secondary key). */
+  all: string[];
 }
 
 /** The fields holding secondary emails in a system (persons only). */
@@ -182,7 +185,7 @@ function keysOf(
   secondaryFields: readonly string[],
 ): Keys {
   const keyField = system === 'hubspot' ? fields.hubspotKey : fields.salesforceKey;
-  if (kind === 'deal' || keyField === undefined) return { primary: [], secondary: [] };
+  if (kind === 'deal' || keyField === undefined) return { primary: [], secondary: [], all: [] };
   const normalise = kind === 'company' ? normaliseDomain : normaliseEmail;
   const primary = normalise(record.fields[keyField]);
   const secondary: string[] = [];
@@ -192,7 +195,12 @@ function keysOf(
       if (k !== undefined && k !== primary) secondary.push(k);
     }
   }
-  return { primary: primary === undefined ? [] : [primary], secondary };
+  const primaryKeys = primary === undefined ? [] : [primary];
+  return {
+    primary: primaryKeys,
+    secondary,
+    all: secondary.length === 0 ? primaryKeys : [...primaryKeys, ...secondary],
+  };
 }
 
 function isConvertedLead(record: SourceRecord): boolean {
@@ -217,50 +225,54 @@ function buildClusters(
   const uf = new UnionFind(records.length);
   const secondaryFields = secondaryFieldsOf(kind, system, identity);
   const keys = records.map((r) => keysOf(kind, system, r, fields, secondaryFields));
-  // Read once per record: the Contact a converted Lead points at, and the member key.
-  const convertedTo = new Map<SourceRecord, string | undefined>();
-  for (const r of records) convertedTo.set(r, convertedContactId(r));
+  // Read once per record (by index: records make slow map keys): the Contact a converted Lead points at.
+  const convertedTo = records.map(convertedContactId);
   const owner = new Map<string, number>();
   const idIndex = new Map<string, number>();
   records.forEach((r, i) => idIndex.set(system === 'salesforce' ? salesforceIdKey(r.id) : r.id, i));
   records.forEach((_, i) => {
     const k = keys[i];
     if (!k) return;
-    for (const key of [...k.primary, ...k.secondary]) {
+    for (const key of k.all) {
       const first = owner.get(key);
       if (first === undefined) owner.set(key, i);
       else uf.union(first, i);
     }
   });
   if (kind === 'person' && system === 'salesforce') {
-    records.forEach((r, i) => {
-      const contact = convertedTo.get(r);
+    records.forEach((_, i) => {
+      const contact = convertedTo[i];
       const j = contact === undefined ? undefined : idIndex.get(contact);
       if (j !== undefined) uf.union(i, j);
     });
   }
-  const byRoot = new Map<number, number[]>();
+  // Member indexes per root, the groups in order of their first member.
+  const byRoot = new Array<number[] | undefined>(records.length);
+  const groups: number[][] = [];
   records.forEach((_, i) => {
     const root = uf.find(i);
-    const list = byRoot.get(root);
+    const list = byRoot[root];
     if (list) list.push(i);
-    else byRoot.set(root, [i]);
+    else groups.push((byRoot[root] = [i]));
   });
   const clusters: Cluster[] = [];
-  for (const indexes of byRoot.values()) {
+  for (const indexes of groups) {
     const only = indexes.length === 1 ? indexes[0] : undefined;
     const record = only === undefined ? undefined : records[only];
     const recordKeys = only === undefined ? undefined : keys[only];
-    if (record && recordKeys) {
-      clusters.push(singleton(system, record, recordKeys, convertedTo.get(record)));
+    if (only !== undefined && record && recordKeys) {
+      clusters.push(singleton(system, record, recordKeys, convertedTo[only]));
       continue;
     }
     const members = indexes.map((i) => records[i]).filter((r): r is SourceRecord => r !== undefined);
     const memberIds = new Set(members.map((m) => salesforceIdKey(m.id)));
-    const converted = members.filter((m) => {
-      const c = convertedTo.get(m);
-      return c !== undefined && memberIds.has(c);
-    });
+    const converted = indexes
+      .filter((i) => {
+        const c = convertedTo[i];
+        return c !== undefined && memberIds.has(c);
+      })
+      .map((i) => records[i])
+      .filter((r): r is SourceRecord => r !== undefined);
     const eligible = members.filter((m) => !converted.includes(m));
     let pool = eligible.filter((m) => !isConvertedLead(m));
     if (pool.length === 0) pool = eligible.length > 0 ? eligible : members;
@@ -275,7 +287,7 @@ function buildClusters(
       const k = keys[i];
       if (!k) continue;
       for (const key of k.primary) primaryKeys.add(key);
-      for (const key of [...k.primary, ...k.secondary]) {
+      for (const key of k.all) {
         allKeys.add(key);
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
@@ -287,8 +299,8 @@ function buildClusters(
       survivor,
       convertedLeads: [...converted].sort(byId),
       duplicates: members.filter((m) => m !== survivor && !converted.includes(m)).sort(byId),
-      primaryKeys,
-      allKeys,
+      primaryKeys: [...primaryKeys],
+      allKeys: [...allKeys],
       sharedKeys: [...counts]
         .filter(([, n]) => n > 1)
         .map(([k]) => k)
@@ -321,7 +333,7 @@ function singleton(
   keys: Keys,
   convertedTo: string | undefined,
 ): Cluster {
-  const all = [...keys.primary, ...keys.secondary];
+  const all = keys.all;
   let sharedKeys: string[] = [];
   if (keys.secondary.length > 1) {
     const counts = new Map<string, number>();
@@ -339,8 +351,8 @@ function singleton(
     // A Lead converted into itself is its own converted Lead (odd data, same answer as the general rule).
     convertedLeads: convertedTo !== undefined && convertedTo === salesforceIdKey(record.id) ? [record] : [],
     duplicates: [],
-    primaryKeys: new Set(keys.primary),
-    allKeys: new Set(all),
+    primaryKeys: keys.primary,
+    allKeys: all === keys.primary ? all : [...new Set(all)],
     sharedKeys,
     conflicts: [],
     unresolved: [],
@@ -381,8 +393,8 @@ function idValue(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-function sharesKey(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  for (const k of a) if (b.has(k)) return true;
+function sharesKey(a: readonly string[], b: readonly string[]): boolean {
+  for (const k of a) if (b.includes(k)) return true;
   return false;
 }
 
@@ -490,9 +502,9 @@ export function resolveIdentity(
       }
     } else if (level === 'cross_reference') {
       const x = crossReferenceFields(kind, identity);
-      const pairs = new Map<string, { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean }>();
+      const pairs = new Map<number, { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean }>();
       const note = (hs: Cluster, sf: Cluster, side: 'fromHs' | 'fromSf'): void => {
-        const key = `${hs.index}:${sf.index}`;
+        const key = hs.index * sfClusters.length + sf.index; // one number per pair of clusters
         const pair = pairs.get(key) ?? { hs, sf, fromHs: false, fromSf: false };
         pair[side] = true;
         pairs.set(key, pair);
@@ -538,11 +550,11 @@ export function resolveIdentity(
       if (wanted) {
         for (const hs of hsClusters) {
           if (hs.partner) continue;
-          const seen = new Set<Cluster>();
+          const seen: Cluster[] = [];
           for (const k of secondaryLevel ? hs.allKeys : hs.primaryKeys) {
             const sf = byKey.get(k);
-            if (sf && !seen.has(sf)) {
-              seen.add(sf);
+            if (sf && !seen.includes(sf)) {
+              seen.push(sf);
               candidates.push({ hs, sf, rank: 0 });
             }
           }
@@ -624,13 +636,14 @@ export function resolveIdentity(
     }
     for (const u of unpaired) {
       if (u.partner || u.link || absorbed.has(u)) continue;
-      const hit = [...u.allKeys].map((k) => owner.get(k)).find((o) => o !== undefined);
+      let hit: Cluster | undefined;
+      for (const k of u.allKeys) if ((hit = owner.get(k)) !== undefined) break;
       const target = hit?.partner;
       if (!hit || !target) continue;
       absorbInto(
         target,
         u,
-        [...u.allKeys].filter((k) => hit.allKeys.has(k)),
+        u.allKeys.filter((k) => hit.allKeys.includes(k)),
       );
     }
   };

@@ -41,6 +41,22 @@ export interface StageDecision {
   reason?: string;
 }
 
+/** The texts of stage entries, built once per stage (every forward move of every person uses them). */
+const entryTexts = new Map<LifecycleStage, { holds: string; rule: string; skippedTo: string }>();
+
+function stageTexts(stage: LifecycleStage): { holds: string; rule: string; skippedTo: string } {
+  let known = entryTexts.get(stage);
+  if (known === undefined) {
+    known = {
+      holds: `The ${stage} definition holds`,
+      rule: `definitions.${stage}`,
+      skippedTo: `Skipped on the way to ${stage}`,
+    };
+    entryTexts.set(stage, known);
+  }
+  return known;
+}
+
 /** The highest funnel stage whose definition holds, or null when none does. */
 export function candidateStage(
   lifecycle: Lifecycle,
@@ -127,13 +143,19 @@ export function decideStage(
       since(fired ? fired[1].when : final === 'disqualified' ? undefined : lifecycle.definitions[final]) ??
       nowMs,
   );
-  // Reuse the caller's own strings for instants it gave (formatting dates is not free).
-  const given = new Map<number, string>([[nowMs, input.now]]);
+  // Reuse the caller's own strings for instants it gave, and format any other instant once: passed stages
+  // often share a date (formatting dates is not free).
+  const texts = new Map<number, string>();
+  texts.set(nowMs, input.now);
   for (const v of Object.values(input.evidenceAt ?? {})) {
     const ms = parseInstant(v);
-    if (ms !== undefined && v !== undefined && /Z$/.test(v)) given.set(ms, v);
+    if (ms !== undefined && v !== undefined && /Z$/.test(v)) texts.set(ms, v);
   }
-  const format = (ms: number): string => given.get(ms) ?? toIsoInstant(ms);
+  const format = (ms: number): string => {
+    let text = texts.get(ms);
+    if (text === undefined) texts.set(ms, (text = toIsoInstant(ms)));
+    return text;
+  };
 
   if (fired) {
     const [rule, { reason }] = fired;
@@ -167,8 +189,8 @@ export function decideStage(
     return {
       stage,
       enteredAt: format(times[i] ?? finalMs),
-      reason: held ? `The ${stage} definition holds` : `Skipped on the way to ${final}`,
-      rule: held ? `definitions.${stage}` : 'skipped',
+      reason: held ? stageTexts(stage).holds : stageTexts(final).skippedTo,
+      rule: held ? stageTexts(stage).rule : 'skipped',
     };
   });
   const reason = entries.at(-1)?.reason;

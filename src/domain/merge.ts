@@ -29,7 +29,8 @@ export interface UnifiedField {
 export type LastWritten = ReadonlyMap<string, string>;
 
 export function writtenKey(system: System, recordId: string, field: string): string {
-  return `${system}:${recordId}:${field}`;
+  // Joined into one flat string: these are map keys kept per field and record, hashed on every lookup.
+  return [system, recordId, field].join(':');
 }
 
 /** Next to a write's hash Tandem keeps the hash of the value it planned to replace (`replacedHash`). */

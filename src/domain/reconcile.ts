@@ -11,10 +11,11 @@ import {
   type TargetSchemaHints,
 } from './field-sync.js';
 import { salesforceIdKey, type IdentityGroup } from './identity.js';
-import { decideStage, type StageEntry } from './lifecycle.js';
+import { decideStage, type StageEntry, type StageInput } from './lifecycle.js';
 import {
   mergeFields,
   writtenKey,
+  type FieldMerge,
   type LastWritten,
   type MergeResult,
   type MergeSides,
@@ -30,7 +31,7 @@ import {
   type SourceRecord,
 } from './records.js';
 import { scorePerson, type LeadScore } from './score.js';
-import { collectTouchpoints, latestSource, originalSource, type Touchpoint } from './attribution.js';
+import { collectTouchpoints, type Touchpoint, type TouchpointInput } from './attribution.js';
 import { parseInstant } from './values/coerce.js';
 import type { CompiledField } from './values/field-codec.js';
 import type { FieldWrite, RecordWrite, WritePlan } from './write-plan.js';
@@ -108,31 +109,22 @@ export interface ReconcileResult<U extends UnifiedRecord> {
 function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePlan): Map<string, string> {
   const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
-  const writing = new Map<string, Array<{ w: RecordWrite; f: FieldWrite }>>();
-  for (const w of plan.writes)
-    for (const f of w.fields) {
-      if (f.unifiedField === undefined) continue;
-      const list = writing.get(f.unifiedField);
-      if (list) list.push({ w, f });
-      else writing.set(f.unifiedField, [{ w, f }]);
-    }
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
-  for (const [name, fm] of merge.merges) {
-    if (fm.unified.provenance?.rule !== 'newest') continue;
-    const writes = writing.get(name);
-    if (writes !== undefined) {
-      for (const { w, f } of writes) {
-        const held: Record<string, string> = {};
-        for (const side of [fm.hubspot, fm.salesforce])
-          if (side && !(side.system === w.system && side.record.id === w.recordId))
-            held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
-        if (Object.keys(held).length > 0) f.heldElsewhere = held;
+  merge.merges.forEach((fm, name) => {
+    if (fm.unified.provenance?.rule !== 'newest') return;
+    // A plan has a handful of writes: scanning them per field is cheaper than indexing them.
+    let written = false;
+    for (const w of plan.writes)
+      for (const f of w.fields) {
+        if (f.unifiedField !== name) continue;
+        written = true;
+        const held = heldElsewhere(fm, w);
+        if (held !== undefined) f.heldElsewhere = held;
       }
-      continue;
-    }
+    if (written) return;
     // An entity with a record in one system only is in step with nothing: remembering its values would
     // make them look like Tandem's own once the other system's record appears, and the older side would win.
-    if (!twoSided) continue;
+    if (!twoSided) return;
     if (fm.hubspot)
       out.set(writtenKey('hubspot', fm.hubspot.record.id, fm.hubspot.field), valueHash(fm.hubspot.raw));
     if (fm.salesforce) {
@@ -141,12 +133,24 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
         valueHash(fm.salesforce.raw),
       );
     }
-  }
+  });
   for (const w of plan.writes) {
     if (w.action !== 'update' || w.recordId === undefined) continue;
     for (const f of w.fields) out.set(writtenKey(w.system, w.recordId, f.field), f.hash);
   }
   return out;
+}
+
+/** What the entity's other records hold for a field `w` writes (`FieldWrite.heldElsewhere`), if any. */
+function heldElsewhere(fm: FieldMerge, w: RecordWrite): Record<string, string> | undefined {
+  let held: Record<string, string> | undefined;
+  for (const side of [fm.hubspot, fm.salesforce]) {
+    if (side && !(side.system === w.system && side.record.id === w.recordId)) {
+      held ??= {};
+      held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
+    }
+  }
+  return held;
 }
 
 const NO_WRITES: LastWritten = new Map();
@@ -335,7 +339,7 @@ function failed<U extends UnifiedRecord>(unified: U, sink: Sink): ReconcileResul
 }
 
 function personDeals(
-  sfIds: ReadonlySet<string>,
+  sfIds: readonly string[],
   hubspot: SourceRecord | undefined,
   deals: readonly DealFact[],
 ): DealFact[] {
@@ -343,7 +347,7 @@ function personDeals(
   return deals.filter(
     (d) =>
       (hubspot !== undefined && (d.contactIds.hubspot ?? []).includes(hubspot.id)) ||
-      (d.contactIds.salesforce ?? []).some((id) => sfIds.has(salesforceIdKey(id))),
+      (d.contactIds.salesforce ?? []).some((id) => sfIds.includes(salesforceIdKey(id))),
   );
 }
 
@@ -379,9 +383,12 @@ export function reconcilePerson(
   if (convertedLead) sides.convertedLead = convertedLead;
   const merge = mergeFields(compiled.person, sides, lastWritten);
   const sink: Sink = { problems: merge.problems, warnings: merge.warnings };
-  const sfRecords = [...(records.salesforce ? [records.salesforce] : []), ...records.convertedLeads];
+  const sfRecords: SourceRecord[] = [];
+  if (records.salesforce) sfRecords.push(records.salesforce);
+  for (const lead of records.convertedLeads) sfRecords.push(lead);
   const converted = sfRecords.some(isConvertedLead);
-  const sfIds = new Set(sfRecords.map((r) => salesforceIdKey(r.id)));
+  // One or two ids: a list is cheaper than a set.
+  const sfIds = sfRecords.map((r) => salesforceIdKey(r.id));
   const deals = personDeals(sfIds, records.hubspot, context.deals ?? []);
   const openDeals = deals.filter((d) => d.outcome === 'open');
   const wonDeals = deals.filter((d) => d.outcome === 'won');
@@ -406,34 +413,24 @@ export function reconcilePerson(
   );
   const opportunityAt = earliest(deals.map((d) => d.createdAt));
   const customerAt = earliest(wonDeals.map((d) => d.closeDate ?? d.createdAt));
+  const evidenceAt: StageInput['evidenceAt'] = {};
+  if (convertedAt !== undefined) evidenceAt.sql = convertedAt;
+  if (opportunityAt !== undefined) evidenceAt.opportunity = opportunityAt;
+  if (customerAt !== undefined) evidenceAt.customer = customerAt;
   const decision = decideStage(
     mapping.lifecycle,
-    {
-      previous: previous.stage,
-      history: previous.history,
-      facts,
-      now: context.now,
-      evidenceAt: {
-        ...(convertedAt !== undefined ? { sql: convertedAt } : {}),
-        ...(opportunityAt !== undefined ? { opportunity: opportunityAt } : {}),
-        ...(customerAt !== undefined ? { customer: customerAt } : {}),
-      },
-    },
+    { previous: previous.stage, history: previous.history, facts, now: context.now, evidenceAt },
     compiled,
   );
   const memberships = (context.campaignMemberships ?? []).filter((m) =>
-    sfIds.has(salesforceIdKey(m.personId)),
+    sfIds.includes(salesforceIdKey(m.personId)),
   );
-  const touchpoints = collectTouchpoints(
-    {
-      ...(records.hubspot ? { hubspot: records.hubspot } : {}),
-      salesforce: sfRecords,
-      campaignMemberships: memberships,
-    },
-    compiled,
-  );
-  const first = originalSource(touchpoints);
-  const latest = latestSource(touchpoints);
+  const touchInput: TouchpointInput = { salesforce: sfRecords, campaignMemberships: memberships };
+  if (records.hubspot) touchInput.hubspot = records.hubspot;
+  const touchpoints = collectTouchpoints(touchInput, compiled);
+  // `collectTouchpoints` hands them over in time order: the original source is the first, the latest the last.
+  const first = touchpoints[0];
+  const latest = touchpoints.at(-1);
   const unified: UnifiedPerson = {
     key: records.key,
     fields: merge.fields,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FieldMappingSchema, type ConflictRule } from '../../src/domain/mapping/schema.js';
 import { mergeFields, valueHash, writtenKey } from '../../src/domain/merge.js';
+import { fnv1a64 } from '../../src/domain/hash.js';
 import { compileField } from '../../src/domain/values/field-codec.js';
 import type { RawValue } from '../../src/domain/records.js';
 import { at, hsContact, sfLead } from '../support/domain-fixtures.js';
@@ -251,5 +252,23 @@ describe('echo suppression', () => {
       [writtenKey('hubspot', 'h1', 'jobtitle'), 'A'],
     ]);
     expect(field?.value).toBe('B');
+  });
+});
+
+describe('value hashes', () => {
+  it('are FNV-1a 64 in sixteen hex digits (published test vectors, UTF-8 bytes beyond ASCII)', () => {
+    expect(fnv1a64('')).toBe('cbf29ce484222325');
+    expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64('foobar')).toBe('85944171f73967e8');
+    expect(fnv1a64('\u00e9')).toBe('0ac21707b7181e01'); // UTF-8 C3 A9
+    expect(fnv1a64('\u2192 x')).toBe('db33bad4278df981');
+  });
+
+  it('hash short (memoised) and long values alike, 5 and "5" alike', () => {
+    expect(valueHash(5)).toBe(valueHash('5'));
+    expect(valueHash(' 5 ')).toBe(fnv1a64('5'));
+    const long = 'person1234567@example.com';
+    expect(valueHash(long)).toBe(fnv1a64(long));
+    expect(valueHash(null)).toBe(valueHash(''));
   });
 });
