@@ -9,7 +9,7 @@
  * began). Prints a table; exits 1 on any violation.
  *
  *   npm run chaos                        # --persons 20000, 4 workers, 3 minutes of chaos
- *   npm run chaos -- --short             # CI size: ~600 persons, 2 workers, 40 s of chaos
+ *   npm run chaos -- --short             # CI size: 250 persons, 2 workers, 30 s of chaos
  *   npm run chaos -- --persons 5000 --duration 120 --workers 3 --keep
  *
  * Everything it runs is its own: redis-server and PostgreSQL on free loopback ports with data in a temp
