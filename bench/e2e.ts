@@ -5,12 +5,14 @@
  *
  *   npx tsx bench/e2e.ts [--persons 100000] [--quick] [--workers 1,2,4] [--scale-persons N]
  *                        [--limited-persons N] [--phases main,scaling,limited] [--baseline-sample N]
+ *                        [--db pglite|postgres]
  *
  * main     back-fill of a generated world with 1 worker (limits lifted), a settle cycle, then 1% of the
  *          persons changed (half in each CRM) with schedules at the shortest interval (1 s), measuring
  *          change → visible in the other CRM; then a per-record baseline (one read + one write call per
  *          record per system, as a Zapier/n8n flow does) on a sample, extrapolated to the world.
- * backfill the main back-fill alone (no settle, incremental or baseline), e.g. to profile a worker.
+ * backfill the main back-fill alone (no settle, incremental or baseline), e.g. to profile a worker
+ *          (BENCH_CPU_PROF_DIR); `--db postgres` runs it on PostgreSQL instead of PGlite.
  * scaling  back-fill with 1, 2 and 4 worker processes on PostgreSQL (fresh world each).
  * limited  back-fill under HubSpot Professional limits (190 / 10 s, search 5 / s) and Tandem's Salesforce
  *          daily budget: share of the allowed rate used, 429s sent, jobs failed by them.
@@ -61,6 +63,7 @@ const scalePersons = Number(flag('scale-persons') ?? persons);
 const limitedPersons = Number(flag('limited-persons') ?? (quick ? 2_000 : 20_000));
 const baselineSample = Number(flag('baseline-sample') ?? (quick ? 500 : 2_000));
 const phases = new Set((flag('phases') ?? 'main,scaling,limited').split(','));
+const backfillDb = flag('db') === 'postgres' ? 'postgres' : 'pglite';
 const POSTGRES_ADMIN = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (line: string): void => void process.stderr.write(`[e2e] ${line}\n`);
 
@@ -594,7 +597,7 @@ const output: Record<string, unknown> = { bench: 'e2e', quick, persons };
 try {
   if (phases.has('backfill')) {
     // The back-fill alone (e.g. with BENCH_CPU_PROF_DIR set, to profile the worker).
-    const world = await startWorld({ persons, workers: 1, db: 'pglite', limited: false });
+    const world = await startWorld({ persons, workers: 1, db: backfillDb, limited: false });
     try {
       const { result } = await backfill(world);
       output['backfill'] = { ...result, peakRssMb: peaks(world) };

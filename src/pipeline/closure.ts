@@ -84,6 +84,7 @@ export class ClosureLoader {
     let keys = new Set<string>();
     let emails = new Set<string>();
     let fresh: SourceSnapshot[] = [];
+    const linksRead = new Set<string>();
 
     const take = (s: SourceSnapshot): void => {
       const k = snapshotKey(s);
@@ -142,6 +143,7 @@ export class ClosureLoader {
         }
       }
       fresh = [];
+      for (const s of newOwn) linksRead.add(snapshotKey(s));
       const unified = await this.linksOf(newOwn, linkRows);
       const newUnified = unified.filter((u) => !seenUnified.has(u));
       for (const u of newUnified) seenUnified.add(u);
@@ -178,7 +180,11 @@ export class ClosureLoader {
       .filter((s) => !overrides.has(snapshotKey(s)))
       .map(snapshotToRecord)
       .concat([...overrides.values()]);
-    await this.linksOf([...own.values()], linkRows);
+    // Only records the rounds left unread (the last round's finds when `maxRounds` cut the walk short).
+    await this.linksOf(
+      [...own.values()].filter((s) => !linksRead.has(snapshotKey(s))),
+      linkRows,
+    );
     const links = storedLinks([...linkRows.values()], kind);
     await this.addDuplicates(links);
 

@@ -572,7 +572,7 @@ class Pipeline implements SyncPipelineImpl {
         ticket,
       );
       result = onlyEntities(result, kind, mine);
-      await this.persistReconcile(kind, result, previous, now);
+      await this.persistReconcile(kind, result, previous, now, lastWritten);
       reconcileAgain = await this.claimedWhileStored(kind, result, planId);
     }
     const writes = splitWrites(
@@ -616,6 +616,7 @@ class Pipeline implements SyncPipelineImpl {
     result: BatchResult,
     previous: ReadonlyMap<string, StageState>,
     now: Date,
+    lastWritten: ReadonlyMap<string, string>,
   ): Promise<void> {
     const stages = new Map<string, StageName | null>();
     for (const [k, v] of previous) stages.set(k, v.stage);
@@ -638,7 +639,9 @@ class Pipeline implements SyncPipelineImpl {
     const synced: WrittenValue[] = [];
     for (const o of [...result.persons, ...result.companies, ...result.deals]) {
       for (const [key, hash] of o.synced) {
-        if (planned.has(key)) continue;
+        // Already stored as it is (read with the closure): rewriting it would cost Redis a field per record
+        // and field on every reconcile, and could only put back a hash a later write had replaced.
+        if (planned.has(key) || lastWritten.get(key) === hash) continue;
         const parsed = parseWrittenKey(key);
         if (parsed !== undefined) synced.push({ ...parsed, hash });
       }

@@ -185,6 +185,59 @@ describe('pipeline scenarios on a small demo world', () => {
     );
   });
 
+  it('leaves the last-written hashes alone when a reconcile finds them as they are, and stores a changed one', async () => {
+    const [, pair] = await linkedPair(2);
+    const keys = new RedisKeys(h.prefix);
+    const prefix = keys.lastWritten('hubspot', pair.hubspot).split('hubspot:')[0] as string;
+    const client = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+    const redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+    const monitor = await client.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (typeof args[1] === 'string' && args[1].startsWith(prefix)) commands.push(args);
+    });
+    const seen = async (): Promise<string[][]> => {
+      // MONITOR reports asynchronously: a marker command shows everything before it has arrived.
+      const marker = `${prefix}marker-${randomUUID()}`;
+      const probe = new Redis(process.env['TEST_REDIS_URL'] ?? '');
+      await probe.get(marker);
+      await probe.quit();
+      for (let i = 0; i < 100 && !commands.some((c) => c[1] === marker); i += 1)
+        await new Promise((r) => setTimeout(r, 20));
+      const out = commands.filter((c) => c[1] !== marker);
+      commands.length = 0;
+      return out;
+    };
+    const refs = [
+      { system: 'hubspot' as const, object: 'contacts' as const, id: pair.hubspot },
+      { system: 'salesforce' as const, object: (pair.object ?? 'Lead') as 'Lead', id: pair.salesforce },
+    ];
+    try {
+      await seen();
+      const again = await pipeline.reconcile('person', refs);
+      expect(again.writes).toEqual([]);
+      const unchanged = await seen();
+      expect(unchanged.filter((c) => c[0]?.toLowerCase() === 'hmget').length).toBeGreaterThan(0);
+      expect(unchanged.filter((c) => c[0]?.toLowerCase() === 'hset')).toEqual([]);
+
+      // A field whose stored hash is not the value both records hold now is stored again.
+      const key = keys.lastWritten('hubspot', pair.hubspot);
+      const field = (await redis.hkeys(key)).find((f) => !f.includes('#'));
+      expect(field).toBeDefined();
+      const stored = await redis.hget(key, field as string);
+      await redis.hset(key, field as string, 'not-the-hash-of-anything');
+      await seen();
+      await pipeline.reconcile('person', refs);
+      const stores = (await seen()).filter((c) => c[0]?.toLowerCase() === 'hset');
+      expect(stores.map((c) => c[1])).toEqual([key]);
+      expect(await redis.hget(key, field as string)).toBe(stored);
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+      await redis.quit();
+    }
+  });
+
   it('drops the result of a reconcile whose person was planned since from a later read: no writes, no view rows', async () => {
     const [unifiedId, pair] = await linkedPair(0);
     const keys = new RedisKeys(h.prefix);
