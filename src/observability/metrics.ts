@@ -27,6 +27,8 @@ export interface TandemMetrics {
   failures: Counter<'code' | 'kind'>;
   /** Replays started from the dashboard or `tandem replay`, per queue. */
   replays: Counter<'queue'>;
+  /** Parts of the customer view a reconcile stored (`stored`) or found stored as they are (`unchanged`). */
+  viewParts: Counter<'outcome'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): TandemMetrics {
@@ -77,6 +79,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Tande
       labelNames: ['queue'],
       registers: [registry],
     }),
+    viewParts: new Counter({
+      name: 'tandem_view_parts_total',
+      help: "Customer-view parts (an entity's rows, a deal's credits) a reconcile stored or found unchanged",
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -86,7 +94,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Tande
  * metrics stay per process.
  */
 export function publishedMetrics(m: TandemMetrics): ReadonlyArray<Counter<string> | Histogram<string>> {
-  return [m.jobDuration, m.recordsSynced, m.apiCalls, m.rateLimited, m.failures, m.replays];
+  return [m.jobDuration, m.recordsSynced, m.apiCalls, m.rateLimited, m.failures, m.replays, m.viewParts];
 }
 
 /** The process-wide metrics: what workers, connectors and the dashboard share in one process. */

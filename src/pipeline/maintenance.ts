@@ -102,7 +102,7 @@ export async function rebuildView(pipeline: SyncPipelineImpl): Promise<RunSummar
     }
   }
   for (const page of pages) {
-    const outcome = await pipeline.reconcile(page.kind, page.refs, { jobId: 'rebuild' });
+    const outcome = await pipeline.reconcile(page.kind, page.refs, { jobId: 'rebuild', refreshView: true });
     summary.reconciled += outcome.entities;
     summary.failures.push(...outcome.failures);
   }

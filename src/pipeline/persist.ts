@@ -1,5 +1,6 @@
 // A reconciled batch as customer-view rows (pure), one array per table.
 
+import { createHash } from 'node:crypto';
 import type { BatchResult, GroupOutcome } from '../domain/batch.js';
 import type { IdentityGroup } from '../domain/identity.js';
 import type { SourceRecord } from '../domain/records.js';
@@ -256,4 +257,47 @@ export function viewRows(
     }
   }
   return rows;
+}
+
+/**
+ * The parts of the view a batch stores (see `view_fingerprints`), each with a hash of its rows: an entity's
+ * row, field provenance and (persons) touchpoints as `<kind>:<id>`, a deal's credits as `credits:<id>`.
+ * Times that only say when the rows were made (`updatedAt`, `computedAt`) are left out, so the same
+ * outcome reconciled again hashes the same.
+ */
+export function viewFingerprints(kind: EntityKind, rows: ViewRows): Map<string, string> {
+  const content = new Map<string, unknown[]>();
+  const add = (part: string, row?: unknown): void => {
+    let list = content.get(part);
+    if (list === undefined) content.set(part, (list = []));
+    if (row !== undefined) list.push(row);
+  };
+  for (const e of [...rows.persons, ...rows.companies, ...rows.deals])
+    add(`${kind}:${e.id}`, { ...e, updatedAt: 0 });
+  for (const id of [...rows.unifiedIds, ...rows.personIds]) add(`${kind}:${id}`);
+  for (const f of rows.fieldValues) add(`${kind}:${f.unifiedId}`, f);
+  for (const t of rows.touchpoints) add(`${kind}:${t.personId}`, t);
+  for (const id of rows.dealIds) add(`credits:${id}`);
+  for (const c of rows.credits) add(`credits:${c.dealId}`, { ...c, computedAt: 0 });
+  const out = new Map<string, string>();
+  for (const [part, list] of content)
+    out.set(part, createHash('sha1').update(JSON.stringify(list)).digest('base64'));
+  return out;
+}
+
+/** The rows of these parts only (`viewFingerprints`); links, duplicates and stage entries are kept whole. */
+export function rowsOfParts(kind: EntityKind, rows: ViewRows, parts: ReadonlySet<string>): ViewRows {
+  const entity = (id: string): boolean => parts.has(`${kind}:${id}`);
+  return {
+    ...rows,
+    persons: rows.persons.filter((p) => entity(p.id)),
+    companies: rows.companies.filter((c) => entity(c.id)),
+    deals: rows.deals.filter((d) => entity(d.id)),
+    unifiedIds: rows.unifiedIds.filter(entity),
+    fieldValues: rows.fieldValues.filter((f) => entity(f.unifiedId)),
+    personIds: rows.personIds.filter(entity),
+    touchpoints: rows.touchpoints.filter((t) => entity(t.personId)),
+    dealIds: rows.dealIds.filter((id) => parts.has(`credits:${id}`)),
+    credits: rows.credits.filter((c) => parts.has(`credits:${c.dealId}`)),
+  };
 }

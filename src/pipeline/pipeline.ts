@@ -76,7 +76,7 @@ import {
 } from '../connectors/hubspot/pull.js';
 import { pullFields, toSourceRecord as salesforceRecord } from '../connectors/salesforce/records.js';
 import { upsertContactsByEmail, type ContactEmails } from './contact-creates.js';
-import { viewRows } from './persist.js';
+import { rowsOfParts, viewFingerprints, viewRows } from './persist.js';
 import { pullRelated, readDealAssociations, type RelatedObject } from './related.js';
 import { recordToSnapshot, relatedToSnapshot, snapshotToRecord, withWrittenValues } from './snapshots.js';
 
@@ -109,6 +109,8 @@ export interface WriteBackOptions {
 /** The extra reconcile input preview uses: freshly read records in place of their snapshots. */
 export interface PipelineReconcileOptions extends ReconcileOptions {
   overrides?: readonly SourceRecord[];
+  /** Store every view row even where its fingerprint says it is stored already (a rebuild). */
+  refreshView?: boolean;
 }
 
 export interface SyncPipelineImpl extends SyncPipeline {
@@ -572,7 +574,7 @@ class Pipeline implements SyncPipelineImpl {
         ticket,
       );
       result = onlyEntities(result, kind, mine);
-      await this.persistReconcile(kind, result, previous, now, lastWritten);
+      await this.persistReconcile(kind, result, previous, now, lastWritten, options.refreshView === true);
       reconcileAgain = await this.claimedWhileStored(kind, result, planId);
     }
     const writes = splitWrites(
@@ -617,19 +619,32 @@ class Pipeline implements SyncPipelineImpl {
     previous: ReadonlyMap<string, StageState>,
     now: Date,
     lastWritten: ReadonlyMap<string, string>,
+    refresh: boolean,
   ): Promise<void> {
     const stages = new Map<string, StageName | null>();
     for (const [k, v] of previous) stages.set(k, v.stage);
     const rows = viewRows(kind, result, this.mappingVersion, now, stages);
     await this.view.upsertLinks(rows.links, now);
     await this.view.recordDuplicates(rows.duplicates);
-    if (rows.persons.length > 0) await this.view.upsertPersons(rows.persons);
-    if (rows.companies.length > 0) await this.view.upsertCompanies(rows.companies);
-    if (rows.deals.length > 0) await this.view.upsertDeals(rows.deals);
-    if (rows.unifiedIds.length > 0) await this.view.replaceFieldValues(rows.unifiedIds, rows.fieldValues);
+    // A person reconciled again as it is (the echo of Tandem's writes, a page of the other system, a settle
+    // round) stores nothing more: only the parts whose rows changed are rewritten.
+    const fingerprints = viewFingerprints(kind, rows);
+    await this.view.storeParts([...fingerprints.keys()], async (view, stored) => {
+      const changed = new Set<string>();
+      for (const [part, fingerprint] of fingerprints)
+        if (refresh || stored.get(part) !== fingerprint) changed.add(part);
+      this.metrics.viewParts.inc({ outcome: 'stored' }, changed.size);
+      this.metrics.viewParts.inc({ outcome: 'unchanged' }, fingerprints.size - changed.size);
+      const r = rowsOfParts(kind, rows, changed);
+      if (r.persons.length > 0) await view.upsertPersons(r.persons);
+      if (r.companies.length > 0) await view.upsertCompanies(r.companies);
+      if (r.deals.length > 0) await view.upsertDeals(r.deals);
+      if (r.unifiedIds.length > 0) await view.replaceFieldValues(r.unifiedIds, r.fieldValues);
+      if (r.personIds.length > 0) await view.replaceTouchpoints(r.personIds, r.touchpoints);
+      if (r.dealIds.length > 0) await view.replaceCredits(r.dealIds, r.credits);
+      return [...changed].map((part) => ({ part, fingerprint: fingerprints.get(part) as string }));
+    });
     await this.view.appendStageEntries(rows.stageEntries);
-    if (rows.personIds.length > 0) await this.view.replaceTouchpoints(rows.personIds, rows.touchpoints);
-    if (rows.dealIds.length > 0) await this.view.replaceCredits(rows.dealIds, rows.credits);
     // What the records hold is Tandem's own (it reads back as no change) once they are in step: fields no
     // write touches are in step now; a written field's values are stored when its write succeeds
     // (`FieldWrite.heldElsewhere`), so a failed write never makes the winning side's change look like an echo.

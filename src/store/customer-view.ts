@@ -254,6 +254,14 @@ const AUDIT_SPEC: BatchInsert = {
   onConflict: 'none',
 };
 
+const FINGERPRINT_SPEC: BatchInsert = {
+  table: 'view_fingerprints',
+  columns: { part: 'text', fingerprint: 'text' },
+  key: ['part'],
+  onConflict: { fingerprint: 'excluded.fingerprint' },
+  compare: ['fingerprint'],
+};
+
 const MAPPING_VERSION_SPEC: BatchInsert = {
   table: 'mapping_versions',
   columns: { version: 'text', content_hash: 'text', applied_at: 'timestamptz', mapping_text: 'text' },
@@ -280,6 +288,50 @@ export class MappingVersionConflictError extends Error {
  */
 export class CustomerView {
   constructor(private readonly db: Kysely<CustomerViewDatabase>) {}
+
+  /** Its own transaction, or the one this view was opened on (`storeParts`). */
+  private inTransaction<T>(work: (trx: Kysely<CustomerViewDatabase>) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
+  }
+
+  /**
+   * Stores parts of the view (see `view_fingerprints`) in one transaction that first takes a lock per part,
+   * so two reconciles storing the same person take turns and its rows and fingerprint always come from
+   * the same one. `store` gets a view on the transaction and the fingerprints stored before it, and
+   * returns the fingerprints to keep.
+   */
+  async storeParts(
+    parts: readonly string[],
+    store: (
+      view: CustomerView,
+      stored: ReadonlyMap<string, string>,
+    ) => Promise<ReadonlyArray<{ part: string; fingerprint: string }>>,
+  ): Promise<void> {
+    await this.inTransaction(async (trx) => {
+      // In one order for every transaction (the hash the lock is keyed by), so two never wait on each other.
+      // pg_advisory_xact_lock is volatile, hence evaluated after the sort.
+      await sql`
+        select pg_advisory_xact_lock(k) from (
+          select distinct hashtextextended(part, 0) as k from unnest(${[...parts]}::text[]) as part
+        ) keys order by k
+      `.execute(trx);
+      const stored = new Map<string, string>();
+      if (parts.length > 0) {
+        const rows = await trx
+          .selectFrom('view_fingerprints')
+          .select(['part', 'fingerprint'])
+          .where(anyOf('part', parts))
+          .execute();
+        for (const r of rows) stored.set(r.part, r.fingerprint);
+      }
+      const keep = await store(new CustomerView(trx), stored);
+      await batchInsert(
+        trx,
+        FINGERPRINT_SPEC,
+        keep.map((k) => ({ part: k.part, fingerprint: k.fingerprint })),
+      );
+    });
+  }
 
   async upsertPersons(rows: readonly PersonRecord[]): Promise<UpsertResult> {
     return batchInsert(
@@ -341,7 +393,7 @@ export class CustomerView {
   /** Replaces the whole provenance of these records (fields no longer present disappear). */
   async replaceFieldValues(unifiedIds: readonly string[], rows: readonly FieldProvenance[]): Promise<number> {
     assertWithin('field value', unifiedIds, rows, (r) => r.unifiedId);
-    return this.db.transaction().execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       await trx.deleteFrom('field_values').where(anyOf('unified_id', unifiedIds)).execute();
       const result = await batchInsert(
         trx,
@@ -498,7 +550,7 @@ export class CustomerView {
   async appendStageEntries(rows: readonly StageEntry[]): Promise<number> {
     if (rows.length === 0) return 0;
     const personIds = [...new Set(rows.map((r) => r.personId))];
-    return this.db.transaction().execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       const { inserted } = await batchInsert(
         trx,
         STAGE_SPEC,
@@ -542,7 +594,7 @@ export class CustomerView {
 
   async replaceTouchpoints(personIds: readonly string[], rows: readonly Touchpoint[]): Promise<number> {
     assertWithin('touchpoint', personIds, rows, (r) => r.personId);
-    return this.db.transaction().execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       await trx.deleteFrom('touchpoints').where(anyOf('person_id', personIds)).execute();
       const result = await batchInsert(
         trx,
@@ -566,7 +618,7 @@ export class CustomerView {
   /** Replaces every model's credits for these deals. */
   async replaceCredits(dealIds: readonly string[], rows: readonly AttributionCredit[]): Promise<number> {
     assertWithin('credit', dealIds, rows, (r) => r.dealId);
-    return this.db.transaction().execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       await trx.deleteFrom('attribution_credits').where(anyOf('deal_id', dealIds)).execute();
       const result = await batchInsert(
         trx,

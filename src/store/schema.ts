@@ -190,6 +190,11 @@ export interface SourceRecordsTable {
   pulled_at: Timestamp;
 }
 
+export interface ViewFingerprintsTable {
+  part: string;
+  fingerprint: string;
+}
+
 /** Table names as Kysely sees them once scoped with `withSchema('tandem')`. */
 export interface CustomerViewDatabase {
   lifecycle_stages: LifecycleStagesTable;
@@ -206,4 +211,5 @@ export interface CustomerViewDatabase {
   mapping_versions: MappingVersionsTable;
   sync_runs: SyncRunsTable;
   source_records: SourceRecordsTable;
+  view_fingerprints: ViewFingerprintsTable;
 }

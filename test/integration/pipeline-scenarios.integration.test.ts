@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { backfillMapping, previewMapping, rebuildView } from '../../src/pipeline/maintenance.js';
 import type { SyncPipelineImpl } from '../../src/pipeline/pipeline.js';
 import type { RecordFailure, WriteBatch } from '../../src/pipeline/contract.js';
@@ -185,6 +186,37 @@ describe('pipeline scenarios on a small demo world', () => {
     );
   });
 
+  it('stores nothing for a person reconciled again as it is, and everything once its fingerprint is gone', async () => {
+    const [unifiedId, pair] = await linkedPair(3);
+    // A row's physical position changes whenever it is written again.
+    const positions = async (): Promise<string> => {
+      const { rows } = await sql<{ ctid: string }>`
+        select ctid::text from tandem.field_values where unified_id = ${unifiedId}
+        union all select ctid::text from tandem.persons where id = ${unifiedId}
+        order by 1`.execute(pipeline.db);
+      return rows.map((r) => r.ctid).join(' ');
+    };
+    const refs = [
+      { system: 'hubspot' as const, object: 'contacts' as const, id: pair.hubspot },
+      { system: 'salesforce' as const, object: (pair.object ?? 'Lead') as 'Lead', id: pair.salesforce },
+    ];
+    await pipeline.reconcile('person', refs);
+    const before = await positions();
+    expect(before.split(' ').length).toBeGreaterThan(3);
+    await pipeline.reconcile('person', refs);
+    expect(await positions()).toBe(before);
+
+    await pipeline.db.deleteFrom('view_fingerprints').where('part', '=', `person:${unifiedId}`).execute();
+    await pipeline.reconcile('person', refs);
+    expect(await positions()).not.toBe(before);
+    const stored = await pipeline.db
+      .selectFrom('view_fingerprints')
+      .select('part')
+      .where('part', '=', `person:${unifiedId}`)
+      .execute();
+    expect(stored).toHaveLength(1);
+  });
+
   it('leaves the last-written hashes alone when a reconcile finds them as they are, and stores a changed one', async () => {
     const [, pair] = await linkedPair(2);
     const keys = new RedisKeys(h.prefix);
@@ -287,14 +319,13 @@ describe('pipeline scenarios on a small demo world', () => {
     const [unifiedId, pair] = await linkedPair(1);
     const keys = new RedisKeys(h.prefix);
     const redis = new Redis(process.env['TEST_REDIS_URL'] ?? '');
-    const view = (pipeline as unknown as { view: { upsertPersons: (rows: unknown[]) => Promise<void> } })
-      .view;
-    const upsertPersons = view.upsertPersons;
+    const view = pipeline.view;
+    const storeParts = view.storeParts;
     const ref = { system: 'hubspot' as const, object: 'contacts' as const, id: pair.hubspot };
     try {
       // The other reconcile read later and claims the person just as this one writes its rows.
-      view.upsertPersons = async (rows) => {
-        await upsertPersons.call(view, rows);
+      view.storeParts = async (...args) => {
+        await storeParts.apply(view, args);
         await redis.set(keys.plan(unifiedId), `${Number.MAX_SAFE_INTEGER}|plan-from-a-later-read`);
       };
       const raced = await pipeline.reconcile('person', [ref]);
@@ -302,13 +333,13 @@ describe('pipeline scenarios on a small demo world', () => {
         expect.arrayContaining([ref, expect.objectContaining({ system: 'salesforce', id: pair.salesforce })]),
       );
 
-      view.upsertPersons = upsertPersons;
+      view.storeParts = storeParts;
       await redis.del(keys.plan(unifiedId));
       const again = await pipeline.reconcile('person', raced.reconcileAgain ?? []);
       expect(again.reconcileAgain).toBeUndefined();
       expect(again.entities).toBeGreaterThan(0);
     } finally {
-      view.upsertPersons = upsertPersons;
+      view.storeParts = storeParts;
       await redis.quit();
     }
   });

@@ -80,6 +80,7 @@ describe.each(variants)('customer view on $kind', (variant) => {
         ['001-customer-view', true],
         ['002-source-snapshots', true],
         ['003-source-record-lookups', true],
+        ['004-view-fingerprints', true],
       ]);
     });
   });
@@ -430,6 +431,79 @@ describe.each(variants)('customer view on $kind', (variant) => {
           (x, y) => (x.unified_id < y.unified_id ? -1 : 1),
         ),
       );
+    });
+  });
+
+  describe('view fingerprints', () => {
+    const title = (unifiedId: string, value: string) => ({
+      unifiedId,
+      recordType: 'person' as const,
+      field: 'title',
+      value,
+      rule: 'newest',
+    });
+
+    it('stores parts and their fingerprints in one transaction, and hands the stored ones to the next', async () => {
+      const seen: Array<Record<string, string>> = [];
+      await view.storeParts(['person:fp-1', 'credits:fp-d'], async (v, stored) => {
+        seen.push(Object.fromEntries(stored));
+        await v.replaceFieldValues(['fp-1'], [title('fp-1', 'CTO')]);
+        return [{ part: 'person:fp-1', fingerprint: 'h1' }];
+      });
+      await view.storeParts(['person:fp-1', 'credits:fp-d'], async (_v, stored) => {
+        seen.push(Object.fromEntries(stored));
+        return [];
+      });
+      expect(seen).toEqual([{}, { 'person:fp-1': 'h1' }]);
+
+      // A failure rolls back the rows and the fingerprint together.
+      await expect(
+        view.storeParts(['person:fp-1'], async (v) => {
+          await v.replaceFieldValues(['fp-1'], [title('fp-1', 'CEO')]);
+          throw new Error('crash while storing');
+        }),
+      ).rejects.toThrow('crash while storing');
+      await view.storeParts(['person:fp-1'], async (_v, stored) => {
+        seen.push(Object.fromEntries(stored));
+        return [];
+      });
+      expect(seen[2]).toEqual({ 'person:fp-1': 'h1' });
+      const kept = await connection.db
+        .selectFrom('field_values')
+        .select('value')
+        .where('unified_id', '=', 'fp-1')
+        .execute();
+      expect(kept).toEqual([{ value: 'CTO' }]);
+    });
+
+    it('makes two reconciles storing the same part take turns, the second seeing what the first stored', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const order: string[] = [];
+      let entered!: () => void;
+      const firstIn = new Promise<void>((resolve) => (entered = resolve));
+      const first = view.storeParts(['person:fp-2'], async (v) => {
+        order.push('first in');
+        entered();
+        await held;
+        await v.replaceFieldValues(['fp-2'], [title('fp-2', 'first')]);
+        order.push('first out');
+        return [{ part: 'person:fp-2', fingerprint: 'first' }];
+      });
+      await firstIn;
+      let seenBySecond: string | undefined;
+      const second = view.storeParts(['person:fp-2', 'person:fp-3'], async (v, stored) => {
+        order.push('second in');
+        seenBySecond = stored.get('person:fp-2');
+        await v.replaceFieldValues(['fp-2'], [title('fp-2', 'second')]);
+        return [{ part: 'person:fp-2', fingerprint: 'second' }];
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(order).toEqual(['first in']);
+      release();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['first in', 'first out', 'second in']);
+      expect(seenBySecond).toBe('first');
     });
   });
 

@@ -3,6 +3,7 @@ import type { RecordWrite } from '../../src/domain/write-plan.js';
 import { splitWrites } from '../../src/pipeline/batches.js';
 import { buildCampaignMemberships, buildDealFacts } from '../../src/pipeline/facts.js';
 import { hubspotPullProperties, salesforcePullFields } from '../../src/pipeline/fields.js';
+import { rowsOfParts, viewFingerprints, type ViewRows } from '../../src/pipeline/persist.js';
 import { recordToSnapshot, snapshotToRecord, withWrittenValues } from '../../src/pipeline/snapshots.js';
 import {
   defaultMapping,
@@ -165,5 +166,91 @@ describe('deal facts and memberships', () => {
       firstRespondedDate: '2026-01-02T00:00:00.000Z',
       personId: sfId('00Q', 1),
     });
+  });
+});
+
+describe('view fingerprints', () => {
+  const empty: ViewRows = {
+    persons: [],
+    companies: [],
+    deals: [],
+    unifiedIds: [],
+    fieldValues: [],
+    links: [],
+    duplicates: [],
+    stageEntries: [],
+    personIds: [],
+    touchpoints: [],
+    dealIds: [],
+    credits: [],
+  };
+  const rows = (at: Date, title = 'CTO'): ViewRows => ({
+    ...empty,
+    persons: ['p1', 'p2'].map((id) => ({
+      id,
+      fields: { title: id === 'p1' ? title : 'CEO' },
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+      updatedAt: at,
+    })),
+    unifiedIds: ['p1', 'p2'],
+    personIds: ['p1', 'p2'],
+    fieldValues: [
+      { unifiedId: 'p1', recordType: 'person', field: 'title', value: title, rule: 'newest' },
+      { unifiedId: 'p2', recordType: 'person', field: 'title', value: 'CEO', rule: 'newest' },
+    ],
+    dealIds: ['d1'],
+    credits: [
+      {
+        dealId: 'd1',
+        model: 'linear',
+        touchpointId: 't1',
+        personId: 'p1',
+        source: 'ORGANIC_SEARCH',
+        share: 1,
+        credit: 10,
+        computedAt: at,
+      },
+    ],
+  });
+
+  it('hash each part the same when only the time the rows were made differs', () => {
+    const first = viewFingerprints('person', rows(new Date('2026-02-01T00:00:00Z')));
+    expect([...first.keys()].sort()).toEqual(['credits:d1', 'person:p1', 'person:p2']);
+    expect(viewFingerprints('person', rows(new Date('2026-03-01T00:00:00Z')))).toEqual(first);
+  });
+
+  it('tell the part whose rows changed, and keep only those rows', () => {
+    const at = new Date('2026-02-01T00:00:00Z');
+    const before = viewFingerprints('person', rows(at));
+    const after = viewFingerprints('person', rows(at, 'VP Sales'));
+    const changed = new Set([...after].filter(([part, h]) => before.get(part) !== h).map(([part]) => part));
+    expect(changed).toEqual(new Set(['person:p1']));
+    const kept = rowsOfParts('person', rows(at, 'VP Sales'), changed);
+    expect(kept.persons.map((p) => p.id)).toEqual(['p1']);
+    expect(kept.fieldValues.map((f) => f.unifiedId)).toEqual(['p1']);
+    expect(kept.personIds).toEqual(['p1']);
+    expect(kept.dealIds).toEqual([]);
+    expect(kept.credits).toEqual([]);
+  });
+
+  it('give a part that lost all its rows of one kind a new hash (its touchpoints go)', () => {
+    const at = new Date('2026-02-01T00:00:00Z');
+    const withTouch: ViewRows = {
+      ...rows(at),
+      touchpoints: [
+        {
+          id: 't1',
+          personId: 'p2',
+          source: 'ORGANIC_SEARCH',
+          occurredAt: at,
+          system: 'hubspot',
+          recordId: '1',
+        },
+      ],
+    };
+    const a = viewFingerprints('person', withTouch);
+    const b = viewFingerprints('person', rows(at));
+    expect(a.get('person:p2')).not.toBe(b.get('person:p2'));
+    expect(a.get('person:p1')).toBe(b.get('person:p1'));
   });
 });

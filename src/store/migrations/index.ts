@@ -8,12 +8,14 @@ import {
 import * as customerView from './001-customer-view.js';
 import * as sourceSnapshots from './002-source-snapshots.js';
 import * as sourceRecordLookups from './003-source-record-lookups.js';
+import * as viewFingerprints from './004-view-fingerprints.js';
 
 /** Every migration, in order, listed in code so nothing is globbed from disk at runtime. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-customer-view': customerView,
   '002-source-snapshots': sourceSnapshots,
   '003-source-record-lookups': sourceRecordLookups,
+  '004-view-fingerprints': viewFingerprints,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {
