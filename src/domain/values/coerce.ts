@@ -29,7 +29,8 @@ export function parseInstant(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
   // Timestamps repeat a lot within a batch (and across comparisons); parsing is pure, so memoise it.
-  if (instants.has(value)) return instants.get(value);
+  const known = instants.get(value);
+  if (known !== undefined || instants.has(value)) return known;
   const ms = parseInstantText(value);
   if (instants.size >= INSTANT_CACHE_SIZE) instants.clear();
   instants.set(value, ms);
