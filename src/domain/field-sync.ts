@@ -2,7 +2,7 @@ import type { Direction, SalesforceFieldRef, System } from './mapping/schema.js'
 import type { FieldProblem, Warning } from './problems.js';
 import { isBlank, type ObjectName, type RawValue, type SourceRecord } from './records.js';
 import { canonicalValue, valueHash } from './hash.js';
-import type { MergeResult } from './merge.js';
+import { fieldMergeAt, type MergeResult } from './merge.js';
 import type { FieldWrite } from './write-plan.js';
 import { readValue, renderValue, type CompiledField } from './values/field-codec.js';
 import { sameUnified } from './values/coerce.js';
@@ -90,11 +90,12 @@ export function planFieldUpdates(
 ): FieldWrite[] {
   const system = target.system;
   const writes: FieldWrite[] = [];
-  for (const field of fields) {
-    if (!writesTo(field.mapping.direction, system)) continue;
+  for (let i = 0; i < fields.length; i += 1) {
+    const field = fields[i];
+    if (field === undefined || !writesTo(field.mapping.direction, system)) continue;
     const name = field.fieldIn(system, target.object);
     if (name === undefined) continue;
-    const fm = merge.merges.get(field.name);
+    const fm = fieldMergeAt(merge, fields, i);
     if (!fm || fm.skipped) continue;
     const held = system === 'hubspot' ? fm.hubspot : fm.salesforce;
     const p = fm.unified.provenance;
@@ -177,11 +178,13 @@ export function planFieldsForCreate(
 ): FieldWrite[] | undefined {
   const writes: FieldWrite[] = [];
   const missing: string[] = [];
-  for (const field of fields) {
+  for (let i = 0; i < fields.length; i += 1) {
+    const field = fields[i];
+    if (field === undefined) continue;
     const name = field.fieldIn(system, object);
     if (name === undefined) continue;
     const required = field.mapping.required_on_create.includes(system);
-    const fm = merge.merges.get(field.name);
+    const fm = fieldMergeAt(merge, fields, i);
     const flows = writesTo(field.mapping.direction, system) && fm !== undefined && !fm.skipped;
     let value: RawValue = null;
     let reason = '';

@@ -12,6 +12,7 @@ import {
 import { salesforceIdKey, type IdentityGroup } from './identity.js';
 import { decideStage, type StageEntry, type StageInput } from './lifecycle.js';
 import {
+  forEachMerge,
   mergeFields,
   writtenKey,
   type FieldMerge,
@@ -109,7 +110,7 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
   const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
-  merge.merges.forEach((fm, name) => {
+  forEachMerge(merge, (fm, name) => {
     if (fm.unified.provenance?.rule !== 'newest') return;
     // A plan has a handful of writes: scanning them per field is cheaper than indexing them.
     let written = false;
