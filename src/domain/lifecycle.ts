@@ -148,17 +148,20 @@ export function decideStage(
   // Reuse the caller's own strings for instants it gave (the last evidence given for an instant, then
   // `now`), and format any other instant once: passed stages often share a date.
   const given = input.evidenceAt === undefined ? NO_TEXTS : Object.values(input.evidenceAt);
-  let formatted: Map<number, string> | undefined;
+  // Entries are formatted in time order, so one remembered instant catches the repeats.
+  let lastMs = Number.NaN;
+  let lastText = '';
   const format = (ms: number): string => {
     for (let i = given.length - 1; i >= 0; i -= 1) {
       const v = given[i];
       if (v !== undefined && parseInstant(v) === ms && v.endsWith('Z')) return v;
     }
     if (ms === nowMs) return input.now;
-    formatted ??= new Map();
-    let text = formatted.get(ms);
-    if (text === undefined) formatted.set(ms, (text = toIsoInstant(ms)));
-    return text;
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = toIsoInstant(ms);
+    }
+    return lastText;
   };
 
   if (fired) {
