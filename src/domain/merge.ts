@@ -33,6 +33,32 @@ export function writtenKey(system: System, recordId: string, field: string): str
   return [system, recordId, field].join(':');
 }
 
+/**
+ * `writtenKey` for the fields of an entity's records (one per system at a time): each record's
+ * `system:recordId:` prefix is joined once, and a key is that prefix and the field.
+ */
+export class WrittenKeys {
+  private hubspotId: string | undefined;
+  private hubspotPrefix = '';
+  private salesforceId: string | undefined;
+  private salesforcePrefix = '';
+
+  key(system: System, recordId: string, field: string): string {
+    if (system === 'hubspot') {
+      if (recordId !== this.hubspotId) {
+        this.hubspotId = recordId;
+        this.hubspotPrefix = [system, recordId, ''].join(':');
+      }
+      return this.hubspotPrefix + field;
+    }
+    if (recordId !== this.salesforceId) {
+      this.salesforceId = recordId;
+      this.salesforcePrefix = [system, recordId, ''].join(':');
+    }
+    return this.salesforcePrefix + field;
+  }
+}
+
 /** Next to a write's hash Tandem keeps the hash of the value it planned to replace (`replacedHash`). */
 export function replacedField(field: string): string {
   return `${field}#replaced`;

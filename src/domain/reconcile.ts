@@ -14,7 +14,7 @@ import { decideStage, type StageEntry, type StageInput } from './lifecycle.js';
 import {
   forEachMerge,
   mergeFields,
-  writtenKey,
+  WrittenKeys,
   type FieldMerge,
   type LastWritten,
   type MergeResult,
@@ -109,6 +109,7 @@ export interface ReconcileResult<U extends UnifiedRecord> {
 function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePlan): Map<string, string> {
   const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
+  const keys = new WrittenKeys();
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
   forEachMerge(merge, (fm, name) => {
     if (fm.unified.provenance?.rule !== 'newest') return;
@@ -118,37 +119,41 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
       for (const f of w.fields) {
         if (f.unifiedField !== name) continue;
         written = true;
-        const held = heldElsewhere(fm, w);
+        const held = heldElsewhere(fm, w, keys);
         if (held !== undefined) f.heldElsewhere = held;
       }
     if (written) return;
     // An entity with a record in one system only is in step with nothing: remembering its values would
     // make them look like Tandem's own once the other system's record appears, and the older side would win.
     if (!twoSided) return;
-    if (fm.hubspot)
-      out.set(writtenKey('hubspot', fm.hubspot.record.id, fm.hubspot.field), valueHash(fm.hubspot.raw));
-    if (fm.salesforce) {
-      out.set(
-        writtenKey('salesforce', fm.salesforce.record.id, fm.salesforce.field),
-        valueHash(fm.salesforce.raw),
-      );
-    }
+    const h = fm.hubspot;
+    if (h) out.set(keys.key('hubspot', h.record.id, h.field), valueHash(h.raw));
+    const s = fm.salesforce;
+    if (s) out.set(keys.key('salesforce', s.record.id, s.field), valueHash(s.raw));
   });
   for (const w of plan.writes) {
     if (w.action !== 'update' || w.recordId === undefined) continue;
-    for (const f of w.fields) out.set(writtenKey(w.system, w.recordId, f.field), f.hash);
+    for (const f of w.fields) out.set(keys.key(w.system, w.recordId, f.field), f.hash);
   }
   return out;
 }
 
 /** What the entity's other records hold for a field `w` writes (`FieldWrite.heldElsewhere`), if any. */
-function heldElsewhere(fm: FieldMerge, w: RecordWrite): Record<string, string> | undefined {
+function heldElsewhere(
+  fm: FieldMerge,
+  w: RecordWrite,
+  keys: WrittenKeys,
+): Record<string, string> | undefined {
   let held: Record<string, string> | undefined;
-  for (const side of [fm.hubspot, fm.salesforce]) {
-    if (side && !(side.system === w.system && side.record.id === w.recordId)) {
-      held ??= {};
-      held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
-    }
+  const h = fm.hubspot;
+  if (h && !(h.system === w.system && h.record.id === w.recordId)) {
+    held = {};
+    held[keys.key(h.system, h.record.id, h.field)] = valueHash(h.raw);
+  }
+  const s = fm.salesforce;
+  if (s && !(s.system === w.system && s.record.id === w.recordId)) {
+    held ??= {};
+    held[keys.key(s.system, s.record.id, s.field)] = valueHash(s.raw);
   }
   return held;
 }

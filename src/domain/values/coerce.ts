@@ -37,8 +37,17 @@ export function parseInstant(value: unknown): number | undefined {
   return ms;
 }
 
+const isoTexts = new Map<number, string>();
+
+/** Memoised like `parseInstant`: stage entries and touchpoints format the same few instants again and again. */
 export function toIsoInstant(ms: number): string {
-  return new Date(ms).toISOString();
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (isoTexts.size >= INSTANT_CACHE_SIZE) isoTexts.clear();
+    isoTexts.set(ms, text);
+  }
+  return text;
 }
 
 const ok = (value: UnifiedValue): CoerceResult => ({ ok: true, value });
