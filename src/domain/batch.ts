@@ -83,10 +83,10 @@ export function identityFields(mapping: Mapping, kind: 'person' | 'company'): Id
 
 function guarded<U extends UnifiedRecord>(
   group: IdentityGroup,
-  run: () => ReconcileResult<U>,
+  run: (g: IdentityGroup) => ReconcileResult<U>,
 ): GroupOutcome<U> | { group: IdentityGroup; error: FieldProblem } {
   try {
-    return { group, ...run() };
+    return { group, ...run(group) };
   } catch (err) {
     const record = group.hubspot ?? group.salesforce;
     return {
@@ -162,7 +162,7 @@ function runAll<U extends UnifiedRecord>(
       skipped?.push({ key: g.key, reason });
       continue;
     }
-    const r = guarded(g, () => run(g));
+    const r = guarded(g, run);
     if ('error' in r) problems.push(r.error);
     else {
       problems.push(...r.problems);
@@ -212,10 +212,11 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
   const persons = runAll(
     personIdentity.groups,
     (g) => {
+      const ids = personIds(g);
       const personContext: PersonContext = {
         ...context,
-        deals: dealIndex.find(g),
-        campaignMemberships: membershipIndex.find(g),
+        deals: dealIndex.find(ids),
+        campaignMemberships: membershipIndex.find(ids),
       };
       const previousStage = input.previousStages?.get(g.key);
       if (previousStage) personContext.previousStage = previousStage;
@@ -309,11 +310,25 @@ function forEachPersonId(
   for (const r of g.convertedLeads) visit('salesforce', salesforceIdKey(r.id));
 }
 
+/** A person group's record ids, looked up in the indexes: HubSpot, then Salesforce keys (converted Leads last). */
+interface GroupIds {
+  hubspot: string | undefined;
+  salesforce: readonly string[];
+}
+
+/** Computed once per group for both indexes (each Salesforce key is a fresh slice). */
+function personIds(g: IdentityGroup): GroupIds {
+  const salesforce: string[] = [];
+  if (g.salesforce) salesforce.push(salesforceIdKey(g.salesforce.id));
+  for (const r of g.convertedLeads) salesforce.push(salesforceIdKey(r.id));
+  return { hubspot: g.hubspot?.id, salesforce };
+}
+
 /** Items indexed by the person records they name, so each group finds its own without a scan. */
 function indexByPerson<T>(
   items: readonly T[],
   idsOf: (item: T) => PersonIds,
-): { find(g: IdentityGroup): readonly T[] } {
+): { find(ids: GroupIds): readonly T[] } {
   const index = { hubspot: new Map<string, T[]>(), salesforce: new Map<string, T[]>() };
   const add = (map: Map<string, T[]>, k: string, item: T): void => {
     const list = map.get(k);
@@ -326,7 +341,8 @@ function indexByPerson<T>(
     for (const id of ids.salesforce) add(index.salesforce, salesforceIdKey(id), item);
   }
   return {
-    find(g) {
+    find(ids) {
+      if (items.length === 0) return NONE;
       // Usually one record names the items: hand out its list; several → in order, each item once.
       let first: readonly T[] | undefined;
       let found: Set<T> | undefined;
@@ -338,9 +354,8 @@ function indexByPerson<T>(
           for (const item of list) found.add(item);
         }
       };
-      if (g.hubspot) take(index.hubspot.get(g.hubspot.id));
-      if (g.salesforce) take(index.salesforce.get(salesforceIdKey(g.salesforce.id)));
-      for (const r of g.convertedLeads) take(index.salesforce.get(salesforceIdKey(r.id)));
+      if (ids.hubspot !== undefined) take(index.hubspot.get(ids.hubspot));
+      for (const id of ids.salesforce) take(index.salesforce.get(id));
       return found ? [...found] : (first ?? NONE);
     },
   };
