@@ -27,6 +27,7 @@ import {
   type UnifiedRecord,
 } from './reconcile.js';
 import { concatPlans, type WritePlan } from './write-plan.js';
+import { entityFingerprint, fingerprintScope, type FingerprintScope } from './fingerprint.js';
 import { parseInstant } from './values/coerce.js';
 
 export interface RecordSet {
@@ -43,6 +44,12 @@ export interface BatchInput {
   campaignMemberships?: readonly CampaignMembership[];
   /** The stage state Tandem stored per unified person key. */
   previousStages?: ReadonlyMap<string, StageState>;
+  /**
+   * Opt-in (off when absent): skip unchanged entities. `previous` holds the fingerprints the last batch
+   * returned (`BatchResult.fingerprints`); an entity whose inputs still match its fingerprint is not
+   * reconciled but listed in `BatchResult.unchanged`, and its stored outcome stands.
+   */
+  fingerprints?: { previous?: ReadonlyMap<string, string> };
 }
 
 export interface GroupOutcome<U extends UnifiedRecord> extends ReconcileResult<U> {
@@ -64,6 +71,38 @@ export interface BatchResult {
   plan: WritePlan;
   problems: FieldProblem[];
   warnings: Warning[];
+  /**
+   * With `BatchInput.fingerprints` only: the fingerprint of every settled entity (reconciled with nothing to
+   * write, no stage move and no problem, or unchanged) — store them for the next batch.
+   */
+  fingerprints?: Map<string, string>;
+  /** With `BatchInput.fingerprints` only: entities skipped because nothing they read changed. */
+  unchanged?: UnchangedGroup[];
+}
+
+/** An entity not reconciled again: its last stored outcome (unified record, warnings) still holds. */
+export interface UnchangedGroup {
+  key: string;
+  group: IdentityGroup;
+  fingerprint: string;
+}
+
+/** One batch's fingerprint bookkeeping (`BatchInput.fingerprints`). */
+interface Fingerprints {
+  scope: FingerprintScope;
+  previous: ReadonlyMap<string, string>;
+  next: Map<string, string>;
+  unchanged: UnchangedGroup[];
+}
+
+/**
+ * Settled: reconciling the same inputs again gives the same outcome. Writes still to make (they may fail
+ * and need planning again), problems, and a stage move (dated by `now`) are not.
+ */
+function isSettled(outcome: GroupOutcome<UnifiedRecord>): boolean {
+  if (outcome.plan.writes.length > 0 || outcome.problems.length > 0) return false;
+  const entries = (outcome.unified as Partial<UnifiedPerson>).stageEntries;
+  return entries === undefined || entries.length === 0;
 }
 
 /** The fields that carry the identity keys: the mapped email field for persons, the domain for companies. */
@@ -154,6 +193,8 @@ function runAll<U extends UnifiedRecord>(
   problems: FieldProblem[],
   skip?: (g: IdentityGroup) => string | undefined,
   skipped?: SkippedGroup[],
+  prints?: Fingerprints,
+  fingerprintOf?: (g: IdentityGroup) => string | undefined,
 ): GroupOutcome<U>[] {
   const out: GroupOutcome<U>[] = [];
   for (const g of groups) {
@@ -162,11 +203,18 @@ function runAll<U extends UnifiedRecord>(
       skipped?.push({ key: g.key, reason });
       continue;
     }
+    const print = prints && fingerprintOf ? fingerprintOf(g) : undefined;
+    if (prints && print !== undefined && prints.previous.get(g.key) === print) {
+      prints.unchanged.push({ key: g.key, group: g, fingerprint: print });
+      prints.next.set(g.key, print);
+      continue;
+    }
     const r = guarded(g, run);
     if ('error' in r) problems.push(r.error);
     else {
       problems.push(...r.problems);
       out.push(r);
+      if (prints && print !== undefined && isSettled(r)) prints.next.set(g.key, print);
     }
   }
   return out;
@@ -209,6 +257,14 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     (scope: Scope | undefined, fields: readonly CompiledField[]) =>
     (g: IdentityGroup): string | undefined =>
       scope && (scope.hubspot || scope.salesforce) ? inScope(g, scope, fields, compiled) : undefined;
+  const prints: Fingerprints | undefined = input.fingerprints
+    ? {
+        scope: fingerprintScope(mapping, context),
+        previous: input.fingerprints.previous ?? new Map(),
+        next: new Map(),
+        unchanged: [],
+      }
+    : undefined;
   const persons = runAll(
     personIdentity.groups,
     (g) => {
@@ -225,6 +281,19 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     problems,
     scopeOf(mapping.objects.person.scope, compiled.person),
     skipped,
+    prints,
+    prints &&
+      ((g) => {
+        const ids = personIds(g);
+        const deals = dealIndex.find(ids);
+        // Deal attribution reads the touchpoints of every person on a deal: those are always reconciled.
+        if (deals.length > 0) return undefined;
+        return entityFingerprint(prints.scope, 'person', g, compiled.person, {
+          deals,
+          campaignMemberships: membershipIndex.find(ids),
+          previousStage: input.previousStages?.get(g.key),
+        });
+      }),
   );
   const company = mapping.objects.company;
   const companyIdentity =
@@ -238,6 +307,8 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
         problems,
         scopeOf(company?.scope, compiled.company),
         skipped,
+        prints,
+        prints && ((g) => entityFingerprint(prints.scope, 'company', g, compiled.company)),
       )
     : [];
   const deal = mapping.objects.deal;
@@ -249,6 +320,8 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
         problems,
         scopeOf(deal?.scope, compiled.deal),
         skipped,
+        prints,
+        prints && ((g) => entityFingerprint(prints.scope, 'deal', g, compiled.deal)),
       )
     : [];
   const attribution = attributeDeals(input.dealFacts ?? [], persons, mapping);
@@ -283,6 +356,7 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     plan: concatPlans(outcomes.map((o) => o.plan)),
     problems,
     warnings,
+    ...(prints ? { fingerprints: prints.next, unchanged: prints.unchanged } : {}),
   };
 }
 
