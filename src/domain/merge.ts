@@ -141,8 +141,12 @@ class Merged implements MergeResult {
   changedAt: Record<string, string | undefined> = {};
   problems: FieldProblem[] = [];
   warnings: Warning[] = [];
+  /** Whether `fieldList` has unique names (looked up once per merge, not per read). */
+  readonly uniqueNames: boolean;
   private byName: Map<string, FieldMerge> | undefined;
-  constructor(readonly fieldList: readonly CompiledField[]) {}
+  constructor(readonly fieldList: readonly CompiledField[]) {
+    this.uniqueNames = namesAreUnique(fieldList);
+  }
   get merges(): ReadonlyMap<string, FieldMerge> {
     if (this.byName === undefined) {
       this.byName = new Map();
@@ -165,7 +169,8 @@ export function fieldMergeAt(
   fields: readonly CompiledField[],
   i: number,
 ): FieldMerge | undefined {
-  if (merge.fieldList === fields && namesAreUnique(fields)) return merge.byField[i];
+  if (merge.fieldList === fields && (merge instanceof Merged ? merge.uniqueNames : namesAreUnique(fields)))
+    return merge.byField[i];
   const field = fields[i];
   return field === undefined ? undefined : merge.merges.get(field.name);
 }
@@ -173,7 +178,7 @@ export function fieldMergeAt(
 /** Calls `visit` with each unified name and its merge, in the order of `merges`. */
 export function forEachMerge(merge: MergeResult, visit: (fm: FieldMerge, name: string) => void): void {
   const fields = merge.fieldList;
-  if (!namesAreUnique(fields)) {
+  if (!(merge instanceof Merged ? merge.uniqueNames : namesAreUnique(fields))) {
     merge.merges.forEach(visit);
     return;
   }
