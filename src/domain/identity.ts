@@ -481,32 +481,44 @@ export function resolveIdentity(
       const links = [...(input.links ?? [])].sort((a, b) =>
         a.unifiedId < b.unifiedId ? -1 : a.unifiedId > b.unifiedId ? 1 : 0,
       );
-      for (const link of links) {
+      const sfOf = (id: string | undefined): Cluster | undefined =>
+        id === undefined ? undefined : sfById.get(salesforceIdKey(id));
+      // Without temporaries for the common case (no conflict, nothing missing): one link per entity.
+      for (let li = 0; li < links.length; li += 1) {
+        const link = links[li] as StoredLink;
         const hs = link.hubspotId === undefined ? undefined : hsById.get(link.hubspotId);
-        const sfIds = [link.salesforceContactId, link.salesforceLeadId, link.salesforceId].filter(
-          (id): id is string => id !== undefined,
-        );
-        const sf = sfIds.map((id) => sfById.get(salesforceIdKey(id))).find((c) => c !== undefined);
-        const touched = [hs, sf].filter((c): c is Cluster => c !== undefined);
-        const taken = touched.find((c) => c.link && c.link.unifiedId !== link.unifiedId);
-        if (taken?.link) {
+        // The first of the Contact, Lead and other Salesforce ids the batch holds.
+        const firstSfId = link.salesforceContactId ?? link.salesforceLeadId ?? link.salesforceId;
+        const sf = sfOf(link.salesforceContactId) ?? sfOf(link.salesforceLeadId) ?? sfOf(link.salesforceId);
+        const hsTaken = hs?.link !== undefined && hs.link.unifiedId !== link.unifiedId;
+        const sfTaken = sf?.link !== undefined && sf.link.unifiedId !== link.unifiedId;
+        if (hsTaken || sfTaken) {
+          const touched = [hs, sf].filter((c): c is Cluster => c !== undefined);
+          const taken = (hsTaken ? hs : sf) as Cluster;
+          const takenBy = taken.link as StoredLink;
           conflict(
             {
               kind,
               level,
-              message: `links ${taken.link.unifiedId} and ${link.unifiedId} both name ${describeCluster(taken)}`,
+              message: `links ${takenBy.unifiedId} and ${link.unifiedId} both name ${describeCluster(taken)}`,
               records: touched.map((c) => ({ system: c.system, id: c.survivor.id })),
-              resolution: `kept ${taken.link.unifiedId} (the lower unified id)`,
+              resolution: `kept ${takenBy.unifiedId} (the lower unified id)`,
             },
             touched,
           );
           continue;
         }
-        for (const c of touched) c.link = link;
-        const missing: Array<{ system: System; id: string }> = [];
-        if (link.hubspotId !== undefined && !hs) missing.push({ system: 'hubspot', id: link.hubspotId });
-        if (sfIds.length > 0 && !sf) missing.push({ system: 'salesforce', id: sfIds[0] ?? '' });
-        for (const c of touched) c.unresolved.push(...missing);
+        if (hs) hs.link = link;
+        if (sf) sf.link = link;
+        const hsMissing = link.hubspotId !== undefined && !hs;
+        const sfMissing = firstSfId !== undefined && !sf;
+        if (hsMissing || sfMissing) {
+          const missing: Array<{ system: System; id: string }> = [];
+          if (hsMissing) missing.push({ system: 'hubspot', id: link.hubspotId ?? '' });
+          if (sfMissing) missing.push({ system: 'salesforce', id: firstSfId ?? '' });
+          if (hs) hs.unresolved.push(...missing);
+          if (sf) sf.unresolved.push(...missing);
+        }
         if (hs && sf) candidates.push({ hs, sf, rank: 0 });
       }
     } else if (level === 'cross_reference') {
