@@ -602,13 +602,16 @@ export function resolveIdentity(
     const sf = hs.partner;
     if (!sf) continue;
     // A cross-reference naming a Salesforce record of the batch outside the partner cluster disagrees.
-    const disagreeing = xref.hubspot.some((f) => {
-      const id = idValue(hs.survivor.fields[f]);
-      if (id === undefined) return false;
+    let disagreeing = false;
+    for (let f = 0; f < xref.hubspot.length && !disagreeing; f += 1) {
+      const id = idValue(hs.survivor.fields[xref.hubspot[f] as string]);
+      if (id === undefined) continue;
       const key = salesforceIdKey(id);
       const other = sfById.get(key);
-      return other !== undefined && other !== sf && !sf.members.some((m) => salesforceIdKey(m.id) === key);
-    });
+      // Usually the partner itself: then no member needs its key sliced.
+      if (other === undefined || other === sf) continue;
+      disagreeing = !sf.members.some((m) => salesforceIdKey(m.id) === key);
+    }
     const sfRef = xref.salesforce === undefined ? undefined : idValue(sf.survivor.fields[xref.salesforce]);
     if (
       disagreeing ||
