@@ -155,6 +155,18 @@ const steadyInput: BatchInput = {
   ),
 };
 const steady = measure(steadyInput, { now: iso(62), lastWritten: applied.lastWritten });
+// Steady state with fingerprints (opt-in `BatchInput.fingerprints`): the same records a day later, with the
+// fingerprints the steady-state batch returned — unchanged entities are reported, not reconciled. Persons on
+// deals are always reconciled (attribution reads their touchpoints). Reported apart: never compare it with
+// the first sync or the plain steady state.
+const printed = reconcileBatch({ ...steadyInput, fingerprints: {} }, mapping, {
+  now: iso(62),
+  lastWritten: applied.lastWritten,
+});
+const fingerprinted = measure(
+  { ...steadyInput, fingerprints: { previous: printed.fingerprints ?? new Map() } },
+  { now: iso(63), lastWritten: applied.lastWritten },
+);
 
 console.log(
   JSON.stringify({
@@ -181,6 +193,17 @@ console.log(
       recordsPerSecond: Math.round(records / steady.median),
       recordsPerCpuSecond: Math.round(records / steady.cpu),
       plannedRecordWrites: steady.result.plan.writes.length,
+    },
+    steadyStateWithFingerprints: {
+      medianSeconds: Number(fingerprinted.median.toFixed(4)),
+      personsPerSecond: Math.round(persons / fingerprinted.median),
+      bestPersonsPerSecond: Math.round(persons / fingerprinted.best),
+      medianCpuSeconds: Number(fingerprinted.cpu.toFixed(4)),
+      personsPerCpuSecond: Math.round(persons / fingerprinted.cpu),
+      recordsPerSecond: Math.round(records / fingerprinted.median),
+      recordsPerCpuSecond: Math.round(records / fingerprinted.cpu),
+      unchangedPersons: fingerprinted.result.unchanged?.length ?? 0,
+      plannedRecordWrites: fingerprinted.result.plan.writes.length,
     },
     targetRecordsPerSecond: 50_000,
     node: process.version,

@@ -111,19 +111,41 @@ export function collectTouchpoints(input: TouchpointInput, compiled: CompiledMap
       });
     }
   }
-  all.sort(touchOrder);
+  sortSmall(all, touchOrder);
   const kept: Touchpoint[] = [];
   for (const touch of all) {
     const at = parseInstant(touch.occurredAt) ?? 0;
-    const same = kept.some(
-      (k) =>
+    let same = false;
+    for (let i = 0; i < kept.length && !same; i += 1) {
+      const k = kept[i] as Touchpoint;
+      same =
         k.source === touch.source &&
         (k.detail === undefined || touch.detail === undefined || k.detail === touch.detail) &&
-        Math.abs((parseInstant(k.occurredAt) ?? 0) - at) <= SAME_TOUCH_WINDOW_MS,
-    );
+        Math.abs((parseInstant(k.occurredAt) ?? 0) - at) <= SAME_TOUCH_WINDOW_MS;
+    }
     if (!same) kept.push(touch);
   }
   return kept;
+}
+
+/**
+ * A stable in-place sort (the same order as `Array.prototype.sort` for a consistent comparator): insertion
+ * sort for the handful of touches a person has, without the work array the built-in allocates.
+ */
+function sortSmall<T>(items: T[], order: (a: T, b: T) => number): void {
+  if (items.length > 16) {
+    items.sort(order);
+    return;
+  }
+  for (let i = 1; i < items.length; i += 1) {
+    const item = items[i] as T;
+    let j = i - 1;
+    while (j >= 0 && order(items[j] as T, item) > 0) {
+      items[j + 1] = items[j] as T;
+      j -= 1;
+    }
+    items[j + 1] = item;
+  }
 }
 
 export function originalSource(touchpoints: readonly Touchpoint[]): Touchpoint | undefined {

@@ -27,6 +27,7 @@ import {
   type UnifiedRecord,
 } from './reconcile.js';
 import { concatPlans, type WritePlan } from './write-plan.js';
+import { entityFingerprint, fingerprintScope, type FingerprintScope } from './fingerprint.js';
 import { parseInstant } from './values/coerce.js';
 
 export interface RecordSet {
@@ -43,6 +44,12 @@ export interface BatchInput {
   campaignMemberships?: readonly CampaignMembership[];
   /** The stage state Tandem stored per unified person key. */
   previousStages?: ReadonlyMap<string, StageState>;
+  /**
+   * Opt-in (off when absent): skip unchanged entities. `previous` holds the fingerprints the last batch
+   * returned (`BatchResult.fingerprints`); an entity whose inputs still match its fingerprint is not
+   * reconciled but listed in `BatchResult.unchanged`, and its stored outcome stands.
+   */
+  fingerprints?: { previous?: ReadonlyMap<string, string> };
 }
 
 export interface GroupOutcome<U extends UnifiedRecord> extends ReconcileResult<U> {
@@ -64,6 +71,38 @@ export interface BatchResult {
   plan: WritePlan;
   problems: FieldProblem[];
   warnings: Warning[];
+  /**
+   * With `BatchInput.fingerprints` only: the fingerprint of every settled entity (reconciled with nothing to
+   * write, no stage move and no problem, or unchanged) — store them for the next batch.
+   */
+  fingerprints?: Map<string, string>;
+  /** With `BatchInput.fingerprints` only: entities skipped because nothing they read changed. */
+  unchanged?: UnchangedGroup[];
+}
+
+/** An entity not reconciled again: its last stored outcome (unified record, warnings) still holds. */
+export interface UnchangedGroup {
+  key: string;
+  group: IdentityGroup;
+  fingerprint: string;
+}
+
+/** One batch's fingerprint bookkeeping (`BatchInput.fingerprints`). */
+interface Fingerprints {
+  scope: FingerprintScope;
+  previous: ReadonlyMap<string, string>;
+  next: Map<string, string>;
+  unchanged: UnchangedGroup[];
+}
+
+/**
+ * Settled: reconciling the same inputs again gives the same outcome. Writes still to make (they may fail
+ * and need planning again), problems, and a stage move (dated by `now`) are not.
+ */
+function isSettled(outcome: GroupOutcome<UnifiedRecord>): boolean {
+  if (outcome.plan.writes.length > 0 || outcome.problems.length > 0) return false;
+  const entries = (outcome.unified as Partial<UnifiedPerson>).stageEntries;
+  return entries === undefined || entries.length === 0;
 }
 
 /** The fields that carry the identity keys: the mapped email field for persons, the domain for companies. */
@@ -83,10 +122,10 @@ export function identityFields(mapping: Mapping, kind: 'person' | 'company'): Id
 
 function guarded<U extends UnifiedRecord>(
   group: IdentityGroup,
-  run: () => ReconcileResult<U>,
+  run: (g: IdentityGroup) => ReconcileResult<U>,
 ): GroupOutcome<U> | { group: IdentityGroup; error: FieldProblem } {
   try {
-    return { group, ...run() };
+    return { group, ...run(group) };
   } catch (err) {
     const record = group.hubspot ?? group.salesforce;
     return {
@@ -154,6 +193,8 @@ function runAll<U extends UnifiedRecord>(
   problems: FieldProblem[],
   skip?: (g: IdentityGroup) => string | undefined,
   skipped?: SkippedGroup[],
+  prints?: Fingerprints,
+  fingerprintOf?: (g: IdentityGroup) => string | undefined,
 ): GroupOutcome<U>[] {
   const out: GroupOutcome<U>[] = [];
   for (const g of groups) {
@@ -162,11 +203,18 @@ function runAll<U extends UnifiedRecord>(
       skipped?.push({ key: g.key, reason });
       continue;
     }
-    const r = guarded(g, () => run(g));
+    const print = prints && fingerprintOf ? fingerprintOf(g) : undefined;
+    if (prints && print !== undefined && prints.previous.get(g.key) === print) {
+      prints.unchanged.push({ key: g.key, group: g, fingerprint: print });
+      prints.next.set(g.key, print);
+      continue;
+    }
+    const r = guarded(g, run);
     if ('error' in r) problems.push(r.error);
     else {
       problems.push(...r.problems);
       out.push(r);
+      if (prints && print !== undefined && isSettled(r)) prints.next.set(g.key, print);
     }
   }
   return out;
@@ -209,13 +257,22 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     (scope: Scope | undefined, fields: readonly CompiledField[]) =>
     (g: IdentityGroup): string | undefined =>
       scope && (scope.hubspot || scope.salesforce) ? inScope(g, scope, fields, compiled) : undefined;
+  const prints: Fingerprints | undefined = input.fingerprints
+    ? {
+        scope: fingerprintScope(mapping, context),
+        previous: input.fingerprints.previous ?? new Map(),
+        next: new Map(),
+        unchanged: [],
+      }
+    : undefined;
   const persons = runAll(
     personIdentity.groups,
     (g) => {
+      const ids = personIds(g);
       const personContext: PersonContext = {
         ...context,
-        deals: dealIndex.find(g),
-        campaignMemberships: membershipIndex.find(g),
+        deals: dealIndex.find(ids),
+        campaignMemberships: membershipIndex.find(ids),
       };
       const previousStage = input.previousStages?.get(g.key);
       if (previousStage) personContext.previousStage = previousStage;
@@ -224,6 +281,19 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     problems,
     scopeOf(mapping.objects.person.scope, compiled.person),
     skipped,
+    prints,
+    prints &&
+      ((g) => {
+        const ids = personIds(g);
+        const deals = dealIndex.find(ids);
+        // Deal attribution reads the touchpoints of every person on a deal: those are always reconciled.
+        if (deals.length > 0) return undefined;
+        return entityFingerprint(prints.scope, 'person', g, compiled.person, {
+          deals,
+          campaignMemberships: membershipIndex.find(ids),
+          previousStage: input.previousStages?.get(g.key),
+        });
+      }),
   );
   const company = mapping.objects.company;
   const companyIdentity =
@@ -237,6 +307,8 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
         problems,
         scopeOf(company?.scope, compiled.company),
         skipped,
+        prints,
+        prints && ((g) => entityFingerprint(prints.scope, 'company', g, compiled.company)),
       )
     : [];
   const deal = mapping.objects.deal;
@@ -248,6 +320,8 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
         problems,
         scopeOf(deal?.scope, compiled.deal),
         skipped,
+        prints,
+        prints && ((g) => entityFingerprint(prints.scope, 'deal', g, compiled.deal)),
       )
     : [];
   const attribution = attributeDeals(input.dealFacts ?? [], persons, mapping);
@@ -282,6 +356,7 @@ export function reconcileBatch(input: BatchInput, mapping: Mapping, context: Rec
     plan: concatPlans(outcomes.map((o) => o.plan)),
     problems,
     warnings,
+    ...(prints ? { fingerprints: prints.next, unchanged: prints.unchanged } : {}),
   };
 }
 
@@ -309,11 +384,25 @@ function forEachPersonId(
   for (const r of g.convertedLeads) visit('salesforce', salesforceIdKey(r.id));
 }
 
+/** A person group's record ids, looked up in the indexes: HubSpot, then Salesforce keys (converted Leads last). */
+interface GroupIds {
+  hubspot: string | undefined;
+  salesforce: readonly string[];
+}
+
+/** Computed once per group for both indexes (each Salesforce key is a fresh slice). */
+function personIds(g: IdentityGroup): GroupIds {
+  const salesforce: string[] = [];
+  if (g.salesforce) salesforce.push(salesforceIdKey(g.salesforce.id));
+  for (const r of g.convertedLeads) salesforce.push(salesforceIdKey(r.id));
+  return { hubspot: g.hubspot?.id, salesforce };
+}
+
 /** Items indexed by the person records they name, so each group finds its own without a scan. */
 function indexByPerson<T>(
   items: readonly T[],
   idsOf: (item: T) => PersonIds,
-): { find(g: IdentityGroup): readonly T[] } {
+): { find(ids: GroupIds): readonly T[] } {
   const index = { hubspot: new Map<string, T[]>(), salesforce: new Map<string, T[]>() };
   const add = (map: Map<string, T[]>, k: string, item: T): void => {
     const list = map.get(k);
@@ -326,7 +415,8 @@ function indexByPerson<T>(
     for (const id of ids.salesforce) add(index.salesforce, salesforceIdKey(id), item);
   }
   return {
-    find(g) {
+    find(ids) {
+      if (items.length === 0) return NONE;
       // Usually one record names the items: hand out its list; several → in order, each item once.
       let first: readonly T[] | undefined;
       let found: Set<T> | undefined;
@@ -338,9 +428,8 @@ function indexByPerson<T>(
           for (const item of list) found.add(item);
         }
       };
-      if (g.hubspot) take(index.hubspot.get(g.hubspot.id));
-      if (g.salesforce) take(index.salesforce.get(salesforceIdKey(g.salesforce.id)));
-      for (const r of g.convertedLeads) take(index.salesforce.get(salesforceIdKey(r.id)));
+      if (ids.hubspot !== undefined) take(index.hubspot.get(ids.hubspot));
+      for (const id of ids.salesforce) take(index.salesforce.get(id));
       return found ? [...found] : (first ?? NONE);
     },
   };

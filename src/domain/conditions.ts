@@ -246,6 +246,8 @@ export function evaluate(condition: Condition, facts: ConditionFacts, _compiled?
 /** The unified fields a condition reads, and whether it reads the lead score (whose rules read more). */
 export interface ConditionInputs {
   fields: ReadonlySet<string>;
+  /** The same fields in the set's order, as an array (iterated per person). */
+  fieldList: readonly string[];
   score: boolean;
 }
 
@@ -264,7 +266,7 @@ export function conditionInputs(condition: Condition): ConditionInputs {
     else if ('field' in c) fields.add(c.field);
   };
   walk(condition);
-  const result = { fields, score };
+  const result = { fields, fieldList: [...fields], score };
   inputs.set(condition, result);
   return result;
 }
@@ -280,19 +282,36 @@ export function heldSince(
   facts: ConditionFacts,
   scoreFields: readonly string[],
 ): number | undefined {
+  // No closure, no set iteration: this runs for every stage a first sync passes, per person.
   let out: number | undefined;
-  const keep = (ms: number | undefined, later: boolean): void => {
-    if (ms !== undefined && (out === undefined || (later ? ms > out : ms < out))) out = ms;
-  };
   if ('all' in condition) {
-    for (const part of condition.all) keep(heldSince(part, facts, scoreFields), true);
+    for (const part of condition.all) {
+      const ms = heldSince(part, facts, scoreFields);
+      if (ms !== undefined && (out === undefined || ms > out)) out = ms;
+    }
   } else if ('any' in condition) {
-    for (const part of condition.any)
-      if (evaluate(part, facts)) keep(heldSince(part, facts, scoreFields), false);
+    for (const part of condition.any) {
+      if (!evaluate(part, facts)) continue;
+      const ms = heldSince(part, facts, scoreFields);
+      if (ms !== undefined && (out === undefined || ms < out)) out = ms;
+    }
   } else {
     const read = conditionInputs(condition);
-    for (const field of read.fields) keep(parseInstant(facts.changedAt?.[field]), true);
-    if (read.score) for (const field of scoreFields) keep(parseInstant(facts.changedAt?.[field]), true);
+    const changedAt = facts.changedAt;
+    out = latestChange(read.fieldList, changedAt, out);
+    if (read.score) out = latestChange(scoreFields, changedAt, out);
+  }
+  return out;
+}
+
+function latestChange(
+  fields: readonly string[],
+  changedAt: ConditionFacts['changedAt'],
+  out: number | undefined,
+): number | undefined {
+  for (const field of fields) {
+    const ms = parseInstant(changedAt?.[field]);
+    if (ms !== undefined && (out === undefined || ms > out)) out = ms;
   }
   return out;
 }

@@ -2,7 +2,7 @@ import type { Direction, SalesforceFieldRef, System } from './mapping/schema.js'
 import type { FieldProblem, Warning } from './problems.js';
 import { isBlank, type ObjectName, type RawValue, type SourceRecord } from './records.js';
 import { canonicalValue, valueHash } from './hash.js';
-import type { MergeResult } from './merge.js';
+import { fieldMergeAt, type MergeResult } from './merge.js';
 import type { FieldWrite } from './write-plan.js';
 import { readValue, renderValue, type CompiledField } from './values/field-codec.js';
 import { sameUnified } from './values/coerce.js';
@@ -90,11 +90,12 @@ export function planFieldUpdates(
 ): FieldWrite[] {
   const system = target.system;
   const writes: FieldWrite[] = [];
-  for (const field of fields) {
-    if (!writesTo(field.mapping.direction, system)) continue;
+  for (let i = 0; i < fields.length; i += 1) {
+    const field = fields[i];
+    if (field === undefined || !writesTo(field.mapping.direction, system)) continue;
     const name = field.fieldIn(system, target.object);
     if (name === undefined) continue;
-    const fm = merge.merges.get(field.name);
+    const fm = fieldMergeAt(merge, fields, i);
     if (!fm || fm.skipped) continue;
     const held = system === 'hubspot' ? fm.hubspot : fm.salesforce;
     const p = fm.unified.provenance;
@@ -177,11 +178,13 @@ export function planFieldsForCreate(
 ): FieldWrite[] | undefined {
   const writes: FieldWrite[] = [];
   const missing: string[] = [];
-  for (const field of fields) {
+  for (let i = 0; i < fields.length; i += 1) {
+    const field = fields[i];
+    if (field === undefined) continue;
     const name = field.fieldIn(system, object);
     if (name === undefined) continue;
     const required = field.mapping.required_on_create.includes(system);
-    const fm = merge.merges.get(field.name);
+    const fm = fieldMergeAt(merge, fields, i);
     const flows = writesTo(field.mapping.direction, system) && fm !== undefined && !fm.skipped;
     let value: RawValue = null;
     let reason = '';
@@ -234,12 +237,12 @@ export interface ExtraValue {
   clearFirst?: boolean;
 }
 
-function sameExtra(current: RawValue, extra: ExtraValue): boolean {
-  if (isBlank(current) && isBlank(extra.value)) return true;
-  if (typeof extra.value === 'number') return Number(current) === extra.value && !isBlank(current);
+function sameExtraValue(current: RawValue, value: string | number | null, salesforceId: boolean): boolean {
+  if (isBlank(current) && isBlank(value)) return true;
+  if (typeof value === 'number') return Number(current) === value && !isBlank(current);
   const a = canonicalValue(current);
-  const b = canonicalValue(extra.value);
-  if (extra.salesforceId) return salesforceIdKey(a) === salesforceIdKey(b);
+  const b = canonicalValue(value);
+  if (salesforceId) return salesforceIdKey(a) === salesforceIdKey(b);
   return a === b;
 }
 
@@ -254,17 +257,50 @@ export function planExtras(
 ): FieldWrite[] {
   const writes: FieldWrite[] = [];
   for (const extra of extras) {
-    const current = target?.fields[extra.field] ?? null;
-    if (target && sameExtra(current, extra)) continue;
-    if (!target && isBlank(extra.value)) continue;
-    const value = renderExtra(system, extra.value);
-    const hash = valueHash(value);
-    // Built in one go, in the order the keys are always listed (no spread temporaries: this runs per extra).
-    const write: FieldWrite = target
-      ? { field: extra.field, value, previous: current, hash, reason: extra.reason }
-      : { field: extra.field, value, hash, reason: extra.reason };
-    if (extra.clearFirst) write.clearFirst = true;
-    writes.push(write);
+    addExtra(
+      writes,
+      system,
+      target,
+      extra.field,
+      extra.value,
+      ownReason,
+      extra.reason,
+      extra.salesforceId,
+      extra.clearFirst,
+    );
   }
   return writes;
+}
+
+const ownReason = (reason: string): string => reason;
+
+/**
+ * `planExtras` for one value, appended to `writes`: nothing unless the target (absent on create) needs it.
+ * The reason is built by `reasonOf(arg)` only for a write that is kept (on a steady state nearly every
+ * extra is found equal), and with no closure per value.
+ */
+export function addExtra<A>(
+  writes: FieldWrite[],
+  system: System,
+  target: SourceRecord | undefined,
+  field: string,
+  extraValue: string | number | null,
+  reasonOf: (arg: A) => string,
+  arg: A,
+  salesforceId?: boolean,
+  clearFirst?: boolean,
+): void {
+  const current = target === undefined ? null : (target.fields[field] ?? null);
+  if (target !== undefined) {
+    if (sameExtraValue(current, extraValue, salesforceId === true)) return;
+  } else if (isBlank(extraValue)) return;
+  const value = renderExtra(system, extraValue);
+  const hash = valueHash(value);
+  const reason = reasonOf(arg);
+  // Built in one go, in the order the keys are always listed (no spread temporaries: this runs per extra).
+  const write: FieldWrite = target
+    ? { field, value, previous: current, hash, reason }
+    : { field, value, hash, reason };
+  if (clearFirst) write.clearFirst = true;
+  writes.push(write);
 }

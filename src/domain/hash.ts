@@ -20,10 +20,12 @@ export function fnv1a64(text: string): string {
     const code = text.charCodeAt(i);
     if (code >= 0x80) return fnv1a64Bytes(encoder.encode(text));
     lo = (lo ^ code) >>> 0;
-    // × 0x100000001b3 (= 2^40 + 0x1b3) modulo 2^64, split into 32-bit halves.
-    const loMul = lo * 0x1b3;
-    hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
-    lo = loMul >>> 0;
+    // × 0x100000001b3 (= 2^40 + 0x1b3) modulo 2^64, split into 32-bit halves; lo × 0x1b3 in 16-bit
+    // halves, so everything stays in 32-bit integers (no float product and division per character).
+    const t0 = (lo & 0xffff) * 0x1b3;
+    const t1 = (lo >>> 16) * 0x1b3 + (t0 >>> 16);
+    hi = (Math.imul(hi, 0x1b3) + (t1 >>> 16) + (lo << 8)) >>> 0;
+    lo = (((t1 & 0xffff) << 16) | (t0 & 0xffff)) >>> 0;
   }
   return hex64(hi, lo);
 }
@@ -34,9 +36,10 @@ function fnv1a64Bytes(bytes: Uint8Array): string {
   let lo = 0x84222325;
   for (const byte of bytes) {
     lo = (lo ^ byte) >>> 0;
-    const loMul = lo * 0x1b3;
-    hi = (Math.imul(hi, 0x1b3) + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
-    lo = loMul >>> 0;
+    const t0 = (lo & 0xffff) * 0x1b3;
+    const t1 = (lo >>> 16) * 0x1b3 + (t0 >>> 16);
+    hi = (Math.imul(hi, 0x1b3) + (t1 >>> 16) + (lo << 8)) >>> 0;
+    lo = (((t1 & 0xffff) << 16) | (t0 & 0xffff)) >>> 0;
   }
   return hex64(hi, lo);
 }

@@ -256,7 +256,8 @@ function buildClusters(
     else groups.push((byRoot[root] = [i]));
   });
   const clusters: Cluster[] = [];
-  for (const indexes of groups) {
+  for (let g = 0; g < groups.length; g += 1) {
+    const indexes = groups[g] as number[];
     const only = indexes.length === 1 ? indexes[0] : undefined;
     const record = only === undefined ? undefined : records[only];
     const recordKeys = only === undefined ? undefined : keys[only];
@@ -411,9 +412,17 @@ export function resolveIdentity(
   const hsClusters = buildClusters(kind, 'hubspot', live(input.hubspot), identity, fields);
   const sfClusters = buildClusters(kind, 'salesforce', live(input.salesforce), identity, fields);
   const hsById = new Map<string, Cluster>();
-  for (const c of hsClusters) for (const m of c.members) hsById.set(m.id, c);
+  // Index loops over clusters in this once-per-batch function: until it is optimised, a `for…of` step
+  // allocates an iterator result, tens of thousands per batch.
+  for (let i = 0; i < hsClusters.length; i += 1) {
+    const c = hsClusters[i] as Cluster;
+    for (const m of c.members) hsById.set(m.id, c);
+  }
   const sfById = new Map<string, Cluster>();
-  for (const c of sfClusters) for (const m of c.members) sfById.set(salesforceIdKey(m.id), c);
+  for (let i = 0; i < sfClusters.length; i += 1) {
+    const c = sfClusters[i] as Cluster;
+    for (const m of c.members) sfById.set(salesforceIdKey(m.id), c);
+  }
   const conflicts: IdentityConflict[] = [];
   const conflict = (c: IdentityConflict, on: Cluster[]): void => {
     conflicts.push(c);
@@ -472,44 +481,63 @@ export function resolveIdentity(
       const links = [...(input.links ?? [])].sort((a, b) =>
         a.unifiedId < b.unifiedId ? -1 : a.unifiedId > b.unifiedId ? 1 : 0,
       );
-      for (const link of links) {
+      const sfOf = (id: string | undefined): Cluster | undefined =>
+        id === undefined ? undefined : sfById.get(salesforceIdKey(id));
+      // Without temporaries for the common case (no conflict, nothing missing): one link per entity.
+      for (let li = 0; li < links.length; li += 1) {
+        const link = links[li] as StoredLink;
         const hs = link.hubspotId === undefined ? undefined : hsById.get(link.hubspotId);
-        const sfIds = [link.salesforceContactId, link.salesforceLeadId, link.salesforceId].filter(
-          (id): id is string => id !== undefined,
-        );
-        const sf = sfIds.map((id) => sfById.get(salesforceIdKey(id))).find((c) => c !== undefined);
-        const touched = [hs, sf].filter((c): c is Cluster => c !== undefined);
-        const taken = touched.find((c) => c.link && c.link.unifiedId !== link.unifiedId);
-        if (taken?.link) {
+        // The first of the Contact, Lead and other Salesforce ids the batch holds.
+        const firstSfId = link.salesforceContactId ?? link.salesforceLeadId ?? link.salesforceId;
+        const sf = sfOf(link.salesforceContactId) ?? sfOf(link.salesforceLeadId) ?? sfOf(link.salesforceId);
+        const hsTaken = hs?.link !== undefined && hs.link.unifiedId !== link.unifiedId;
+        const sfTaken = sf?.link !== undefined && sf.link.unifiedId !== link.unifiedId;
+        if (hsTaken || sfTaken) {
+          const touched = [hs, sf].filter((c): c is Cluster => c !== undefined);
+          const taken = (hsTaken ? hs : sf) as Cluster;
+          const takenBy = taken.link as StoredLink;
           conflict(
             {
               kind,
               level,
-              message: `links ${taken.link.unifiedId} and ${link.unifiedId} both name ${describeCluster(taken)}`,
+              message: `links ${takenBy.unifiedId} and ${link.unifiedId} both name ${describeCluster(taken)}`,
               records: touched.map((c) => ({ system: c.system, id: c.survivor.id })),
-              resolution: `kept ${taken.link.unifiedId} (the lower unified id)`,
+              resolution: `kept ${takenBy.unifiedId} (the lower unified id)`,
             },
             touched,
           );
           continue;
         }
-        for (const c of touched) c.link = link;
-        const missing: Array<{ system: System; id: string }> = [];
-        if (link.hubspotId !== undefined && !hs) missing.push({ system: 'hubspot', id: link.hubspotId });
-        if (sfIds.length > 0 && !sf) missing.push({ system: 'salesforce', id: sfIds[0] ?? '' });
-        for (const c of touched) c.unresolved.push(...missing);
+        if (hs) hs.link = link;
+        if (sf) sf.link = link;
+        const hsMissing = link.hubspotId !== undefined && !hs;
+        const sfMissing = firstSfId !== undefined && !sf;
+        if (hsMissing || sfMissing) {
+          const missing: Array<{ system: System; id: string }> = [];
+          if (hsMissing) missing.push({ system: 'hubspot', id: link.hubspotId ?? '' });
+          if (sfMissing) missing.push({ system: 'salesforce', id: firstSfId ?? '' });
+          if (hs) hs.unresolved.push(...missing);
+          if (sf) sf.unresolved.push(...missing);
+        }
         if (hs && sf) candidates.push({ hs, sf, rank: 0 });
       }
     } else if (level === 'cross_reference') {
       const x = crossReferenceFields(kind, identity);
-      const pairs = new Map<number, { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean }>();
+      type Pair = { hs: Cluster; sf: Cluster; fromHs: boolean; fromSf: boolean };
+      const pairs = new Map<number, Pair>();
+      const pairList: Pair[] = []; // the pairs in the order first noted
       const note = (hs: Cluster, sf: Cluster, side: 'fromHs' | 'fromSf'): void => {
         const key = hs.index * sfClusters.length + sf.index; // one number per pair of clusters
-        const pair = pairs.get(key) ?? { hs, sf, fromHs: false, fromSf: false };
+        let pair = pairs.get(key);
+        if (pair === undefined) {
+          pair = { hs, sf, fromHs: false, fromSf: false };
+          pairs.set(key, pair);
+          pairList.push(pair);
+        }
         pair[side] = true;
-        pairs.set(key, pair);
       };
-      for (const hs of hsClusters) {
+      for (let i = 0; i < hsClusters.length; i += 1) {
+        const hs = hsClusters[i] as Cluster;
         for (const m of hs.members) {
           for (const f of x.hubspot) {
             const id = idValue(m.fields[f]);
@@ -521,7 +549,8 @@ export function resolveIdentity(
         }
       }
       if (x.salesforce !== undefined) {
-        for (const sf of sfClusters) {
+        for (let i = 0; i < sfClusters.length; i += 1) {
+          const sf = sfClusters[i] as Cluster;
           for (const m of sf.members) {
             const id = idValue(m.fields[x.salesforce]);
             if (id === undefined) continue;
@@ -534,7 +563,8 @@ export function resolveIdentity(
       // Mutual first; then one-way references the two records' emails (or domains) back up; then one-way
       // ones held in Salesforce, then in HubSpot. A stale id in one system's field must not pair two people
       // whose emails say otherwise when the other system's reference agrees with them.
-      for (const p of pairs.values()) {
+      for (let i = 0; i < pairList.length; i += 1) {
+        const p = pairList[i] as Pair;
         const backed = sharesKey(p.hs.allKeys, p.sf.allKeys);
         const rank = p.fromHs && p.fromSf ? 0 : (backed ? 1 : 3) + (p.fromSf ? 0 : 1);
         candidates.push({ hs: p.hs, sf: p.sf, rank });
@@ -542,13 +572,15 @@ export function resolveIdentity(
     } else {
       const byKey = new Map<string, Cluster>();
       const secondaryLevel = level === 'secondary_email';
-      for (const sf of sfClusters) {
+      for (let i = 0; i < sfClusters.length; i += 1) {
+        const sf = sfClusters[i] as Cluster;
         if (sf.partner) continue;
         for (const k of secondaryLevel ? sf.allKeys : sf.primaryKeys) if (!byKey.has(k)) byKey.set(k, sf);
       }
       const wanted = level === 'domain' ? kind === 'company' : kind === 'person';
       if (wanted) {
-        for (const hs of hsClusters) {
+        for (let i = 0; i < hsClusters.length; i += 1) {
+          const hs = hsClusters[i] as Cluster;
           if (hs.partner) continue;
           const seen: Cluster[] = [];
           for (const k of secondaryLevel ? hs.allKeys : hs.primaryKeys) {
@@ -565,17 +597,21 @@ export function resolveIdentity(
   }
 
   const xref = crossReferenceFields(kind, identity);
-  for (const hs of hsClusters) {
+  for (let i = 0; i < hsClusters.length; i += 1) {
+    const hs = hsClusters[i] as Cluster;
     const sf = hs.partner;
     if (!sf) continue;
     // A cross-reference naming a Salesforce record of the batch outside the partner cluster disagrees.
-    const disagreeing = xref.hubspot.some((f) => {
-      const id = idValue(hs.survivor.fields[f]);
-      if (id === undefined) return false;
+    let disagreeing = false;
+    for (let f = 0; f < xref.hubspot.length && !disagreeing; f += 1) {
+      const id = idValue(hs.survivor.fields[xref.hubspot[f] as string]);
+      if (id === undefined) continue;
       const key = salesforceIdKey(id);
       const other = sfById.get(key);
-      return other !== undefined && other !== sf && !sf.members.some((m) => salesforceIdKey(m.id) === key);
-    });
+      // Usually the partner itself: then no member needs its key sliced.
+      if (other === undefined || other === sf) continue;
+      disagreeing = !sf.members.some((m) => salesforceIdKey(m.id) === key);
+    }
     const sfRef = xref.salesforce === undefined ? undefined : idValue(sf.survivor.fields[xref.salesforce]);
     if (
       disagreeing ||
@@ -608,8 +644,11 @@ export function resolveIdentity(
   };
   // The first cluster per system holding each link (indexed: a scan per duplicate would be quadratic).
   const linked = { hubspot: new Map<StoredLink, Cluster>(), salesforce: new Map<StoredLink, Cluster>() };
-  for (const c of [...hsClusters, ...sfClusters]) {
-    if (c.link && !linked[c.system].has(c.link)) linked[c.system].set(c.link, c);
+  for (const clusters of [hsClusters, sfClusters]) {
+    for (let i = 0; i < clusters.length; i += 1) {
+      const c = clusters[i] as Cluster;
+      if (c.link && !linked[c.system].has(c.link)) linked[c.system].set(c.link, c);
+    }
   }
   for (const link of [...(input.links ?? [])].sort((a, b) => (a.unifiedId < b.unifiedId ? -1 : 1))) {
     for (const dup of link.duplicates ?? []) {
@@ -625,16 +664,19 @@ export function resolveIdentity(
   // email). Without this, Tandem's own write of the survivor's email would split such duplicates off.
   const absorb = (unpaired: Cluster[], others: Cluster[]): void => {
     const wanted = new Set<string>();
-    for (const u of unpaired) {
+    for (let i = 0; i < unpaired.length; i += 1) {
+      const u = unpaired[i] as Cluster;
       if (!u.partner && !u.link && !absorbed.has(u)) for (const k of u.allKeys) wanted.add(k);
     }
     if (wanted.size === 0) return;
     // The first paired cluster holding each key an unpaired cluster has (no other key is looked up).
     const owner = new Map<string, Cluster>();
-    for (const o of others) {
+    for (let i = 0; i < others.length; i += 1) {
+      const o = others[i] as Cluster;
       if (o.partner) for (const k of o.allKeys) if (wanted.has(k) && !owner.has(k)) owner.set(k, o);
     }
-    for (const u of unpaired) {
+    for (let i = 0; i < unpaired.length; i += 1) {
+      const u = unpaired[i] as Cluster;
       if (u.partner || u.link || absorbed.has(u)) continue;
       let hit: Cluster | undefined;
       for (const k of u.allKeys) if ((hit = owner.get(k)) !== undefined) break;
@@ -699,8 +741,14 @@ export function resolveIdentity(
       unresolved,
     };
   };
-  for (const hs of hsClusters) if (!absorbed.has(hs)) groups.push(build(hs, hs.partner));
-  for (const sf of sfClusters) if (!sf.partner && !absorbed.has(sf)) groups.push(build(undefined, sf));
+  for (let i = 0; i < hsClusters.length; i += 1) {
+    const hs = hsClusters[i] as Cluster;
+    if (!absorbed.has(hs)) groups.push(build(hs, hs.partner));
+  }
+  for (let i = 0; i < sfClusters.length; i += 1) {
+    const sf = sfClusters[i] as Cluster;
+    if (!sf.partner && !absorbed.has(sf)) groups.push(build(undefined, sf));
+  }
   groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   duplicates.sort((a, b) => (a.survivorId < b.survivorId ? -1 : a.survivorId > b.survivorId ? 1 : 0));
   return { groups, duplicates, conflicts };

@@ -42,6 +42,8 @@ export interface StageDecision {
 }
 
 /** The texts of stage entries, built once per stage (every forward move of every person uses them). */
+const NO_TEXTS: readonly (string | undefined)[] = [];
+
 const entryTexts = new Map<LifecycleStage, { holds: string; rule: string; skippedTo: string }>();
 
 function stageTexts(stage: LifecycleStage): { holds: string; rule: string; skippedTo: string } {
@@ -143,18 +145,23 @@ export function decideStage(
       since(fired ? fired[1].when : final === 'disqualified' ? undefined : lifecycle.definitions[final]) ??
       nowMs,
   );
-  // Reuse the caller's own strings for instants it gave, and format any other instant once: passed stages
-  // often share a date (formatting dates is not free).
-  const texts = new Map<number, string>();
-  texts.set(nowMs, input.now);
-  for (const v of Object.values(input.evidenceAt ?? {})) {
-    const ms = parseInstant(v);
-    if (ms !== undefined && v !== undefined && /Z$/.test(v)) texts.set(ms, v);
-  }
+  // Reuse the caller's own strings for instants it gave (the last evidence given for an instant, then
+  // `now`), and format any other instant once: passed stages often share a date.
+  const given = input.evidenceAt === undefined ? NO_TEXTS : Object.values(input.evidenceAt);
+  // Entries are formatted in time order, so one remembered instant catches the repeats.
+  let lastMs = Number.NaN;
+  let lastText = '';
   const format = (ms: number): string => {
-    let text = texts.get(ms);
-    if (text === undefined) texts.set(ms, (text = toIsoInstant(ms)));
-    return text;
+    for (let i = given.length - 1; i >= 0; i -= 1) {
+      const v = given[i];
+      if (v !== undefined && parseInstant(v) === ms && v.endsWith('Z')) return v;
+    }
+    if (ms === nowMs) return input.now;
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = toIsoInstant(ms);
+    }
+    return lastText;
   };
 
   if (fired) {

@@ -33,6 +33,32 @@ export function writtenKey(system: System, recordId: string, field: string): str
   return [system, recordId, field].join(':');
 }
 
+/**
+ * `writtenKey` for the fields of an entity's records (one per system at a time): each record's
+ * `system:recordId:` prefix is joined once, and a key is that prefix and the field.
+ */
+export class WrittenKeys {
+  private hubspotId: string | undefined;
+  private hubspotPrefix = '';
+  private salesforceId: string | undefined;
+  private salesforcePrefix = '';
+
+  key(system: System, recordId: string, field: string): string {
+    if (system === 'hubspot') {
+      if (recordId !== this.hubspotId) {
+        this.hubspotId = recordId;
+        this.hubspotPrefix = [system, recordId, ''].join(':');
+      }
+      return this.hubspotPrefix + field;
+    }
+    if (recordId !== this.salesforceId) {
+      this.salesforceId = recordId;
+      this.salesforcePrefix = [system, recordId, ''].join(':');
+    }
+    return this.salesforcePrefix + field;
+  }
+}
+
 /** Next to a write's hash Tandem keeps the hash of the value it planned to replace (`replacedHash`). */
 export function replacedField(field: string): string {
   return `${field}#replaced`;
@@ -86,10 +112,81 @@ export interface FieldMerge {
 
 export interface MergeResult {
   fields: Record<string, UnifiedField>;
-  merges: Map<string, FieldMerge>;
+  /** By unified name (the last field of a name, as in `fields`). */
+  readonly merges: ReadonlyMap<string, FieldMerge>;
+  /** The fields merged, and each one's merge at the same position. */
+  readonly fieldList: readonly CompiledField[];
+  readonly byField: readonly FieldMerge[];
   changedAt: Record<string, string | undefined>;
   problems: FieldProblem[];
   warnings: Warning[];
+}
+
+/** Whether the unified names of a field list are unique (a mapping check reports it when they are not). */
+const uniqueNames = new WeakMap<readonly CompiledField[], boolean>();
+
+function namesAreUnique(fields: readonly CompiledField[]): boolean {
+  let unique = uniqueNames.get(fields);
+  if (unique === undefined) {
+    unique = new Set(fields.map((f) => f.name)).size === fields.length;
+    uniqueNames.set(fields, unique);
+  }
+  return unique;
+}
+
+/** `merges` is built on first read: the engine reads merges by position (no map per entity). */
+class Merged implements MergeResult {
+  fields: Record<string, UnifiedField> = {};
+  readonly byField: FieldMerge[] = [];
+  changedAt: Record<string, string | undefined> = {};
+  problems: FieldProblem[] = [];
+  warnings: Warning[] = [];
+  /** Whether `fieldList` has unique names (looked up once per merge, not per read). */
+  readonly uniqueNames: boolean;
+  private byName: Map<string, FieldMerge> | undefined;
+  constructor(readonly fieldList: readonly CompiledField[]) {
+    this.uniqueNames = namesAreUnique(fieldList);
+  }
+  get merges(): ReadonlyMap<string, FieldMerge> {
+    if (this.byName === undefined) {
+      this.byName = new Map();
+      for (let i = 0; i < this.byField.length; i += 1) {
+        const field = this.fieldList[i];
+        const merged = this.byField[i];
+        if (field !== undefined && merged !== undefined) this.byName.set(field.name, merged);
+      }
+    }
+    return this.byName;
+  }
+}
+
+/**
+ * The merge `merges.get(fields[i].name)` gives, read by position when `fields` is the list merged and its
+ * names are unique (always, for a checked mapping).
+ */
+export function fieldMergeAt(
+  merge: MergeResult,
+  fields: readonly CompiledField[],
+  i: number,
+): FieldMerge | undefined {
+  if (merge.fieldList === fields && (merge instanceof Merged ? merge.uniqueNames : namesAreUnique(fields)))
+    return merge.byField[i];
+  const field = fields[i];
+  return field === undefined ? undefined : merge.merges.get(field.name);
+}
+
+/** Calls `visit` with each unified name and its merge, in the order of `merges`. */
+export function forEachMerge(merge: MergeResult, visit: (fm: FieldMerge, name: string) => void): void {
+  const fields = merge.fieldList;
+  if (!(merge instanceof Merged ? merge.uniqueNames : namesAreUnique(fields))) {
+    merge.merges.forEach(visit);
+    return;
+  }
+  for (let i = 0; i < merge.byField.length; i += 1) {
+    const field = fields[i];
+    const fm = merge.byField[i];
+    if (field !== undefined && fm !== undefined) visit(fm, field.name);
+  }
 }
 
 function readSide(
@@ -222,7 +319,7 @@ export function mergeFields(
   sides: MergeSides,
   lastWritten: LastWritten,
 ): MergeResult {
-  const out: MergeResult = { fields: {}, merges: new Map(), changedAt: {}, problems: [], warnings: [] };
+  const out = new Merged(fields);
   for (const field of fields) {
     const rule = field.mapping.conflict;
     let skipped = false;
@@ -275,7 +372,7 @@ export function mergeFields(
     const merged: FieldMerge = { unified, skipped };
     if (h) merged.hubspot = h;
     if (s) merged.salesforce = s;
-    out.merges.set(field.name, merged);
+    out.byField.push(merged);
   }
   return out;
 }

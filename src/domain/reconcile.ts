@@ -2,19 +2,19 @@ import type { LifecycleStage, Mapping, System } from './mapping/schema.js';
 import { compileMapping, type CompiledMapping } from './compiled.js';
 import { atStage, evaluate, type ConditionFacts } from './conditions.js';
 import {
-  planExtras,
+  addExtra,
   planFieldsForCreate,
   planFieldUpdates,
   resolveSalesforceRef,
-  type ExtraValue,
   type Sink,
   type TargetSchemaHints,
 } from './field-sync.js';
 import { salesforceIdKey, type IdentityGroup } from './identity.js';
 import { decideStage, type StageEntry, type StageInput } from './lifecycle.js';
 import {
+  forEachMerge,
   mergeFields,
-  writtenKey,
+  WrittenKeys,
   type FieldMerge,
   type LastWritten,
   type MergeResult,
@@ -109,8 +109,9 @@ export interface ReconcileResult<U extends UnifiedRecord> {
 function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePlan): Map<string, string> {
   const twoSided = records.hubspot !== undefined && records.salesforce !== undefined;
   const out = new Map<string, string>();
+  const keys = new WrittenKeys();
   // Echoes only ever decide `newest`, so only those fields' held values need remembering.
-  merge.merges.forEach((fm, name) => {
+  forEachMerge(merge, (fm, name) => {
     if (fm.unified.provenance?.rule !== 'newest') return;
     // A plan has a handful of writes: scanning them per field is cheaper than indexing them.
     let written = false;
@@ -118,37 +119,41 @@ function syncedHashes(records: EntityRecords, merge: MergeResult, plan: WritePla
       for (const f of w.fields) {
         if (f.unifiedField !== name) continue;
         written = true;
-        const held = heldElsewhere(fm, w);
+        const held = heldElsewhere(fm, w, keys);
         if (held !== undefined) f.heldElsewhere = held;
       }
     if (written) return;
     // An entity with a record in one system only is in step with nothing: remembering its values would
     // make them look like Tandem's own once the other system's record appears, and the older side would win.
     if (!twoSided) return;
-    if (fm.hubspot)
-      out.set(writtenKey('hubspot', fm.hubspot.record.id, fm.hubspot.field), valueHash(fm.hubspot.raw));
-    if (fm.salesforce) {
-      out.set(
-        writtenKey('salesforce', fm.salesforce.record.id, fm.salesforce.field),
-        valueHash(fm.salesforce.raw),
-      );
-    }
+    const h = fm.hubspot;
+    if (h) out.set(keys.key('hubspot', h.record.id, h.field), valueHash(h.raw));
+    const s = fm.salesforce;
+    if (s) out.set(keys.key('salesforce', s.record.id, s.field), valueHash(s.raw));
   });
   for (const w of plan.writes) {
     if (w.action !== 'update' || w.recordId === undefined) continue;
-    for (const f of w.fields) out.set(writtenKey(w.system, w.recordId, f.field), f.hash);
+    for (const f of w.fields) out.set(keys.key(w.system, w.recordId, f.field), f.hash);
   }
   return out;
 }
 
 /** What the entity's other records hold for a field `w` writes (`FieldWrite.heldElsewhere`), if any. */
-function heldElsewhere(fm: FieldMerge, w: RecordWrite): Record<string, string> | undefined {
+function heldElsewhere(
+  fm: FieldMerge,
+  w: RecordWrite,
+  keys: WrittenKeys,
+): Record<string, string> | undefined {
   let held: Record<string, string> | undefined;
-  for (const side of [fm.hubspot, fm.salesforce]) {
-    if (side && !(side.system === w.system && side.record.id === w.recordId)) {
-      held ??= {};
-      held[writtenKey(side.system, side.record.id, side.field)] = valueHash(side.raw);
-    }
+  const h = fm.hubspot;
+  if (h && !(h.system === w.system && h.record.id === w.recordId)) {
+    held = {};
+    held[keys.key(h.system, h.record.id, h.field)] = valueHash(h.raw);
+  }
+  const s = fm.salesforce;
+  if (s && !(s.system === w.system && s.record.id === w.recordId)) {
+    held ??= {};
+    held[keys.key(s.system, s.record.id, s.field)] = valueHash(s.raw);
   }
   return held;
 }
@@ -199,8 +204,17 @@ interface PlanInput {
   merge: MergeResult;
   context: ReconcileContext;
   sink: Sink;
-  /** Tandem's own values per target (system, object) — stage, score, sources, cross-references. */
-  extras: (system: System, object: ObjectName, counterpart: SourceRecord | undefined) => ExtraValue[];
+  /**
+   * Appends the writes of Tandem's own values a target (absent on create) needs, per (system, object):
+   * stage, score, sources, cross-references.
+   */
+  extras: (
+    writes: FieldWrite[],
+    system: System,
+    target: SourceRecord | undefined,
+    object: ObjectName,
+    counterpart: SourceRecord | undefined,
+  ) => void;
   creates: CreateSpec[];
   /** The counterpart's cross-reference field for a record created in (system, object). */
   linkBack: (system: System, object: ObjectName) => string | undefined;
@@ -226,10 +240,8 @@ function buildPlan(input: PlanInput): WritePlan {
   }
   for (const target of targets) {
     const other = target.system === 'hubspot' ? group.salesforce : group.hubspot;
-    const fieldWrites: FieldWrite[] = [
-      ...planFieldUpdates(fields, merge, target, hints, sink),
-      ...planExtras(target.system, target, input.extras(target.system, target.object, other)),
-    ];
+    const fieldWrites = planFieldUpdates(fields, merge, target, hints, sink);
+    input.extras(fieldWrites, target.system, target, target.object, other);
     if (fieldWrites.length > 0) {
       writes.push({
         action: 'update',
@@ -257,11 +269,7 @@ function buildPlan(input: PlanInput): WritePlan {
     }
     const mapped = planFieldsForCreate(fields, merge, create.system, create.object, group.key, hints, sink);
     if (!mapped) continue;
-    const extra = planExtras(
-      create.system,
-      undefined,
-      input.extras(create.system, create.object, counterpart),
-    );
+    input.extras(mapped, create.system, undefined, create.object, counterpart);
     const linkBack = input.linkBack(create.system, create.object);
     writes.push({
       action: 'create',
@@ -270,7 +278,7 @@ function buildPlan(input: PlanInput): WritePlan {
       entityKey: group.key,
       counterpart: { system: counterpart.system, object: counterpart.object, id: counterpart.id },
       ...(linkBack !== undefined ? { linkBack: { field: linkBack } } : {}),
-      fields: [...mapped, ...extra],
+      fields: mapped,
     });
   }
   return { writes };
@@ -290,21 +298,22 @@ function linkBackField(
   return object === 'Lead' ? x.hubspot_property_for_lead_id : x.hubspot_property_for_contact_id;
 }
 
-function crossReferenceExtras(
+function addCrossReference(
+  writes: FieldWrite[],
   mapping: Mapping,
   kind: 'person' | 'company' | 'deal',
   system: System,
+  target: SourceRecord | undefined,
   counterpart: SourceRecord | undefined,
-): ExtraValue[] {
-  if (!counterpart) return [];
+): void {
+  if (!counterpart) return;
   const objectMapping = mapping.objects[kind];
-  if (!objectMapping) return [];
+  if (!objectMapping) return;
   const x = objectMapping.identity.cross_reference;
   if (system === 'salesforce') {
     const f = x.salesforce_field_for_hubspot_id;
-    return f === undefined
-      ? []
-      : [{ field: f, value: counterpart.id, reason: `cross-reference: HubSpot id of ${group(kind)}` }];
+    if (f !== undefined) addExtra(writes, system, target, f, counterpart.id, hubspotIdReason, kind);
+    return;
   }
   const prop =
     kind === 'company'
@@ -314,17 +323,13 @@ function crossReferenceExtras(
         : counterpart.object === 'Lead'
           ? x.hubspot_property_for_lead_id
           : x.hubspot_property_for_contact_id;
-  return prop === undefined
-    ? []
-    : [
-        {
-          field: prop,
-          value: counterpart.id,
-          reason: `cross-reference: Salesforce ${counterpart.object} id`,
-          salesforceId: true,
-        },
-      ];
+  if (prop !== undefined) {
+    addExtra(writes, system, target, prop, counterpart.id, salesforceIdReason, counterpart.object, true);
+  }
 }
+
+const hubspotIdReason = (kind: string): string => `cross-reference: HubSpot id of ${group(kind)}`;
+const salesforceIdReason = (object: ObjectName): string => `cross-reference: Salesforce ${object} id`;
 
 const group = (kind: string): string => (kind === 'person' ? 'the contact' : `the ${kind}`);
 
@@ -453,8 +458,25 @@ export function reconcilePerson(
   const movedBackByRule =
     lastEntry !== undefined &&
     (lastEntry.rule.startsWith('recycle[') || lastEntry.rule.startsWith('disqualify['));
-  const extras = (system: System, object: ObjectName, counterpart: SourceRecord | undefined): ExtraValue[] =>
-    personExtras(mapping, unified, system, object, counterpart, movedBackByRule, records.hubspot, sink);
+  const extras = (
+    writes: FieldWrite[],
+    system: System,
+    target: SourceRecord | undefined,
+    object: ObjectName,
+    counterpart: SourceRecord | undefined,
+  ): void =>
+    addPersonExtras(
+      writes,
+      mapping,
+      unified,
+      system,
+      target,
+      object,
+      counterpart,
+      movedBackByRule,
+      records.hubspot,
+      sink,
+    );
 
   const createPolicy = mapping.objects.person.create;
   const stageFacts = atStage(facts, decision.stage);
@@ -488,44 +510,48 @@ export function reconcilePerson(
   };
 }
 
-function personExtras(
+// The reasons of Tandem's own values, built only for a write that is kept.
+const stageReason = (p: UnifiedPerson): string => `lifecycle stage: ${p.stageReason ?? String(p.stage)}`;
+const stageReasonReason = (p: UnifiedPerson): string => `reason for stage ${String(p.stage)}`;
+const hubspotStageReason = (p: UnifiedPerson): string => `lifecycle stage ${String(p.stage)}`;
+const hubspotStageBackReason = (p: UnifiedPerson): string =>
+  `lifecycle stage ${String(p.stage)} (moved back by rule: clear, then set)`;
+const scoreReason = (p: UnifiedPerson): string =>
+  `lead score ${p.score.fit} fit + ${p.score.engagement} engagement`;
+const originalSourceReason = (t: Touchpoint): string => `original source: earliest touchpoint ${t.id}`;
+const latestSourceReason = (t: Touchpoint): string => `latest source: last touchpoint ${t.id}`;
+
+function addPersonExtras(
+  writes: FieldWrite[],
   mapping: Mapping,
   person: UnifiedPerson,
   system: System,
+  target: SourceRecord | undefined,
   object: ObjectName,
   counterpart: SourceRecord | undefined,
   movedBackByRule: boolean,
   hubspot: SourceRecord | undefined,
   sink: Sink,
-): ExtraValue[] {
-  const out: ExtraValue[] = [];
+): void {
+  const hs = system === 'hubspot';
   const lw = mapping.lifecycle.writeback;
-  const field = (
-    ref: Parameters<typeof resolveSalesforceRef>[0],
-    hsProp: string | undefined,
-  ): string | undefined => (system === 'hubspot' ? hsProp : resolveSalesforceRef(ref, object));
   const stage = person.stage;
   if (stage !== null) {
-    const f = field(lw.salesforce_field, lw.hubspot_property);
-    if (f !== undefined)
-      out.push({ field: f, value: stage, reason: `lifecycle stage: ${person.stageReason ?? stage}` });
-    const r = field(lw.reason_salesforce_field, lw.reason_hubspot_property);
+    const f = hs ? lw.hubspot_property : resolveSalesforceRef(lw.salesforce_field, object);
+    if (f !== undefined) addExtra(writes, system, target, f, stage, stageReason, person);
+    const r = hs ? lw.reason_hubspot_property : resolveSalesforceRef(lw.reason_salesforce_field, object);
     if (r !== undefined && person.stageReason !== undefined) {
-      out.push({ field: r, value: person.stageReason, reason: `reason for stage ${stage}` });
+      addExtra(writes, system, target, r, person.stageReason, stageReasonReason, person);
     }
     const hsStage = lw.hubspot_lifecyclestage?.[stage];
-    if (system === 'hubspot' && hsStage !== undefined) {
+    if (hs && hsStage !== undefined) {
       const current = hubspot?.fields['lifecyclestage'];
       const from = typeof current === 'string' ? HUBSPOT_LIFECYCLE_ORDER.indexOf(current) : -1;
       const to = HUBSPOT_LIFECYCLE_ORDER.indexOf(hsStage);
       const backwards = from >= 0 && to >= 0 && to < from;
       if (!backwards || movedBackByRule) {
-        out.push({
-          field: 'lifecyclestage',
-          value: hsStage,
-          reason: `lifecycle stage ${stage}${backwards ? ' (moved back by rule: clear, then set)' : ''}`,
-          ...(backwards ? { clearFirst: true } : {}),
-        });
+        const why = backwards ? hubspotStageBackReason : hubspotStageReason;
+        addExtra(writes, system, target, 'lifecyclestage', hsStage, why, person, undefined, backwards);
         if (backwards && current !== hsStage) {
           sink.warnings.push({
             code: 'lifecyclestage_clear_first',
@@ -540,32 +566,19 @@ function personExtras(
     }
   }
   const sw = mapping.score.writeback;
-  const sf = field(sw.salesforce_field, sw.hubspot_property);
-  if (sf !== undefined)
-    out.push({
-      field: sf,
-      value: person.score.total,
-      reason: `lead score ${person.score.fit} fit + ${person.score.engagement} engagement`,
-    });
+  const sf = hs ? sw.hubspot_property : resolveSalesforceRef(sw.salesforce_field, object);
+  if (sf !== undefined) addExtra(writes, system, target, sf, person.score.total, scoreReason, person);
   const aw = mapping.attribution.writeback;
-  const o = field(aw.salesforce_original_source, aw.hubspot_original_source);
-  if (o !== undefined && person.originalSource) {
-    out.push({
-      field: o,
-      value: person.originalSource.source,
-      reason: `original source: earliest touchpoint ${person.originalSource.id}`,
-    });
+  const o = hs ? aw.hubspot_original_source : resolveSalesforceRef(aw.salesforce_original_source, object);
+  const original = person.originalSource;
+  if (o !== undefined && original) {
+    addExtra(writes, system, target, o, original.source, originalSourceReason, original);
   }
-  const l = field(aw.salesforce_latest_source, aw.hubspot_latest_source);
-  if (l !== undefined && person.latestSource) {
-    out.push({
-      field: l,
-      value: person.latestSource.source,
-      reason: `latest source: last touchpoint ${person.latestSource.id}`,
-    });
-  }
-  out.push(...crossReferenceExtras(mapping, 'person', system, counterpart));
-  return out;
+  const l = hs ? aw.hubspot_latest_source : resolveSalesforceRef(aw.salesforce_latest_source, object);
+  const latest = person.latestSource;
+  if (l !== undefined && latest)
+    addExtra(writes, system, target, l, latest.source, latestSourceReason, latest);
+  addCrossReference(writes, mapping, 'person', system, target, counterpart);
 }
 
 function reconcileRecord(
@@ -600,13 +613,15 @@ function reconcileRecord(
   const allowed =
     policy !== undefined && (policy.only_when === undefined || evaluate(policy.only_when, facts, compiled));
   const extrasFor = (
+    writes: FieldWrite[],
     system: System,
+    target: SourceRecord | undefined,
     _object: ObjectName,
     counterpart: SourceRecord | undefined,
-  ): ExtraValue[] => [
-    ...crossReferenceExtras(mapping, kind, system, counterpart),
-    ...(kind === 'deal' ? dealExtras(mapping, system, merge, records.hubspot === undefined) : []),
-  ];
+  ): void => {
+    addCrossReference(writes, mapping, kind, system, target, counterpart);
+    if (kind === 'deal') addDealExtras(writes, mapping, system, target, merge, records.hubspot === undefined);
+  };
   const plan = buildPlan({
     group: records,
     fields,
@@ -634,20 +649,22 @@ function reconcileRecord(
 }
 
 /** A new HubSpot deal needs its pipeline: the one whose stages include the unified stage. */
-function dealExtras(
+function addDealExtras(
+  writes: FieldWrite[],
   mapping: Mapping,
   system: System,
+  target: SourceRecord | undefined,
   merge: MergeResult,
   creatingInHubspot: boolean,
-): ExtraValue[] {
-  if (system !== 'hubspot' || !creatingInHubspot) return [];
+): void {
+  if (system !== 'hubspot' || !creatingInHubspot) return;
   const stageField = mapping.objects.deal?.fields.find((f) => f.hubspot === 'dealstage');
   const stage = stageField ? merge.fields[stageField.name]?.value : undefined;
   const pipeline = mapping.objects.deal?.pipelines.find((p) => p.stages.some((s) => s.hubspot === stage));
-  return pipeline
-    ? [{ field: 'pipeline', value: pipeline.hubspot_pipeline, reason: 'deal pipeline for its stage' }]
-    : [];
+  if (pipeline) addExtra(writes, system, target, 'pipeline', pipeline.hubspot_pipeline, pipelineReason, null);
 }
+
+const pipelineReason = (): string => 'deal pipeline for its stage';
 
 export function reconcileCompany(
   records: EntityRecords,

@@ -29,13 +29,18 @@ export function scorePerson(score: Score, facts: ConditionFacts, compiled: Compi
   }
   const breakdown: LeadScore['breakdown'] = [];
   let fit = 0;
-  for (const [i, rule] of score.fit.entries()) {
+  // Index loops: `entries()` allocates an iterator and a pair per rule, per person.
+  for (let i = 0; i < score.fit.length; i += 1) {
+    const rule = score.fit[i];
+    if (rule === undefined) continue;
     if (!evaluate(rule.when, unscored, compiled)) continue;
     fit += rule.points;
     breakdown.push({ label: describe(rule.label, `fit rule ${i + 1}`), points: rule.points });
   }
   let engagement = 0;
-  for (const [i, rule] of score.engagement.entries()) {
+  for (let i = 0; i < score.engagement.length; i += 1) {
+    const rule = score.engagement[i];
+    if (rule === undefined) continue;
     let points: number;
     let label: string;
     if ('when' in rule) {

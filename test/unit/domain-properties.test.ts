@@ -7,6 +7,7 @@ import { decideStage } from '../../src/domain/lifecycle.js';
 import { stageRank } from '../../src/domain/stages.js';
 import { applyPlan } from '../../src/domain/testing.js';
 import { describePlan } from '../../src/domain/write-plan.js';
+import { writtenKey } from '../../src/domain/merge.js';
 import type { DealFact, SourceRecord, StoredLink } from '../../src/domain/records.js';
 import type { StageState } from '../../src/domain/reconcile.js';
 import { at, defaultMapping, hsContact, sfContact, sfId, sfLead } from '../support/domain-fixtures.js';
@@ -357,5 +358,93 @@ describe('lifecycle property', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('skip unchanged entities (opt-in fingerprints)', () => {
+  const edits = fc.array(
+    fc.record({ record: fc.nat(), title: titles, touch: fc.boolean(), forget: fc.boolean() }),
+    { maxLength: 4 },
+  );
+  it('changes nothing but what is reconciled: the rest is reported unchanged, and is exactly what reconciling it would give', () => {
+    let unchanged = 0;
+    let reconciled = 0;
+    fc.assert(
+      fc.property(worlds, edits, ({ input, records }, changes) => {
+        // A synced world: the first plan applied, then one batch with fingerprints to store.
+        const first = reconcileBatch(input, mapping, { now: NOW });
+        const applied = applyPlan(records, first.plan, {
+          now: at(101),
+          links: first.links.person,
+          lastWritten: first.synced,
+        });
+        const lastWritten = new Map(applied.lastWritten);
+        const steady: BatchInput = {
+          ...input,
+          persons: {
+            hubspot: applied.records.filter((r) => r.system === 'hubspot'),
+            salesforce: applied.records.filter((r) => r.system === 'salesforce'),
+          },
+          links: { person: applied.links },
+          previousStages: stagesOf(first),
+        };
+        const stored = reconcileBatch({ ...steady, fingerprints: {} }, mapping, {
+          now: at(102),
+          lastWritten,
+        });
+        // Then some edits: a title, a change time, a `lastWritten` entry forgotten.
+        const all = [...steady.persons!.hubspot, ...steady.persons!.salesforce];
+        const nextLastWritten = new Map(lastWritten);
+        for (const c of all.length === 0 ? [] : changes) {
+          const i = c.record % all.length;
+          const r = all[i]!;
+          const title = r.system === 'hubspot' ? 'jobtitle' : 'Title';
+          all[i] = c.touch
+            ? { ...r, fieldChangedAt: { ...r.fieldChangedAt, [title]: at(103) } }
+            : { ...r, fields: { ...r.fields, [title]: c.title }, modifiedAt: at(103) };
+          if (c.forget) nextLastWritten.delete(writtenKey(r.system, r.id, title));
+        }
+        const next: BatchInput = {
+          ...steady,
+          persons: {
+            hubspot: all.filter((r) => r.system === 'hubspot'),
+            salesforce: all.filter((r) => r.system === 'salesforce'),
+          },
+        };
+        const ctx = { now: at(104), lastWritten: nextLastWritten };
+        const off = reconcileBatch(next, mapping, ctx);
+        const on = reconcileBatch(
+          { ...next, fingerprints: { previous: stored.fingerprints ?? new Map() } },
+          mapping,
+          ctx,
+        );
+        const offByKey = new Map(off.persons.map((p) => [p.unified.key, p]));
+        const storedByKey = new Map(stored.persons.map((p) => [p.unified.key, p]));
+        // Every entity is either reconciled (exactly as without fingerprints) or reported unchanged.
+        expect(
+          [...on.persons.map((p) => p.unified.key), ...(on.unchanged ?? []).map((u) => u.key)].sort(),
+        ).toEqual([...offByKey.keys()].sort());
+        for (const p of on.persons) expect(p).toEqual(offByKey.get(p.unified.key));
+        unchanged += on.unchanged?.length ?? 0;
+        reconciled += on.persons.filter((p) => stored.fingerprints?.has(p.unified.key)).length;
+        // An unchanged entity's stored outcome is what reconciling it now gives.
+        for (const u of on.unchanged ?? []) {
+          const fresh = offByKey.get(u.key);
+          const kept = storedByKey.get(u.key);
+          expect(kept).toBeDefined();
+          expect({ ...fresh, group: undefined }).toEqual({ ...kept, group: undefined });
+          expect(fresh?.group).toEqual(u.group);
+        }
+        expect(on.plan).toEqual(off.plan);
+        expect(on.problems).toEqual(off.problems);
+        expect(on.attribution).toEqual(off.attribution);
+        expect(on.links).toEqual(off.links);
+        expect(on.identity).toEqual(off.identity);
+      }),
+      { numRuns: 150 },
+    );
+    // Not vacuous: entities were skipped, and settled entities whose inputs changed were reconciled.
+    expect(unchanged).toBeGreaterThan(0);
+    expect(reconciled).toBeGreaterThan(0);
   });
 });

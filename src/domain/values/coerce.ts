@@ -29,15 +29,25 @@ export function parseInstant(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
   // Timestamps repeat a lot within a batch (and across comparisons); parsing is pure, so memoise it.
-  if (instants.has(value)) return instants.get(value);
+  const known = instants.get(value);
+  if (known !== undefined || instants.has(value)) return known;
   const ms = parseInstantText(value);
   if (instants.size >= INSTANT_CACHE_SIZE) instants.clear();
   instants.set(value, ms);
   return ms;
 }
 
+const isoTexts = new Map<number, string>();
+
+/** Memoised like `parseInstant`: stage entries and touchpoints format the same few instants again and again. */
 export function toIsoInstant(ms: number): string {
-  return new Date(ms).toISOString();
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (isoTexts.size >= INSTANT_CACHE_SIZE) isoTexts.clear();
+    isoTexts.set(ms, text);
+  }
+  return text;
 }
 
 const ok = (value: UnifiedValue): CoerceResult => ({ ok: true, value });

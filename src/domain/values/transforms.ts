@@ -21,6 +21,9 @@ export function truncateString(value: string, max: number): string {
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
+/** Whitespace other than a plain space, or two in a row: what `collapse_whitespace` changes. */
+const NOT_COLLAPSED = /[^\S ]|\s\s/;
+
 export function compileTransform(transform: Transform): TransformFn {
   if (typeof transform === 'string') {
     switch (transform) {
@@ -33,7 +36,8 @@ export function compileTransform(transform: Transform): TransformFn {
       case 'titlecase':
         return titlecase;
       case 'collapse_whitespace':
-        return (v) => v.replace(/\s+/g, ' ');
+        // Most values have nothing to collapse: only single plain spaces, which would be copied unchanged.
+        return (v) => (NOT_COLLAPSED.test(v) ? v.replace(/\s+/g, ' ') : v);
       case 'blank_to_null':
         // Blank strings already read as null; this keeps whitespace-only values from surviving as text.
         return (v) => (v.trim() === '' ? '' : v);
