@@ -344,17 +344,45 @@ interface BackfillResult {
   writeJobs: Record<string, { jobs: number; writes: number; perJob: number }>;
 }
 
+/**
+ * `work`, unless a worker process exits first: a cycle waits for jobs no one would ever finish (a worker
+ * killed for memory leaves them active until another one's stalled check), so the run fails instead, with
+ * the worker's last lines.
+ */
+function unlessAWorkerDies<T>(world: World, work: Promise<T>): Promise<T> {
+  const cleanups: Array<() => void> = [];
+  const died = new Promise<never>((_, reject) => {
+    for (const w of world.workers) {
+      const fail = (): void =>
+        reject(
+          new Error(
+            `${w.name} exited (${w.process.signalCode ?? `code ${w.process.exitCode}`}) during the run:\n${w.tail()}`,
+          ),
+        );
+      if (w.process.exitCode !== null || w.process.signalCode !== null) fail();
+      w.process.once('exit', fail);
+      cleanups.push(() => w.process.off('exit', fail));
+    }
+  });
+  return Promise.race([work, died]).finally(() => {
+    for (const c of cleanups) c();
+  });
+}
+
 async function backfill(
   world: World,
 ): Promise<{ result: BackfillResult; summary: CycleSummary; stats: Stats }> {
   await resetStats(world.sandbox);
   const started = performance.now();
-  const summary = await runCycle({
-    producers: world.clients.producers,
-    objects,
-    mode: 'incremental',
-    pollMs: 100,
-  });
+  const summary = await unlessAWorkerDies(
+    world,
+    runCycle({
+      producers: world.clients.producers,
+      objects,
+      mode: 'incremental',
+      pollMs: 100,
+    }),
+  );
   const wallSeconds = (performance.now() - started) / 1000;
   const stats = await statsOf(world.sandbox);
   const pulled = summary.objects.reduce((n, o) => n + o.pulled, 0);
@@ -612,12 +640,15 @@ try {
       // The back-fill's own writes come back once as changes (echo) and are recognised: a settle cycle.
       await resetStats(world.sandbox);
       const settleStarted = performance.now();
-      const settle = await runCycle({
-        producers: world.clients.producers,
-        objects,
-        mode: 'incremental',
-        pollMs: 100,
-      });
+      const settle = await unlessAWorkerDies(
+        world,
+        runCycle({
+          producers: world.clients.producers,
+          objects,
+          mode: 'incremental',
+          pollMs: 100,
+        }),
+      );
       const settleStats = await statsOf(world.sandbox);
       const settled = {
         wallSeconds: round((performance.now() - settleStarted) / 1000, 1),
