@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { parseCheckpoint, type Checkpoint } from '../../src/connectors/connector.js';
 import { collect, leadWorld, START, startHarness, type Harness } from './salesforce-connector-helpers.js';
+import { BULK_YIELD_SIZE } from '../../src/connectors/salesforce/connector.js';
 
 describe('SalesforceConnector.pull against the sandbox', () => {
   let h: Harness;
@@ -158,7 +159,15 @@ describe('SalesforceConnector.pull against the sandbox', () => {
     // One REST page of 2,000, then the bulk job: a handful of calls for 25,000 records.
     expect(stats.totalCalls).toBeLessThan(15);
     expect(pages.at(-1)?.checkpoint).toMatchObject({ phase: 'incremental', lastId: null });
-    const typed = pages.find((p) => p.records.length > 2_000)?.records[0]?.fields;
+    // Each Bulk result page (8,000 rows) is handed on in pieces the pipeline can hold.
+    expect(Math.max(...pages.map((p) => p.records.length))).toBeLessThanOrEqual(BULK_YIELD_SIZE);
+    expect(pages.length).toBeGreaterThanOrEqual(1 + Math.ceil(23_000 / BULK_YIELD_SIZE));
+    // Until the last piece of the last result page, a crash re-reads the job's results from the start.
+    const checkpoints = pages.slice(1).map((p) => JSON.stringify(p.checkpoint));
+    const held = checkpoints.findIndex((c) => c !== checkpoints[0]);
+    expect(held).toBe(Math.ceil(23_000 / BULK_YIELD_SIZE) - 1);
+    expect(checkpoints[held]).toContain('"phase":"incremental"');
+    const typed = pages[1]?.records[0]?.fields;
     expect(typeof typed?.['IsConverted']).toBe('boolean');
   }, 60_000);
 });
