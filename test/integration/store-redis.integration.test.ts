@@ -9,6 +9,7 @@ import {
   LeaseLocks,
   LockBusyError,
   LockLostError,
+  ParkedRecords,
   PlanVersions,
   RedisKeys,
 } from '../../src/store/redis/index.js';
@@ -61,6 +62,23 @@ describe('checkpoints', () => {
     await expect(store.save('hubspot', 'deals', { phase: 'later' } as never)).rejects.toThrow(
       CorruptCheckpointError,
     );
+  });
+});
+
+describe('parked records', () => {
+  it('parks and releases a whole first read of a large world (150,000 records) without overflowing the stack', async () => {
+    const parked = new ParkedRecords(redis, keys);
+    const records = Array.from({ length: 150_000 }, (_, i) => ({
+      system: i % 2 === 0 ? 'hubspot' : 'salesforce',
+      object: i % 2 === 0 ? 'contacts' : 'Lead',
+      id: String(i).padStart(7, '0'),
+    }));
+    await parked.add('person', records);
+    const members = await parked.members('person');
+    expect(members).toHaveLength(150_000);
+    expect(members[0]).toEqual({ system: 'hubspot', object: 'contacts', id: '0000000' });
+    await parked.remove('person', members.slice(0, 149_999));
+    expect(await parked.members('person')).toEqual([members[149_999]]);
   });
 });
 

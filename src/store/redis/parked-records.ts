@@ -11,6 +11,16 @@ export interface ParkedRecord {
 const member = (r: ParkedRecord): string => `${r.system}\t${r.object}\t${r.id}`;
 
 /**
+ * Members per SADD / SREM: the whole first read of a large world is parked and released at once, and a
+ * command's arguments are spread onto the call stack (100,000 of them overflowed it).
+ */
+const CHUNK = 10_000;
+
+function* chunks(records: readonly ParkedRecord[]): Iterable<string[]> {
+  for (let i = 0; i < records.length; i += CHUNK) yield records.slice(i, i + CHUNK).map(member);
+}
+
+/**
  * Records whose reconcile waits for the first full read of their kind in both systems, one Redis set per
  * kind. Reconcile parks them; the pull that completes that read reads the set, hands the records on to
  * reconcile, then removes them (a crash in between leaves them parked for the next pull).
@@ -28,8 +38,7 @@ export class ParkedRecords {
   ) {}
 
   async add(kind: string, records: readonly ParkedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.redis.sadd(this.keys.parked(kind), ...records.map(member));
+    for (const members of chunks(records)) await this.redis.sadd(this.keys.parked(kind), ...members);
   }
 
   /** Every parked record of the kind, sorted, so the reconcile batches are stable. */
@@ -42,7 +51,6 @@ export class ParkedRecords {
   }
 
   async remove(kind: string, records: readonly ParkedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.redis.srem(this.keys.parked(kind), ...records.map(member));
+    for (const members of chunks(records)) await this.redis.srem(this.keys.parked(kind), ...members);
   }
 }
