@@ -8,6 +8,8 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform,
   testEnvironment: 'node',
+  // `npm run bench` compiles the engine bench there, with a copy of package.json.
+  modulePathIgnorePatterns: ['<rootDir>/dist-bench/'],
 };
 
 export default {
