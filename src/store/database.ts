@@ -54,6 +54,19 @@ function pgTypes(): pg.CustomTypesConfig {
   };
 }
 
+/**
+ * PGlite runs PostgreSQL inside the process, so its buffer pool is the worker's own memory, and
+ * WebAssembly memory never shrinks: at the default 128 MB a worker's peak grew by ~110 MB once the view
+ * outgrew it (a 5,000-person back-fill: 524 → 417 MB peak at 16 MB, records/s unchanged). Pages outside
+ * the pool are still read from the operating system's page cache, and large scans use a small ring anyway.
+ */
+export const PGLITE_SHARED_BUFFERS = '16MB';
+const pgliteStartParams = (): string[] => [
+  ...PGlite.defaultStartParams,
+  '-c',
+  `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+];
+
 const INITIALISE = `
 const [moduleUrl, dataDir] = process.argv.slice(1);
 const { PGlite } = await import(moduleUrl);
@@ -115,14 +128,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Custom
     };
     let pglite: PGlite;
     if (options.dataDir === ':memory:') {
-      pglite = await PGlite.create({ parsers });
+      pglite = await PGlite.create({ parsers, startParams: pgliteStartParams() });
     } else {
       const dir = join(options.dataDir, 'pglite');
       mkdirSync(dir, { recursive: true });
       unlock = lockDataDir(dir);
       try {
         if (!existsSync(join(dir, 'PG_VERSION'))) await initialiseDataDir(dir);
-        pglite = await PGlite.create({ dataDir: dir, parsers });
+        pglite = await PGlite.create({ dataDir: dir, parsers, startParams: pgliteStartParams() });
       } catch (error) {
         unlock();
         throw error;

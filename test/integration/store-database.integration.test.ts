@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { classify } from '../../src/connectors/classify.js';
 import { CustomerView } from '../../src/store/customer-view.js';
-import { openDatabase } from '../../src/store/database.js';
+import { openDatabase, PGLITE_SHARED_BUFFERS } from '../../src/store/database.js';
 import { CustomerViewInUseError } from '../../src/store/pglite-lock.js';
 import { databaseVariants } from './store-databases.js';
 
@@ -50,6 +50,9 @@ describe('openDatabase on embedded PGlite with a data directory', () => {
       // initdb in this process grows its WebAssembly memory by ~650 MB (never given back); opening an
       // existing directory by ~150 MB.
       expect((process.memoryUsage().external - before) / 1e6).toBeLessThan(400);
+      // And its buffer pool, which is this process's memory too, is kept small.
+      const shown = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(opened.db);
+      expect(shown.rows[0]?.shared_buffers).toBe(PGLITE_SHARED_BUFFERS);
     } finally {
       await opened.close();
       rmSync(dir, { recursive: true, force: true });
