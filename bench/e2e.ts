@@ -38,6 +38,8 @@ import { startPrivateRedis } from '../src/runtime/redis-server.js';
 import type { SandboxStatsSnapshot } from '../src/sandbox/common/stats.js';
 import {
   peakRssMb,
+  cpuSeconds,
+  machineCpuSeconds,
   sandboxPost,
   sandboxStats,
   startSandboxProcess,
@@ -342,6 +344,59 @@ interface BackfillResult {
   objects: CycleSummary['objects'];
   steps: Record<string, { jobs: number; busySeconds: number }>;
   writeJobs: Record<string, { jobs: number; writes: number; perJob: number }>;
+  cpu: CpuUse | undefined;
+}
+
+/**
+ * CPU seconds each process used during the back-fill, and how busy the whole machine was (every CPU):
+ * whether the worker or the machine bounds the run. `other` is the rest of the machine: the PostgreSQL
+ * server (PGlite runs inside the worker), the kernel's share and anything else running.
+ */
+interface CpuUse {
+  machineBusyShare: number;
+  machineBusySeconds: number;
+  workers: Array<number | undefined>;
+  sandbox: number | undefined;
+  redis: number | undefined;
+  bench: number;
+  other: number;
+}
+
+type CpuMark = {
+  machine: ReturnType<typeof machineCpuSeconds>;
+  processes: Array<number | undefined>;
+  bench: number;
+};
+
+function cpuMark(world: World): CpuMark {
+  const usage = process.cpuUsage();
+  return {
+    machine: machineCpuSeconds(),
+    processes: [world.sandbox.process.pid, redis.pid, ...world.workers.map((w) => w.process.pid)].map(
+      cpuSeconds,
+    ),
+    bench: (usage.user + usage.system) / 1e6,
+  };
+}
+
+function cpuUse(before: CpuMark, after: CpuMark): CpuUse | undefined {
+  if (before.machine === undefined || after.machine === undefined) return undefined;
+  const used = after.processes.map((v, i) => {
+    const b = before.processes[i];
+    return v === undefined || b === undefined ? undefined : round(v - b, 1);
+  });
+  const busy = after.machine.busy - before.machine.busy;
+  const bench = round(after.bench - before.bench, 1);
+  const known = used.reduce<number>((n, v) => n + (v ?? 0), 0) + bench;
+  return {
+    machineBusyShare: round(busy / Math.max(1e-9, after.machine.total - before.machine.total), 2),
+    machineBusySeconds: round(busy, 1),
+    workers: used.slice(2),
+    sandbox: used[0],
+    redis: used[1],
+    bench,
+    other: round(busy - known, 1),
+  };
 }
 
 /**
@@ -374,6 +429,7 @@ async function backfill(
 ): Promise<{ result: BackfillResult; summary: CycleSummary; stats: Stats }> {
   await resetStats(world.sandbox);
   const started = performance.now();
+  const cpuBefore = cpuMark(world);
   const summary = await unlessAWorkerDies(
     world,
     runCycle({
@@ -384,6 +440,7 @@ async function backfill(
     }),
   );
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpu = cpuUse(cpuBefore, cpuMark(world));
   const stats = await statsOf(world.sandbox);
   const pulled = summary.objects.reduce((n, o) => n + o.pulled, 0);
   const written = summary.objects.reduce((n, o) => n + o.written, 0);
@@ -417,10 +474,14 @@ async function backfill(
     objects: summary.objects,
     steps: await stepTimes(world.clients),
     writeJobs: await writeJobSizes(world.clients),
+    cpu,
   };
   log(
     `back-fill: ${pulled} pulled, ${written} written in ${result.wallSeconds} s (${result.recordsPerSecond}/s), ` +
-      `calls HubSpot ${result.apiCalls.hubspot} (bound ${bound.hubspot}), Salesforce ${result.apiCalls.salesforce} (bound ${bound.salesforce}), failed ${summary.failures.length}`,
+      `calls HubSpot ${result.apiCalls.hubspot} (bound ${bound.hubspot}), Salesforce ${result.apiCalls.salesforce} (bound ${bound.salesforce}), failed ${summary.failures.length}` +
+      (cpu === undefined
+        ? ''
+        : `; CPU s: worker ${cpu.workers.join('/')}, sandbox ${cpu.sandbox}, machine ${Math.round(cpu.machineBusyShare * 100)}% busy`),
   );
   return { result, summary, stats };
 }

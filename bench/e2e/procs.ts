@@ -120,6 +120,38 @@ export function peakRssMb(pid: number | undefined): number | undefined {
   }
 }
 
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: what /proc reports CPU times in on Linux
+
+/** CPU seconds (user + system) a live process has used so far, from `/proc/<pid>/stat`. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The whole machine's CPU seconds so far, busy and in all (every CPU), from `/proc/stat`. */
+export function machineCpuSeconds(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const idleAll = (idle ?? 0) + (iowait ?? 0);
+    const busy = [user, nice, system, irq, softirq, steal].reduce<number>((n, v) => n + (v ?? 0), 0);
+    return { busy: busy / CLOCK_TICKS_PER_SECOND, total: (busy + idleAll) / CLOCK_TICKS_PER_SECOND };
+  } catch {
+    return undefined;
+  }
+}
+
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
 export async function stop(child: Child, graceMs = 30_000): Promise<void> {
   const p = child.process;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 export interface PrivateRedis {
   url: string;
+  /** The redis-server process (benchmarks read its CPU time). */
+  pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startPrivateRedis(
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
