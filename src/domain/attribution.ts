@@ -177,11 +177,20 @@ export interface Credit {
   share: number;
 }
 
-export interface DealAttribution {
+/** A deal's amount credited over its touches by one model. */
+export interface DealCredits {
   dealId: string;
   model: AttributionModel;
   amountCents: number;
   credits: Credit[];
+}
+
+export interface DealAttribution extends DealCredits {
+  /**
+   * The unified persons on the deal, in key order: whose touches were credited. A credit without a
+   * touchpoint (the unknown source, when no touch came before the deal) belongs to the first.
+   */
+  personIds: string[];
 }
 
 export interface CreditOptions {
@@ -285,7 +294,7 @@ export function creditDeal(
   deal: DealForCredit,
   touchpoints: readonly Touchpoint[],
   options: CreditOptions,
-): DealAttribution {
+): DealCredits {
   const amountCents = Math.round(deal.amount * 100);
   const created = parseInstant(deal.createdAt) ?? Number.POSITIVE_INFINITY;
   const touches = [...touchpoints]

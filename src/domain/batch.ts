@@ -466,8 +466,8 @@ export function attributeDeals(
     const leads = records.filter((r) => r?.object === 'Lead').map((r) => r?.createdAt ?? '');
     const all = records.map((r) => r?.createdAt).filter((t): t is string => t !== undefined);
     const leadCreatedAt = (leads.length > 0 ? leads : all).sort(byTime)[0];
-    out.push(
-      creditDeal(
+    out.push({
+      ...creditDeal(
         {
           id: deal.dealUnifiedId ?? deal.hubspotDealId ?? deal.salesforceOpportunityId ?? '',
           amount: deal.amount,
@@ -482,7 +482,8 @@ export function attributeDeals(
           ...(leadCreatedAt !== undefined ? { leadCreatedAt } : {}),
         },
       ),
-    );
+      personIds: people.map((p) => p.unified.key),
+    });
   }
   return out.sort((a, b) => (a.dealId < b.dealId ? -1 : a.dealId > b.dealId ? 1 : 0));
 }

@@ -241,14 +241,15 @@ export function viewRows(
   }
   for (const a of result.attribution) {
     rows.dealIds.push(a.dealId);
-    const firstPerson = [...touchOwner.values()][0] ?? '';
+    // A credit without a touchpoint (the unknown source) is the deal's own first person's.
+    const dealPerson = a.personIds[0] ?? '';
     for (const c of a.credits) {
       const touchpointId = c.touchpointId ?? `${a.dealId}:${c.source}`;
       rows.credits.push({
         dealId: a.dealId,
         model: a.model,
         touchpointId,
-        personId: (c.touchpointId !== undefined ? touchOwner.get(c.touchpointId) : undefined) ?? firstPerson,
+        personId: (c.touchpointId !== undefined ? touchOwner.get(c.touchpointId) : undefined) ?? dealPerson,
         source: c.source,
         share: c.share,
         credit: c.cents / 100,

@@ -309,6 +309,7 @@ describe('mini world, default mapping', () => {
           expect.objectContaining({ source: 'events', detail: 'Spring webinar', cents: 120_000 }),
           expect.objectContaining({ source: 'paid_search', cents: 360_000 }),
         ],
+        personIds: [person('103')?.unified.key],
       },
     ]);
   });

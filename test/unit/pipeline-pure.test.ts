@@ -3,7 +3,8 @@ import type { RecordWrite } from '../../src/domain/write-plan.js';
 import { splitWrites } from '../../src/pipeline/batches.js';
 import { buildCampaignMemberships, buildDealFacts } from '../../src/pipeline/facts.js';
 import { hubspotPullProperties, salesforcePullFields } from '../../src/pipeline/fields.js';
-import { rowsOfParts, viewFingerprints, type ViewRows } from '../../src/pipeline/persist.js';
+import type { BatchResult } from '../../src/domain/batch.js';
+import { rowsOfParts, viewFingerprints, viewRows, type ViewRows } from '../../src/pipeline/persist.js';
 import { recordToSnapshot, snapshotToRecord, withWrittenValues } from '../../src/pipeline/snapshots.js';
 import {
   defaultMapping,
@@ -166,6 +167,35 @@ describe('deal facts and memberships', () => {
       firstRespondedDate: '2026-01-02T00:00:00.000Z',
       personId: sfId('00Q', 1),
     });
+  });
+});
+
+describe('view rows', () => {
+  it("credit a deal's unknown source (no touch before it) to the deal's own first person", () => {
+    const result = {
+      identity: {},
+      persons: [],
+      companies: [],
+      deals: [],
+      attribution: [
+        {
+          dealId: 'd1',
+          model: 'linear',
+          amountCents: 120_000,
+          credits: [{ source: 'other', cents: 120_000, share: 1 }],
+          personIds: ['person:p2', 'person:p3'],
+        },
+      ],
+    } as unknown as BatchResult;
+    const rows = viewRows('person', result, 'v1', new Date('2026-02-01T00:00:00Z'), new Map());
+    expect(rows.credits).toEqual([
+      expect.objectContaining({
+        dealId: 'd1',
+        touchpointId: 'd1:other',
+        personId: 'person:p2',
+        credit: 1200,
+      }),
+    ]);
   });
 });
 
