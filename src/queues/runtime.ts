@@ -11,6 +11,7 @@ import type { SyncPipeline } from '../pipeline/contract.js';
 import { LeaseLocks, RedisKeys } from '../store/redis/index.js';
 import { workerConnection } from './connections.js';
 import { bullPrefix, QueueName } from './names.js';
+import { MemoryGuard, type MemoryGuardOptions } from './memory-guard.js';
 import type { ProcessingContext } from './processing.js';
 import type { Producers } from './producers.js';
 
@@ -25,6 +26,8 @@ import type { Producers } from './producers.js';
 
 export interface WorkerSet {
   workers: Worker[];
+  /** Stops the process taking new jobs while its live heap is near the limit (see `MemoryGuard`). */
+  memory: MemoryGuard;
   /** Stops fetching, waits for in-flight jobs, closes the connection. */
   close(): Promise<void>;
 }
@@ -48,6 +51,8 @@ export interface StartWorkersOptions {
   metrics?: TandemMetrics;
   /** How often they are published (default 10 s; also once on `close`). */
   metricsFlushMs?: number;
+  /** When to stop and resume taking jobs for memory (shares of the heap limit; see `MemoryGuard`). */
+  memory?: Pick<MemoryGuardOptions, 'pauseAt' | 'resumeBelow'>;
 }
 
 export const DEFAULT_CONCURRENCY: Record<QueueName, number> = { pull: 2, reconcile: 4, 'write-back': 2 };
@@ -73,6 +78,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   };
   const which = options.queues ?? [QueueName.Pull, QueueName.Reconcile, QueueName.WriteBack];
   const workers: Worker[] = [];
+  const memory = new MemoryGuard(workers, { ...options.memory, log: options.log });
   for (const name of which) {
     const self: { worker?: Worker } = {};
     const ctx: ProcessingContext = {
@@ -86,7 +92,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         : name === QueueName.Reconcile
           ? reconcileProcessor(deps, ctx)
           : writeBackProcessor(deps, ctx);
-    const worker = new Worker(name, processor, {
+    const worker = new Worker(name, memory.track(processor), {
       connection,
       prefix: bullPrefix(options.redisPrefix),
       concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
@@ -104,6 +110,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     workers.push(worker);
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  memory.start();
   const publisher = new MetricsPublisher(connection, keys, options.metrics, {
     log: options.log,
     ...(options.metricsFlushMs === undefined ? {} : { intervalMs: options.metricsFlushMs }),
@@ -111,8 +118,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   let closing: Promise<void> | undefined;
   return {
     workers,
+    memory,
     close() {
       closing ??= (async () => {
+        memory.stop();
         await Promise.all(workers.map((w) => w.close()));
         await publisher
           .stop()

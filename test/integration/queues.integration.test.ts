@@ -117,6 +117,57 @@ describe('a sync cycle through the queues', () => {
     });
   });
 
+  it('takes no new jobs while the memory guard holds the process, and takes them again once it lets go', async () => {
+    await seedPersons(redis, prefix, 40);
+    const held: Array<() => void> = [];
+    let holding = true;
+    const gated = Object.assign(Object.create(pipeline) as FakePipeline, {
+      reconcile: async (...args: Parameters<FakePipeline['reconcile']>) => {
+        if (holding) await new Promise<void>((resolve) => held.push(resolve));
+        return pipeline.reconcile(...args);
+      },
+    });
+    workers = await startWorkers({
+      redisUrl: url,
+      redisPrefix: prefix,
+      pipeline: gated,
+      producers,
+      log,
+      reconcileBatch: 10,
+      concurrency: { reconcile: 2 },
+    });
+    const set = workers;
+    const cycle = runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 20 });
+    const active = async (): Promise<number> => queues.reconcile.getActiveCount();
+    const queued = async (): Promise<number> =>
+      Object.values(await queues.reconcile.getJobCounts('waiting', 'prioritized')).reduce((a, b) => a + b, 0);
+    const releaseAll = (): void => {
+      holding = false;
+      for (const release of held.splice(0)) release();
+    };
+    try {
+      await waitFor(async () => (await active()) === 2 && (await queued()) > 0);
+
+      // A full collection left 90% of the heap alive: the two jobs in flight run on, no third starts.
+      set.memory.observe({ liveBytes: 900, limitBytes: 1000 });
+      expect(set.memory.isPaused).toBe(true);
+      held.shift()?.();
+      await waitFor(async () => (await active()) === 1);
+      await new Promise((r) => setTimeout(r, 700));
+      expect(await active()).toBe(1);
+      expect(await queued()).toBeGreaterThan(0);
+
+      set.memory.observe({ liveBytes: 300, limitBytes: 1000 });
+      expect(set.memory.isPaused).toBe(false);
+      await waitFor(async () => (await active()) === 2);
+    } finally {
+      releaseAll(); // a failed check must not leave jobs held (closing the workers waits for them)
+    }
+    const summary = await cycle;
+    await explainUnless(summary, (o) => o.system === 'hubspot' && o.reconciled === 40);
+    expect(set.memory.stats).toEqual({ pauses: 1, resumes: 1 });
+  });
+
   it('polls with a stop signal without piling listeners on it (Node warns past 10 on stderr)', async () => {
     await seedPersons(redis, prefix, 4);
     const slow = Object.assign(Object.create(pipeline) as FakePipeline, {
