@@ -29,6 +29,8 @@ export interface TandemMetrics {
   replays: Counter<'queue'>;
   /** Parts of the customer view a reconcile stored (`stored`) or found stored as they are (`unchanged`). */
   viewParts: Counter<'outcome'>;
+  /** Times a worker process stopped taking jobs because its live heap neared the limit (`MemoryGuard`). */
+  memoryPauses: Counter<never>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): TandemMetrics {
@@ -85,6 +87,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Tande
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    memoryPauses: new Counter({
+      name: 'tandem_worker_memory_pauses_total',
+      help: 'Times a worker process stopped taking jobs because its live heap neared the limit',
+      registers: [registry],
+    }),
   };
 }
 
@@ -94,7 +101,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Tande
  * metrics stay per process.
  */
 export function publishedMetrics(m: TandemMetrics): ReadonlyArray<Counter<string> | Histogram<string>> {
-  return [m.jobDuration, m.recordsSynced, m.apiCalls, m.rateLimited, m.failures, m.replays, m.viewParts];
+  return [
+    m.jobDuration,
+    m.recordsSynced,
+    m.apiCalls,
+    m.rateLimited,
+    m.failures,
+    m.replays,
+    m.viewParts,
+    m.memoryPauses,
+  ];
 }
 
 /** The process-wide metrics: what workers, connectors and the dashboard share in one process. */

@@ -26,6 +26,8 @@ export interface MemoryGuardOptions {
   /** Share below which they are taken again (default 0.6). */
   resumeBelow?: number;
   log: Logger;
+  /** Told each time the guard pauses the workers (e.g. to count it in a metric). */
+  onPause?: () => void;
 }
 
 export type MemoryDecision = 'pause' | 'resume' | 'stay';
@@ -123,6 +125,7 @@ export class MemoryGuard {
     if (decision === 'pause') {
       this.paused = true;
       this.stats.pauses += 1;
+      this.options.onPause?.();
       this.options.log.warn(
         detail,
         `memory: ${detail.liveMb} of ${detail.limitMb} MB heap alive after a full collection; taking no new jobs until the ${detail.inFlight} in flight free some (raise the heap cap with NODE_OPTIONS=--max-old-space-size, or lower TANDEM_RECONCILE_BATCH or the reconcile concurrency)`,

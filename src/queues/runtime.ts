@@ -6,7 +6,7 @@ import { writeBackProcessor } from '../../workers/write-back.js';
 import type { WorkerDeps } from '../../workers/deps.js';
 import type { Logger } from '../logging.js';
 import { MetricsPublisher } from '../observability/metrics-publisher.js';
-import type { TandemMetrics } from '../observability/metrics.js';
+import { metrics as processMetrics, type TandemMetrics } from '../observability/metrics.js';
 import type { SyncPipeline } from '../pipeline/contract.js';
 import { LeaseLocks, RedisKeys } from '../store/redis/index.js';
 import { workerConnection } from './connections.js';
@@ -78,7 +78,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   };
   const which = options.queues ?? [QueueName.Pull, QueueName.Reconcile, QueueName.WriteBack];
   const workers: Worker[] = [];
-  const memory = new MemoryGuard(workers, { ...options.memory, log: options.log });
+  const memory = new MemoryGuard(workers, {
+    ...options.memory,
+    log: options.log,
+    onPause: () => (options.metrics ?? processMetrics).memoryPauses.inc(),
+  });
   for (const name of which) {
     const self: { worker?: Worker } = {};
     const ctx: ProcessingContext = {

@@ -9,6 +9,7 @@ import type { PullOptions } from '../../src/pipeline/contract.js';
 import { runCycle } from '../../src/queues/cycle.js';
 import { JobName } from '../../src/queues/jobs.js';
 import { ALL_QUEUES, bullPrefix, Priority } from '../../src/queues/names.js';
+import { metrics } from '../../src/observability/metrics.js';
 import { upsertSchedules } from '../../src/queues/scheduler.js';
 import { closeQueues, openQueues, Producers, type TandemQueues } from '../../src/queues/producers.js';
 import { startWorkers, type WorkerSet } from '../../src/queues/runtime.js';
@@ -149,8 +150,10 @@ describe('a sync cycle through the queues', () => {
       await waitFor(async () => (await active()) === 2 && (await queued()) > 0);
 
       // A full collection left 90% of the heap alive: the two jobs in flight run on, no third starts.
+      const pausesBefore = (await metrics.memoryPauses.get()).values[0]?.value ?? 0;
       set.memory.observe({ liveBytes: 900, limitBytes: 1000 });
       expect(set.memory.isPaused).toBe(true);
+      expect((await metrics.memoryPauses.get()).values[0]?.value).toBe(pausesBefore + 1);
       held.shift()?.();
       await waitFor(async () => (await active()) === 1);
       await new Promise((r) => setTimeout(r, 700));
