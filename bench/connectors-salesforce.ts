@@ -3,7 +3,11 @@
 // Run: npx tsx bench/connectors-salesforce.ts [N]
 import type { WriteOp } from '../src/connectors/connector.js';
 import { connectSalesforce } from '../src/connectors/salesforce/auth.js';
-import { COLLECTION_SIZE, SalesforceConnector } from '../src/connectors/salesforce/connector.js';
+import {
+  COLLECTION_SIZE,
+  DEFAULT_BULK_PAGE_SIZE,
+  SalesforceConnector,
+} from '../src/connectors/salesforce/connector.js';
 import { createSalesforceSandbox } from '../src/sandbox/salesforce/server.js';
 
 const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 20_000);
@@ -114,11 +118,12 @@ results.push(
   ),
 );
 results.push(
-  // The job: create, the status checks until it completes, result pages of 50,000. Before it, the first
-  // REST page, whose totalSize decides for Bulk (its records are kept, not read again).
+  // The job: create, the status checks until it completes, result pages of the size Tandem asks for
+  // (`maxRecords`, 10,000: a page is held in memory whole). Before it, the first REST page, whose totalSize
+  // decides for Bulk (its records are kept, not read again).
   await measure(
     'pull Bulk 2.0',
-    1 + BULK_CHECKS_IN_PROGRESS + 1 + Math.ceil(total / 50_000),
+    1 + BULK_CHECKS_IN_PROGRESS + 1 + Math.ceil(total / DEFAULT_BULK_PAGE_SIZE),
     { ...pullExtras, firstRestPage: 1 },
     () => pullAll(connector(QUERY_PAGE)),
   ),

@@ -25,7 +25,7 @@ import { Client } from '@hubspot/api-client';
 import jsforce from 'jsforce';
 import pg from 'pg';
 import { loadConfig, type TandemConfig } from '../src/config/index.js';
-import { COLLECTION_SIZE } from '../src/connectors/salesforce/connector.js';
+import { COLLECTION_SIZE, DEFAULT_BULK_PAGE_SIZE } from '../src/connectors/salesforce/connector.js';
 import type { ObjectName } from '../src/domain/records.js';
 import type { EntityKind, SyncPipeline } from '../src/pipeline/contract.js';
 import { hubspotPullProperties, objectsOfKind } from '../src/pipeline/fields.js';
@@ -71,7 +71,8 @@ const log = (line: string): void => void process.stderr.write(`[e2e] ${line}\n`)
 
 const HUBSPOT_BATCH = 100;
 const SALESFORCE_QUERY_PAGE = 2_000;
-const BULK_PAGE = 50_000;
+// Bulk API 2.0 result pages of the size Tandem asks for (`maxRecords`; a page is held in memory whole).
+const BULK_PAGE = DEFAULT_BULK_PAGE_SIZE;
 
 // ---- shared infrastructure ------------------------------------------------------------------------
 
