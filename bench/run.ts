@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 
 interface Bench {
@@ -127,6 +127,13 @@ function flatten(value: unknown, prefix = ''): Array<[string, string]> {
   );
 }
 
+// Throughput figures from a busy machine say little: the load is recorded with them, and said when high.
+const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
+if ((loadAtStart[0] ?? 0) > cpus().length / 2)
+  process.stderr.write(
+    `bench: the machine is busy (load average ${loadAtStart.join(', ')} on ${cpus().length} CPUs): records/s will be low; calls, RSS and checks are not affected\n`,
+  );
+
 const outcomes: Outcome[] = [];
 const selected = BENCHES.filter((bench) => only === undefined || only.has(bench.name));
 if (selected.some((bench) => bench.compiled === true)) compileBenches();
@@ -142,6 +149,8 @@ const report = {
     cpus: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
   },
   node: process.version,
   benches: outcomes,
