@@ -425,21 +425,21 @@ function unlessAWorkerDies<T>(world: World, work: Promise<T>): Promise<T> {
   });
 }
 
+/** One sync cycle over every object, as `tandem sync --once` runs it, failing if a worker dies meanwhile. */
+function syncOnce(world: World): Promise<CycleSummary> {
+  return unlessAWorkerDies(
+    world,
+    runCycle({ producers: world.clients.producers, objects, mode: 'incremental', pollMs: 100 }),
+  );
+}
+
 async function backfill(
   world: World,
 ): Promise<{ result: BackfillResult; summary: CycleSummary; stats: Stats }> {
   await resetStats(world.sandbox);
   const started = performance.now();
   const cpuBefore = cpuMark(world);
-  const summary = await unlessAWorkerDies(
-    world,
-    runCycle({
-      producers: world.clients.producers,
-      objects,
-      mode: 'incremental',
-      pollMs: 100,
-    }),
-  );
+  const summary = await syncOnce(world);
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = cpuUse(cpuBefore, cpuMark(world));
   const stats = await statsOf(world.sandbox);
@@ -702,15 +702,7 @@ try {
       // The back-fill's own writes come back once as changes (echo) and are recognised: a settle cycle.
       await resetStats(world.sandbox);
       const settleStarted = performance.now();
-      const settle = await unlessAWorkerDies(
-        world,
-        runCycle({
-          producers: world.clients.producers,
-          objects,
-          mode: 'incremental',
-          pollMs: 100,
-        }),
-      );
+      const settle = await syncOnce(world);
       const settleStats = await statsOf(world.sandbox);
       const settled = {
         wallSeconds: round((performance.now() - settleStarted) / 1000, 1),

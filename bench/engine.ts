@@ -168,6 +168,19 @@ const fingerprinted = measure(
   { now: iso(63), lastWritten: applied.lastWritten },
 );
 
+/** A measured batch as persons and person records per second: the median and best round, and per CPU second. */
+function rates(m: ReturnType<typeof measure>) {
+  return {
+    medianSeconds: Number(m.median.toFixed(4)),
+    personsPerSecond: Math.round(persons / m.median),
+    bestPersonsPerSecond: Math.round(persons / m.best),
+    medianCpuSeconds: Number(m.cpu.toFixed(4)),
+    personsPerCpuSecond: Math.round(persons / m.cpu),
+    recordsPerSecond: Math.round(records / m.median),
+    recordsPerCpuSecond: Math.round(records / m.cpu),
+  };
+}
+
 console.log(
   JSON.stringify({
     bench: 'domain-engine',
@@ -175,33 +188,15 @@ console.log(
     records,
     rounds,
     firstSync: {
-      medianSeconds: Number(first.median.toFixed(4)),
-      personsPerSecond: Math.round(persons / first.median),
-      bestPersonsPerSecond: Math.round(persons / first.best),
-      medianCpuSeconds: Number(first.cpu.toFixed(4)),
-      personsPerCpuSecond: Math.round(persons / first.cpu),
-      recordsPerSecond: Math.round(records / first.median),
-      recordsPerCpuSecond: Math.round(records / first.cpu),
+      ...rates(first),
       plannedRecordWrites: first.result.plan.writes.length,
     },
     steadyState: {
-      medianSeconds: Number(steady.median.toFixed(4)),
-      personsPerSecond: Math.round(persons / steady.median),
-      bestPersonsPerSecond: Math.round(persons / steady.best),
-      medianCpuSeconds: Number(steady.cpu.toFixed(4)),
-      personsPerCpuSecond: Math.round(persons / steady.cpu),
-      recordsPerSecond: Math.round(records / steady.median),
-      recordsPerCpuSecond: Math.round(records / steady.cpu),
+      ...rates(steady),
       plannedRecordWrites: steady.result.plan.writes.length,
     },
     steadyStateWithFingerprints: {
-      medianSeconds: Number(fingerprinted.median.toFixed(4)),
-      personsPerSecond: Math.round(persons / fingerprinted.median),
-      bestPersonsPerSecond: Math.round(persons / fingerprinted.best),
-      medianCpuSeconds: Number(fingerprinted.cpu.toFixed(4)),
-      personsPerCpuSecond: Math.round(persons / fingerprinted.cpu),
-      recordsPerSecond: Math.round(records / fingerprinted.median),
-      recordsPerCpuSecond: Math.round(records / fingerprinted.cpu),
+      ...rates(fingerprinted),
       unchangedPersons: fingerprinted.result.unchanged?.length ?? 0,
       plannedRecordWrites: fingerprinted.result.plan.writes.length,
     },

@@ -128,7 +128,8 @@ function flatten(value: unknown, prefix = ''): Array<[string, string]> {
 }
 
 // Throughput figures from a busy machine say little: the load is recorded with them, and said when high.
-const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
+const loadAverage = (): number[] => loadavg().map((l) => Number(l.toFixed(2)));
+const loadAtStart = loadAverage();
 if ((loadAtStart[0] ?? 0) > cpus().length / 2)
   process.stderr.write(
     `bench: the machine is busy (load average ${loadAtStart.join(', ')} on ${cpus().length} CPUs): records/s will be low; calls, RSS and checks are not affected\n`,
@@ -150,7 +151,7 @@ const report = {
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     loadAverageAtStart: loadAtStart,
-    loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
+    loadAverageAtEnd: loadAverage(),
   },
   node: process.version,
   benches: outcomes,
