@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { MappingSchema } from '../src/domain/mapping/schema.js';
 import { reconcileBatch, type BatchInput } from '../src/domain/batch.js';
 import type { DealFact, SourceRecord } from '../src/domain/records.js';
-import { applyPlan } from '../src/domain/testing.js';
+import { applyPlan, personBatchAfter } from '../src/domain/testing.js';
 
 const persons = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 5);
@@ -140,20 +140,7 @@ const applied = applyPlan(
     lastWritten: first.result.synced,
   },
 );
-const steadyInput: BatchInput = {
-  ...input,
-  persons: {
-    hubspot: applied.records.filter((r) => r.system === 'hubspot'),
-    salesforce: applied.records.filter((r) => r.system === 'salesforce'),
-  },
-  links: { person: applied.links },
-  previousStages: new Map(
-    first.result.persons.map((p) => [
-      p.unified.key,
-      { stage: p.unified.stage, history: p.unified.stageEntries },
-    ]),
-  ),
-};
+const steadyInput = personBatchAfter(input, first.result, applied);
 const steady = measure(steadyInput, { now: iso(62), lastWritten: applied.lastWritten });
 // Steady state with fingerprints (opt-in `BatchInput.fingerprints`): the same records a day later, with the
 // fingerprints the steady-state batch returned — unchanged entities are reported, not reconciled. Persons on

@@ -1,3 +1,4 @@
+import type { BatchInput, BatchResult } from './batch.js';
 import type { SourceRecord, StoredLink } from './records.js';
 import { valueHash, writtenKey } from './merge.js';
 import type { RecordWrite, WritePlan } from './write-plan.js';
@@ -91,4 +92,27 @@ export function applyPlan(
     record.modifiedAt = now;
   }
   return { records: [...byKey.values()], lastWritten, links };
+}
+
+/**
+ * The next person batch once a plan was applied: `records` (the applied ones unless given) as the CRMs now
+ * hold them, the links the plan made, and each person's stage as `result` left it.
+ */
+export function personBatchAfter(
+  input: BatchInput,
+  result: BatchResult,
+  applied: AppliedPlan,
+  records: readonly SourceRecord[] = applied.records,
+): BatchInput {
+  return {
+    ...input,
+    persons: {
+      hubspot: records.filter((r) => r.system === 'hubspot'),
+      salesforce: records.filter((r) => r.system === 'salesforce'),
+    },
+    links: { person: applied.links },
+    previousStages: new Map(
+      result.persons.map((p) => [p.unified.key, { stage: p.unified.stage, history: p.unified.stageEntries }]),
+    ),
+  };
 }

@@ -161,18 +161,9 @@ function touchpointRows(p: GroupOutcome<UnifiedPerson>): Touchpoint[] {
   }));
 }
 
-/**
- * Everything a batch result stores. `previousStages` gives each person's stage before this reconcile (to
- * chain `previous_stage`).
- */
-export function viewRows(
-  kind: EntityKind,
-  result: BatchResult,
-  version: string,
-  now: Date,
-  previousStages: ReadonlyMap<string, StageName | null>,
-): ViewRows {
-  const rows: ViewRows = {
+/** No rows for any table. */
+export function emptyViewRows(): ViewRows {
+  return {
     persons: [],
     companies: [],
     deals: [],
@@ -186,6 +177,20 @@ export function viewRows(
     dealIds: [],
     credits: [],
   };
+}
+
+/**
+ * Everything a batch result stores. `previousStages` gives each person's stage before this reconcile (to
+ * chain `previous_stage`).
+ */
+export function viewRows(
+  kind: EntityKind,
+  result: BatchResult,
+  version: string,
+  now: Date,
+  previousStages: ReadonlyMap<string, StageName | null>,
+): ViewRows {
+  const rows = emptyViewRows();
   const identity = result.identity[kind];
   for (const g of identity?.groups ?? []) {
     rows.links.push(...linkRows(g, kind));

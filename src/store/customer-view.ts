@@ -325,11 +325,7 @@ export class CustomerView {
         for (const r of rows) stored.set(r.part, r.fingerprint);
       }
       const keep = await store(new CustomerView(trx), stored);
-      await batchInsert(
-        trx,
-        FINGERPRINT_SPEC,
-        keep.map((k) => ({ part: k.part, fingerprint: k.fingerprint })),
-      );
+      await batchInsert(trx, FINGERPRINT_SPEC, keep);
     });
   }
 

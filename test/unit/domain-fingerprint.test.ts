@@ -3,8 +3,7 @@ import { reconcileBatch, type BatchInput, type BatchResult, type RecordSet } fro
 import type { Mapping } from '../../src/domain/mapping/schema.js';
 import { writtenKey } from '../../src/domain/merge.js';
 import type { SourceRecord } from '../../src/domain/records.js';
-import type { StageState } from '../../src/domain/reconcile.js';
-import { applyPlan } from '../../src/domain/testing.js';
+import { applyPlan, personBatchAfter } from '../../src/domain/testing.js';
 import { at, defaultMapping, hsContact, mappingWith, sfId, sfLead } from '../support/domain-fixtures.js';
 
 const mapping = defaultMapping();
@@ -46,21 +45,15 @@ function synced(m: Mapping = mapping, now = at(40)): Synced {
     hubspot: rs.filter((r) => r.system === 'hubspot'),
     salesforce: rs.filter((r) => r.system === 'salesforce'),
   });
-  const first = reconcileBatch({ persons: split(records) }, m, { now: at(30) });
+  const firstInput: BatchInput = { persons: split(records) };
+  const first = reconcileBatch(firstInput, m, { now: at(30) });
   const applied = applyPlan(records, first.plan, {
     now: at(31),
     links: first.links.person,
     lastWritten: first.synced,
   });
   const lastWritten = new Map(applied.lastWritten);
-  const previousStages = new Map<string, StageState>(
-    first.persons.map((p) => [p.unified.key, { stage: p.unified.stage, history: p.unified.stageEntries }]),
-  );
-  const input: BatchInput = {
-    persons: split(applied.records),
-    links: { person: applied.links },
-    previousStages,
-  };
+  const input = personBatchAfter(firstInput, first, applied);
   let stored = reconcileBatch({ ...input, fingerprints: {} }, m, { now, lastWritten });
   // Store its `synced` as the pipeline does, and run once more: now every entity is settled.
   for (const [k, v] of stored.synced) lastWritten.set(k, v);

@@ -1,15 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../../src/domain/mapping/schema.js';
-import { reconcileBatch, type BatchInput, type BatchResult } from '../../src/domain/batch.js';
+import { reconcileBatch, type BatchInput } from '../../src/domain/batch.js';
 import { compileMapping } from '../../src/domain/compiled.js';
 import { decideStage } from '../../src/domain/lifecycle.js';
 import { stageRank } from '../../src/domain/stages.js';
-import { applyPlan } from '../../src/domain/testing.js';
+import { applyPlan, personBatchAfter } from '../../src/domain/testing.js';
 import { describePlan } from '../../src/domain/write-plan.js';
 import { writtenKey } from '../../src/domain/merge.js';
 import type { DealFact, SourceRecord, StoredLink } from '../../src/domain/records.js';
-import type { StageState } from '../../src/domain/reconcile.js';
 import { at, defaultMapping, hsContact, sfContact, sfId, sfLead } from '../support/domain-fixtures.js';
 
 const mapping = defaultMapping();
@@ -190,12 +189,6 @@ function buildWorld(specs: PersonSpec[]): World {
 const worlds = fc.array(personSpec, { minLength: 1, maxLength: 6 }).map(buildWorld);
 const NOW = at(100);
 
-function stagesOf(result: BatchResult): Map<string, StageState> {
-  return new Map(
-    result.persons.map((p) => [p.unified.key, { stage: p.unified.stage, history: p.unified.stageEntries }]),
-  );
-}
-
 describe('reconcile properties', () => {
   it('is idempotent: after applying its plan, a second pass plans nothing', () => {
     fc.assert(
@@ -206,19 +199,10 @@ describe('reconcile properties', () => {
           links: first.links.person,
           lastWritten: first.synced,
         });
-        const second = reconcileBatch(
-          {
-            ...input,
-            persons: {
-              hubspot: applied.records.filter((r) => r.system === 'hubspot'),
-              salesforce: applied.records.filter((r) => r.system === 'salesforce'),
-            },
-            links: { person: applied.links },
-            previousStages: stagesOf(first),
-          },
-          mapping,
-          { now: at(102), lastWritten: applied.lastWritten },
-        );
+        const second = reconcileBatch(personBatchAfter(input, first, applied), mapping, {
+          now: at(102),
+          lastWritten: applied.lastWritten,
+        });
         expect(describePlan(second.plan)).toEqual([]);
         expect(second.problems).toEqual(first.problems);
         expect(second.persons.map((p) => [p.unified.key, p.unified.stage, p.unified.stageEntries])).toEqual(
@@ -254,19 +238,10 @@ describe('reconcile properties', () => {
               }
             : r,
         );
-        const second = reconcileBatch(
-          {
-            ...input,
-            persons: {
-              hubspot: edited.filter((r) => r.system === 'hubspot'),
-              salesforce: edited.filter((r) => r.system === 'salesforce'),
-            },
-            links: { person: applied.links },
-            previousStages: stagesOf(first),
-          },
-          mapping,
-          { now: at(102), lastWritten: applied.lastWritten },
-        );
+        const second = reconcileBatch(personBatchAfter(input, first, applied, edited), mapping, {
+          now: at(102),
+          lastWritten: applied.lastWritten,
+        });
         const fields = second.plan.writes.flatMap((w) =>
           w.fields.map((f) => [w.system, w.recordId, f.field, f.value]),
         );
@@ -379,15 +354,7 @@ describe('skip unchanged entities (opt-in fingerprints)', () => {
           lastWritten: first.synced,
         });
         const lastWritten = new Map(applied.lastWritten);
-        const steady: BatchInput = {
-          ...input,
-          persons: {
-            hubspot: applied.records.filter((r) => r.system === 'hubspot'),
-            salesforce: applied.records.filter((r) => r.system === 'salesforce'),
-          },
-          links: { person: applied.links },
-          previousStages: stagesOf(first),
-        };
+        const steady = personBatchAfter(input, first, applied);
         const stored = reconcileBatch({ ...steady, fingerprints: {} }, mapping, {
           now: at(102),
           lastWritten,

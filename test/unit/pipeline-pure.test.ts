@@ -4,7 +4,13 @@ import { splitWrites } from '../../src/pipeline/batches.js';
 import { buildCampaignMemberships, buildDealFacts } from '../../src/pipeline/facts.js';
 import { hubspotPullProperties, salesforcePullFields } from '../../src/pipeline/fields.js';
 import type { BatchResult } from '../../src/domain/batch.js';
-import { rowsOfParts, viewFingerprints, viewRows, type ViewRows } from '../../src/pipeline/persist.js';
+import {
+  emptyViewRows,
+  rowsOfParts,
+  viewFingerprints,
+  viewRows,
+  type ViewRows,
+} from '../../src/pipeline/persist.js';
 import { recordToSnapshot, snapshotToRecord, withWrittenValues } from '../../src/pipeline/snapshots.js';
 import {
   defaultMapping,
@@ -200,20 +206,7 @@ describe('view rows', () => {
 });
 
 describe('view fingerprints', () => {
-  const empty: ViewRows = {
-    persons: [],
-    companies: [],
-    deals: [],
-    unifiedIds: [],
-    fieldValues: [],
-    links: [],
-    duplicates: [],
-    stageEntries: [],
-    personIds: [],
-    touchpoints: [],
-    dealIds: [],
-    credits: [],
-  };
+  const empty = emptyViewRows();
   const rows = (at: Date, title = 'CTO'): ViewRows => ({
     ...empty,
     persons: ['p1', 'p2'].map((id) => ({
