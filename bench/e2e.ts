@@ -707,6 +707,8 @@ try {
       const settled = {
         wallSeconds: round((performance.now() - settleStarted) / 1000, 1),
         pulled: settle.objects.reduce((n, o) => n + o.pulled, 0),
+        // Echoes holding what their reconcile planned are not reconciled again (docs/CUSTOMER-VIEW.md).
+        reconciled: settle.objects.reduce((n, o) => n + o.reconciled, 0),
         written: settle.objects.reduce((n, o) => n + o.written, 0),
         apiCalls: { hubspot: settleStats.hubspot.totalCalls, salesforce: settleStats.salesforce.totalCalls },
       };

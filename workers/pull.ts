@@ -49,7 +49,9 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
             scheduled: job.repeatJobKey !== undefined,
           })) {
             result.pages += 1;
-            result.pulled += page.refs.length;
+            result.pulled += page.refs.length + (page.alreadyReconciled ?? 0);
+            if (page.alreadyReconciled !== undefined)
+              result.alreadyReconciled = (result.alreadyReconciled ?? 0) + page.alreadyReconciled;
             result.deleted += page.deleted.length;
             for (const refs of evenSlices(page.refs, size)) {
               const jobs = await deps.producers.enqueueReconcile(page.kind, refs, {

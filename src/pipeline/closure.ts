@@ -28,6 +28,8 @@ export interface Closure {
   campaignMembers: RelatedRecord[];
   /** Deal record key (`hubspot:<id>` / `salesforce:<15-char>`) → unified deal id. */
   dealLinks: Map<string, string>;
+  /** The stored snapshots `records` were read from (not overrides), by `system:object:id`. */
+  snapshots: Map<string, SourceSnapshot>;
 }
 
 export interface ClosureOptions {
@@ -197,6 +199,7 @@ export class ClosureLoader {
       contactRoles: [],
       campaignMembers: [],
       dealLinks: new Map(),
+      snapshots: new Map([...own].filter(([k]) => !overrides.has(k))),
     };
     if (kind !== 'person') return closure;
     const relatedList = [...related.values()];

@@ -34,6 +34,11 @@ export interface PulledPage {
   refs: SourceRef[];
   deleted: SourceRef[];
   checkpoint: Checkpoint;
+  /**
+   * Records read (incremental pulls) that hold exactly what their last reconcile left them holding — the
+   * echo of Tandem's own writes — and are therefore not among `refs`.
+   */
+  alreadyReconciled?: number;
 }
 
 /** Writes for one system and object, at most one API batch (HubSpot 100, Salesforce 200). */

@@ -78,7 +78,14 @@ import { pullFields, toSourceRecord as salesforceRecord } from '../connectors/sa
 import { upsertContactsByEmail, type ContactEmails } from './contact-creates.js';
 import { rowsOfParts, viewFingerprints, viewRows } from './persist.js';
 import { pullRelated, readDealAssociations, type RelatedObject } from './related.js';
-import { recordToSnapshot, relatedToSnapshot, snapshotToRecord, withWrittenValues } from './snapshots.js';
+import {
+  reconcileHash,
+  recordToSnapshot,
+  relatedToSnapshot,
+  snapshotToRecord,
+  withWrittenValues,
+} from './snapshots.js';
+import { reconciledMarks } from './reconciled.js';
 
 export interface SyncPipelineDeps {
   mapping: Mapping;
@@ -249,6 +256,8 @@ class Pipeline implements SyncPipelineImpl {
   private readonly parked: ParkedRecords;
   private readonly plans: PlanVersions;
   private readonly loader: ClosureLoader;
+  /** Names the mapping (and this hash's version) in every reconciled hash: a changed mapping reconciles again. */
+  private readonly reconcileSalt: string;
   private readonly metrics: TandemMetrics;
   private readonly now: () => Date;
   private versionRecorded = false;
@@ -267,6 +276,7 @@ class Pipeline implements SyncPipelineImpl {
     this.parked = new ParkedRecords(deps.redis, deps.keys);
     this.plans = new PlanVersions(deps.redis, deps.keys);
     this.loader = new ClosureLoader(deps.db, this.view, this.snapshots, deps.mapping);
+    this.reconcileSalt = `r1:${valueHash(JSON.stringify(deps.mapping))}`;
     this.metrics = deps.metrics ?? defaultMetrics;
     this.now = deps.now ?? (() => new Date());
   }
@@ -326,27 +336,39 @@ class Pipeline implements SyncPipelineImpl {
               : { contacts: associations.get(r.id) ?? [], companies: companies?.get(r.id) ?? [] },
           ),
         );
+        // Read before the rows are stored (storing leaves the hashes as they are; the order does not matter).
+        const inStep =
+          options.mode === 'incremental' ? await this.alreadyReconciled(system, rows) : new Set();
         await this.snapshots.upsert(rows);
         const deleted = await this.markDeleted(system, page.deleted, at);
         pulled += page.records.length;
         if (page.records.length > 0) {
           this.metrics.recordsSynced.inc({ system, object, direction: 'pulled' }, page.records.length);
         }
+        if (inStep.size > 0) {
+          this.metrics.recordsSynced.inc({ system, object, direction: 'already_reconciled' }, inStep.size);
+        }
         group.add(
-          [...page.records.map((r) => ({ system, object, id: r.id })), ...mergeSurvivors(system, page)],
+          [
+            ...page.records.filter((r) => !inStep.has(r.id)).map((r) => ({ system, object, id: r.id })),
+            ...mergeSurvivors(system, page),
+          ],
           deleted,
           page.checkpoint,
+          inStep.size,
         );
-        // Persons whose deals changed: their stage and attribution depend on them.
+        // Persons whose deals changed: their stage and attribution depend on them. A deal holding what its
+        // last reconcile left it holding changed nothing for them.
+        const changedDeals = page.records.filter((r) => !inStep.has(r.id)).map((r) => r.id);
         if (associations !== undefined) {
-          group.addPersons('hubspot', 'contacts', [...associations.values()].flat());
-        }
-        if (system === 'salesforce' && object === 'Opportunity' && page.records.length > 0) {
           group.addPersons(
-            'salesforce',
-            'Contact',
-            await this.contactsOfOpportunities(page.records.map((r) => r.id)),
+            'hubspot',
+            'contacts',
+            changedDeals.flatMap((id) => associations.get(id) ?? []),
           );
+        }
+        if (system === 'salesforce' && object === 'Opportunity' && changedDeals.length > 0) {
+          group.addPersons('salesforce', 'Contact', await this.contactsOfOpportunities(changedDeals));
         }
         readFrom = this.now();
         if (!group.ready(groupRefs, GROUP_MAX_WAIT_MS, Date.now())) continue;
@@ -386,6 +408,27 @@ class Pipeline implements SyncPipelineImpl {
         .catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Ids of the rows that hold exactly what their last reconcile left them holding (`reconcileHash`): the
+   * echo of Tandem's own writes, or a record read again unchanged. Reconciling them again would plan
+   * nothing; a deleted row is always handed on.
+   */
+  private async alreadyReconciled(system: System, rows: readonly SourceSnapshot[]): Promise<Set<string>> {
+    const live = rows.filter((r) => !r.deleted);
+    const out = new Set<string>();
+    if (live.length === 0) return out;
+    const marks = await this.snapshots.reconciledHashes(
+      system,
+      live.map((r) => r.recordId),
+    );
+    if (marks.size === 0) return out;
+    for (const r of live) {
+      const mark = marks.get(`${r.object}:${r.recordId}`);
+      if (mark !== undefined && mark === reconcileHash(r, this.reconcileSalt)) out.add(r.recordId);
+    }
+    return out;
   }
 
   private pullOptions(options: PullOptions): ConnectorPullOptions {
@@ -576,6 +619,8 @@ class Pipeline implements SyncPipelineImpl {
       result = onlyEntities(result, kind, mine);
       await this.persistReconcile(kind, result, previous, now, lastWritten, options.refreshView === true);
       reconcileAgain = await this.claimedWhileStored(kind, result, planId);
+      if (options.overrides === undefined)
+        await this.markReconciled(kind, result, closure, reconcileAgain, now);
     }
     const writes = splitWrites(
       result.plan.writes.map((w) => ({ ...w, planId })),
@@ -589,6 +634,35 @@ class Pipeline implements SyncPipelineImpl {
       dryRun,
       ...(reconcileAgain.length > 0 ? { reconcileAgain } : {}),
     };
+  }
+
+  /**
+   * What each record of the stored entities will hold once this reconcile's writes land, so that its echo
+   * is not reconciled again (`alreadyReconciled`). Entities a later read claimed meanwhile are left to it.
+   */
+  private async markReconciled(
+    kind: EntityKind,
+    result: BatchResult,
+    closure: Closure,
+    claimedElsewhere: readonly SourceRef[],
+    now: Date,
+  ): Promise<void> {
+    const elsewhere = new Set(claimedElsewhere.map((r) => `${r.system}:${r.id}`));
+    const groups = (result.identity[kind]?.groups ?? []).filter(
+      (g) =>
+        !(g.hubspot !== undefined && elsewhere.has(`hubspot:${g.hubspot.id}`)) &&
+        !(g.salesforce !== undefined && elsewhere.has(`salesforce:${g.salesforce.id}`)),
+    );
+    const marks = reconciledMarks({
+      groups,
+      writes: result.plan.writes,
+      problems: result.problems,
+      snapshots: closure.snapshots,
+      mapping: this.mapping,
+      salt: this.reconcileSalt,
+      at: now,
+    });
+    await this.snapshots.markReconciled(marks);
   }
 
   /**
@@ -1514,6 +1588,8 @@ class PageGroup {
   private readonly deleted = new Map<string, SourceRef>();
   private readonly persons = new Map<string, { system: System; object: ObjectName; ids: Set<string> }>();
   private openedAt: number | undefined;
+  /** Records read that hold what their last reconcile left (not handed on). */
+  private alreadyReconciled = 0;
 
   constructor(
     private readonly system: System,
@@ -1521,8 +1597,9 @@ class PageGroup {
     private readonly kind: EntityKind,
   ) {}
 
-  add(refs: readonly SourceRef[], deleted: readonly SourceRef[], checkpoint: Checkpoint): void {
+  add(refs: readonly SourceRef[], deleted: readonly SourceRef[], checkpoint: Checkpoint, inStep = 0): void {
     this.openedAt ??= Date.now();
+    this.alreadyReconciled += inStep;
     for (const r of refs) this.refs.set(`${r.system}\t${r.object}\t${r.id}`, r);
     for (const r of deleted) this.deleted.set(`${r.system}\t${r.object}\t${r.id}`, r);
     this.checkpoint = checkpoint;
@@ -1538,7 +1615,7 @@ class PageGroup {
 
   /** Whether to hand the group on now: enough refs of either kind, or open too long. */
   ready(minRefs: number, maxWaitMs: number, now: number): boolean {
-    if (this.refs.size >= minRefs) return true;
+    if (this.refs.size + this.alreadyReconciled >= minRefs) return true;
     for (const p of this.persons.values()) if (p.ids.size >= minRefs) return true;
     return this.openedAt !== undefined && now - this.openedAt >= maxWaitMs;
   }
@@ -1552,6 +1629,7 @@ class PageGroup {
       refs: [...this.refs.values()],
       deleted: [...this.deleted.values()],
       checkpoint,
+      ...(this.alreadyReconciled > 0 ? { alreadyReconciled: this.alreadyReconciled } : {}),
     };
     for (const p of this.persons.values())
       yield personPage(p.system, p.object, [...p.ids].sort(), checkpoint);

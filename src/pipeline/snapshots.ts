@@ -138,6 +138,74 @@ function relatedKeys(row: RelatedRow): string[] {
   return [...keys];
 }
 
+/**
+ * The fields every write moves by itself (the CRM's modification stamps): not part of what a record holds.
+ * A record's reconcile reads its times from the snapshot's meta, never from these values.
+ */
+const STAMP_FIELDS: Readonly<Record<System, ReadonlySet<string>>> = {
+  hubspot: new Set(['lastmodifieddate', 'hs_lastmodifieddate']),
+  salesforce: new Set([
+    'LastModifiedDate',
+    'SystemModstamp',
+    'LastModifiedById',
+    'LastViewedDate',
+    'LastReferencedDate',
+  ]),
+};
+
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** One value as the CRMs may send it back: `42` and `'42'`, `''` and null, `+0000` and `Z` alike. */
+function heldValue(value: unknown): string {
+  const text = canonicalValue(value);
+  if (ISO_DATETIME.test(text)) {
+    const ms = Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+  }
+  return text;
+}
+
+/**
+ * What a record holds as far as its reconcile is concerned: its field values (not the modification
+ * stamps), the value each field's history says the latest change replaced (an edit Tandem's write
+ * overwrote shows there), a HubSpot deal's associations and the deletion mark — and not the change times,
+ * which differ between Tandem's write and its echo. `salt` names the mapping the reconcile ran with.
+ *
+ * A reconcile stores, per record, this hash of the record as its planned writes will leave it
+ * (`source_records.reconciled_hash`); a pull that reads a record back holding exactly that (the echo of
+ * Tandem's own writes, or the record read again unchanged) does not reconcile it again.
+ */
+export function reconcileHash(snapshot: SourceSnapshot, salt: string): string {
+  const stamps = STAMP_FIELDS[snapshot.system];
+  const fields: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(snapshot.properties)) {
+    if (k === META_KEY || stamps.has(k)) continue;
+    // A blank field and one the read did not return are alike (a read-back asks for fewer properties).
+    const held = heldValue(v);
+    if (held !== '') fields.push([k, held]);
+  }
+  fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const meta = snapshot.properties[META_KEY] as Partial<SnapshotMeta> | undefined;
+  const replaced = Object.entries(meta?.fieldPrevious ?? {})
+    .map(([k, p]): [string, string] => [k, heldValue(p.value)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const associations = meta?.associations;
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        salt,
+        snapshot.deleted,
+        fields,
+        replaced,
+        associations === undefined
+          ? null
+          : [[...associations.contacts].sort(), [...associations.companies].sort()],
+      ]),
+    )
+    .digest('hex')
+    .slice(0, 32);
+}
+
 export function contentHash(properties: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalValue(properties)).digest('hex').slice(0, 32);
 }
@@ -244,11 +312,13 @@ export function withWrittenValues(
   const meta = metaOf(snapshot);
   const fields = { ...record.fields, ...written };
   const changed = { ...(record.fieldChangedAt ?? {}) };
-  // As the CRM's history will show it: each written field's previous value is the one Tandem replaced.
+  // As the CRM's history will show it: each written field's previous value is the one Tandem replaced; a
+  // field that never held a value has no history entry before Tandem's.
   const previous = { ...(record.fieldPrevious ?? {}) };
   for (const k of Object.keys(written)) {
-    if (record.fieldChangedAt !== undefined && written[k] !== record.fields[k])
-      previous[k] = { value: record.fields[k] ?? null, at: record.fieldChangedAt[k] ?? record.modifiedAt };
+    const changedAt = record.fieldChangedAt?.[k];
+    if (changedAt !== undefined && written[k] !== record.fields[k])
+      previous[k] = { value: record.fields[k] ?? null, at: changedAt };
     changed[k] = at.toISOString();
   }
   return recordToSnapshot(

@@ -138,7 +138,10 @@ export interface ChildJob {
 /** What each processor returns (the job's `returnvalue`): counts, and the ids of the jobs it enqueued. */
 export interface PullJobResult {
   pages: number;
+  /** Records read, those handed on to reconcile and those already reconciled. */
   pulled: number;
+  /** Records read holding what their last reconcile left them holding (the echo of Tandem's writes). */
+  alreadyReconciled?: number;
   deleted: number;
   children: ChildJob[];
 }

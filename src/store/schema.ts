@@ -188,6 +188,8 @@ export interface SourceRecordsTable {
   content_hash: string;
   deleted: boolean;
   pulled_at: Timestamp;
+  /** What the record holds once the last reconcile's writes land (see migration 005). */
+  reconciled_hash: string | null;
 }
 
 export interface ViewFingerprintsTable {

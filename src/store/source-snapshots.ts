@@ -2,6 +2,15 @@ import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { anyOf, batchInsert, type BatchInsert } from './batch-sql.js';
 import type { SourceSnapshot, SystemName, UpsertResult } from './customer-view-types.js';
+
+/** A record as a reconcile read it (`contentHash`), and its reconciled hash. */
+export interface ReconciledMark {
+  system: SystemName;
+  object: string;
+  recordId: string;
+  contentHash: string;
+  reconciledHash: string;
+}
 import type { CustomerViewDatabase, SourceRecordsTable } from './schema.js';
 
 const SNAPSHOT_SPEC: BatchInsert = {
@@ -102,6 +111,56 @@ export class SourceSnapshots {
         .execute();
       return batchInsert(trx, SNAPSHOT_SPEC, inKeyOrder(change(current.map(toSnapshot))).map(toRow));
     });
+  }
+
+  /**
+   * `object:recordId` → the hash stored by the last reconcile of each record (`markReconciled`), for those
+   * of these records that have one.
+   */
+  async reconciledHashes(system: SystemName, recordIds: readonly string[]): Promise<Map<string, string>> {
+    if (recordIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('source_records')
+      .select(['object', 'record_id', 'reconciled_hash'])
+      .where('system', '=', system)
+      .where(anyOf('record_id', recordIds))
+      .where('reconciled_hash', 'is not', null)
+      .execute();
+    return new Map(rows.map((r) => [`${r.object}:${r.record_id}`, r.reconciled_hash as string]));
+  }
+
+  /**
+   * Stores each record's reconciled hash, only where the record still holds what the reconcile read
+   * (`contentHash`): a read that landed meanwhile is reconciled by its own job. Rows another statement
+   * holds locked are left as they are (a newer read is being stored there).
+   */
+  async markReconciled(marks: readonly ReconciledMark[]): Promise<number> {
+    if (marks.length === 0) return 0;
+    const rows = marks.map((m) => ({
+      system: m.system,
+      object: m.object,
+      record_id: m.recordId,
+      content_hash: m.contentHash,
+      reconciled_hash: m.reconciledHash,
+    }));
+    const { rows: updated } = await sql<{ record_id: string }>`
+      with batch as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as b(system text, object text, record_id text, content_hash text, reconciled_hash text)
+      ), target as (
+        select s.system, s.object, s.record_id, b.reconciled_hash
+        from tandem.source_records s
+        join batch b on b.system = s.system and b.object = s.object and b.record_id = s.record_id
+        where s.content_hash = b.content_hash
+          and s.reconciled_hash is distinct from b.reconciled_hash
+        order by s.system, s.object collate "C", s.record_id collate "C"
+        for update of s skip locked
+      )
+      update tandem.source_records s set reconciled_hash = t.reconciled_hash
+      from target t
+      where s.system = t.system and s.object = t.object and s.record_id = t.record_id
+      returning s.record_id`.execute(this.db);
+    return updated.length;
   }
 
   async findByRecordIds(query: {

@@ -631,4 +631,66 @@ describe('pipeline scenarios on a small demo world', () => {
       .executeTakeFirst();
     expect(viewTitle?.value).toBe('Retitled In HubSpot');
   }, 300_000);
+  it('reconciles a read whose history shows Tandem overwrote an edit, rather than taking it for the echo', async () => {
+    const [unifiedId, pair] = await linkedPair(4);
+    const hubspot = pipeline.connectors.hubspot.client;
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    await fullCycle(pipeline, 'incremental');
+    await conn
+      .sobject(pair.object ?? 'Contact')
+      .update({ Id: pair.salesforce, Title: 'Title From Salesforce' });
+    const batches: WriteBatch[] = [];
+    for (const o of pipeline.objects.filter((x) => x.system === 'salesforce' && x.kind === 'person')) {
+      for await (const page of pipeline.pull('salesforce', o.object, { mode: 'incremental' })) {
+        if (page.refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
+      }
+    }
+    expect(batches.some((b) => b.writes.some((w) => w.recordId === pair.hubspot))).toBe(true);
+    // A marketer edits the same field in HubSpot (a `newest` field: its history is read); Tandem's write,
+    // planned before, lands on it.
+    await new Promise((r) => setTimeout(r, 20));
+    await hubspot.crm.contacts.basicApi.update(pair.hubspot, {
+      properties: { jobtitle: 'Title From HubSpot' },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    for (const b of batches) await pipeline.writeBack(b, { jobId: `overwrite-${b.key}` });
+    const overwritten = await hubspot.crm.contacts.basicApi.getById(pair.hubspot, ['jobtitle']);
+    expect(overwritten.properties['jobtitle']).toBe('Title From Salesforce');
+
+    // The read back holds Tandem's value, as planned, but its history shows the edit it replaced.
+    let handedOn = false;
+    for await (const page of pipeline.pull('hubspot', 'contacts', { mode: 'incremental' })) {
+      if (page.refs.some((r) => r.id === pair.hubspot)) handedOn = true;
+      if (page.refs.length > 0)
+        for (const b of (await pipeline.reconcile(page.kind, page.refs)).writes)
+          await pipeline.writeBack(b, { jobId: `restore-${b.key}` });
+    }
+    expect(handedOn).toBe(true);
+    const name = (
+      await conn.query<{ Title: unknown }>(
+        `SELECT Title FROM ${pair.object ?? 'Contact'} WHERE Id = '${pair.salesforce}'`,
+      )
+    ).records[0]?.Title;
+    expect(name).toBe('Title From HubSpot');
+    const restored = await hubspot.crm.contacts.basicApi.getById(pair.hubspot, ['jobtitle']);
+    expect(restored.properties['jobtitle']).toBe('Title From HubSpot');
+    const view = await pipeline.db
+      .selectFrom('field_values')
+      .select('value')
+      .where('unified_id', '=', unifiedId)
+      .where('field', '=', 'job_title')
+      .executeTakeFirst();
+    expect(view?.value).toBe('Title From HubSpot');
+
+    // Once in step, the echoes of those writes are not reconciled again.
+    const next = { handedOn: 0, already: 0 };
+    for (const o of pipeline.objects.filter((x) => x.kind === 'person')) {
+      for await (const page of pipeline.pull(o.system, o.object, { mode: 'incremental' })) {
+        next.handedOn += page.refs.filter((r) => r.id === pair.hubspot || r.id === pair.salesforce).length;
+        next.already += page.alreadyReconciled ?? 0;
+      }
+    }
+    expect(next).toEqual({ handedOn: 0, already: expect.any(Number) });
+    expect(next.already).toBeGreaterThan(0);
+  }, 300_000);
 });

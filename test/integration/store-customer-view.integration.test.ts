@@ -81,6 +81,7 @@ describe.each(variants)('customer view on $kind', (variant) => {
         ['002-source-snapshots', true],
         ['003-source-record-lookups', true],
         ['004-view-fingerprints', true],
+        ['005-reconciled-hash', true],
       ]);
     });
   });
@@ -709,6 +710,40 @@ describe.each(variants)('customer view on $kind', (variant) => {
       expect(await snapshots.upsert([slow])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
       const [mark] = await snapshots.findByRecordIds({ system: 'hubspot', recordIds: ['ss-written'] });
       expect(mark?.deleted).toBe(true);
+    });
+
+    it('stores a reconciled hash only over the read it was computed from, and keeps it across later reads', async () => {
+      const snapshots = new SourceSnapshots(connection.db);
+      const read = snapshot('hubspot', 'contacts', 'ss-reconciled', { contentHash: 'read-1' });
+      const other = snapshot('hubspot', 'contacts', 'ss-reread', { contentHash: 'other-1' });
+      await snapshots.upsert([read, other]);
+      expect(await snapshots.reconciledHashes('hubspot', ['ss-reconciled', 'ss-reread'])).toEqual(new Map());
+      // A newer read of ss-reread landed after the reconcile read it: its mark is not stored.
+      await snapshots.upsert([{ ...other, contentHash: 'other-2', pulledAt: at('2025-06-01T00:06:00Z') }]);
+      const mark = (recordId: string, contentHash: string, reconciledHash: string) => ({
+        system: 'hubspot' as const,
+        object: 'contacts',
+        recordId,
+        contentHash,
+        reconciledHash,
+      });
+      expect(
+        await snapshots.markReconciled([
+          mark('ss-reconciled', 'read-1', 'after-writes'),
+          mark('ss-reread', 'other-1', 'stale'),
+          mark('ss-missing', 'x', 'y'),
+        ]),
+      ).toBe(1);
+      expect(await snapshots.reconciledHashes('hubspot', ['ss-reconciled', 'ss-reread'])).toEqual(
+        new Map([['contacts:ss-reconciled', 'after-writes']]),
+      );
+      // The echo read is stored as any read; the mark stays for the pull to compare with.
+      await snapshots.upsert([{ ...read, contentHash: 'echo', pulledAt: at('2025-06-01T00:07:00Z') }]);
+      expect(await snapshots.reconciledHashes('hubspot', ['ss-reconciled'])).toEqual(
+        new Map([['contacts:ss-reconciled', 'after-writes']]),
+      );
+      expect(await snapshots.markReconciled([])).toBe(0);
+      expect(await snapshots.reconciledHashes('salesforce', ['ss-reconciled'])).toEqual(new Map());
     });
 
     it('changes the current rows under a lock: a read stored meanwhile is neither lost nor overwritten', async () => {

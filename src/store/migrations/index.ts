@@ -9,6 +9,7 @@ import * as customerView from './001-customer-view.js';
 import * as sourceSnapshots from './002-source-snapshots.js';
 import * as sourceRecordLookups from './003-source-record-lookups.js';
 import * as viewFingerprints from './004-view-fingerprints.js';
+import * as reconciledHash from './005-reconciled-hash.js';
 
 /** Every migration, in order, listed in code so nothing is globbed from disk at runtime. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '002-source-snapshots': sourceSnapshots,
   '003-source-record-lookups': sourceRecordLookups,
   '004-view-fingerprints': viewFingerprints,
+  '005-reconciled-hash': reconciledHash,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {
