@@ -57,6 +57,9 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
               const jobs = await deps.producers.enqueueReconcile(page.kind, refs, {
                 cycleId: data.cycleId,
                 priority,
+                // A back-fill or rebuild reconciles everything; an incremental pull's jobs skip records
+                // another of its jobs reconciled as they are now.
+                skipReconciled: data.mode === 'incremental',
               });
               for (const child of jobs)
                 if (!result.children.some((c) => c.id === child.id)) result.children.push(child);

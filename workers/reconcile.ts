@@ -27,7 +27,11 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
       async () => {
         const data = parseReconcileJob(job.data);
         if (data.knownFailure !== undefined) return failPermanently(job, data.knownFailure);
-        const outcome = await deps.pipeline.reconcile(data.kind, data.refs, { jobId: job.id ?? '' });
+        const outcome = await deps.pipeline.reconcile(data.kind, data.refs, {
+          jobId: job.id ?? '',
+          deferMarks: true,
+          ...(data.skipReconciled === true ? { skipReconciled: true } : {}),
+        });
         const handOn = { cycleId: data.cycleId, priority: job.opts.priority };
         const children: ChildJob[] = [];
         for (const batch of outcome.writes) {
@@ -53,10 +57,15 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
           children.push(
             ...(await deps.producers.enqueueReconcile(data.kind, outcome.reconcileAgain, handOn)),
           );
+        // Only now that its writes and failures are queued: a mark says the record needs nothing more.
+        if (outcome.marks !== undefined) await deps.pipeline.markReconciled(outcome.marks);
         if (own !== undefined) return failPermanently(job, own.detail);
         return {
           entities: outcome.entities,
           refs: data.refs.length,
+          ...(outcome.alreadyReconciled !== undefined
+            ? { alreadyReconciled: outcome.alreadyReconciled }
+            : {}),
           writes: outcome.writes.reduce((n, b) => n + b.writes.length, 0),
           failed: outcome.failures.length,
           children,

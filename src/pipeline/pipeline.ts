@@ -49,7 +49,7 @@ import { PlanVersions } from '../store/redis/plans.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import { LastWrittenStore, type WrittenValue } from '../store/redis/last-written.js';
 import type { CustomerViewDatabase } from '../store/schema.js';
-import { SourceSnapshots } from '../store/source-snapshots.js';
+import { SourceSnapshots, type ReconciledMark } from '../store/source-snapshots.js';
 import { metrics as defaultMetrics, type TandemMetrics } from '../observability/metrics.js';
 import type { FailureDetail } from '../queues/failure.js';
 import { batchKey, splitWrites } from './batches.js';
@@ -578,6 +578,14 @@ class Pipeline implements SyncPipelineImpl {
     if (!dryRun && (await this.parkUntilFirstRead(kind, refs))) {
       return { entities: 0, writes: [], failures: [], dryRun, parked: refs.length };
     }
+    let skipped = 0;
+    if (options.skipReconciled === true && !dryRun && options.overrides === undefined) {
+      const left = await this.notYetReconciled(refs);
+      skipped = refs.length - left.length;
+      if (left.length === 0)
+        return { entities: 0, writes: [], failures: [], dryRun, alreadyReconciled: skipped };
+      refs = left;
+    }
     // Taken before the records are read: a plan from an earlier read never replaces one from a later read.
     const ticket = dryRun ? 0 : await this.plans.ticket();
     const closure = await this.loader.load(kind, refs, {
@@ -609,6 +617,7 @@ class Pipeline implements SyncPipelineImpl {
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
     const planId = randomUUID();
     let reconcileAgain: SourceRef[] = [];
+    let marks: ReconciledMark[] = [];
     if (!dryRun) {
       await this.recordVersion();
       const mine = await this.plans.claim(
@@ -619,8 +628,10 @@ class Pipeline implements SyncPipelineImpl {
       result = onlyEntities(result, kind, mine);
       await this.persistReconcile(kind, result, previous, now, lastWritten, options.refreshView === true);
       reconcileAgain = await this.claimedWhileStored(kind, result, planId);
-      if (options.overrides === undefined)
-        await this.markReconciled(kind, result, closure, reconcileAgain, now);
+      if (options.overrides === undefined) {
+        marks = this.marksOf(kind, result, closure, reconcileAgain, now);
+        if (options.deferMarks !== true) await this.markReconciled(marks);
+      }
     }
     const writes = splitWrites(
       result.plan.writes.map((w) => ({ ...w, planId })),
@@ -633,27 +644,57 @@ class Pipeline implements SyncPipelineImpl {
       failures,
       dryRun,
       ...(reconcileAgain.length > 0 ? { reconcileAgain } : {}),
+      ...(options.deferMarks === true && marks.length > 0 ? { marks } : {}),
+      ...(skipped > 0 ? { alreadyReconciled: skipped } : {}),
     };
+  }
+
+  async markReconciled(marks: readonly ReconciledMark[]): Promise<void> {
+    await this.snapshots.markReconciled(marks);
+  }
+
+  /**
+   * The refs whose record does not hold what its last reconcile left it holding (or has no snapshot, or is
+   * deleted): the others were reconciled with what they hold now, by another job of the same pull or one
+   * before it, and their writes were queued then.
+   */
+  private async notYetReconciled(refs: readonly SourceRef[]): Promise<SourceRef[]> {
+    const current = new Set<string>();
+    for (const system of ['hubspot', 'salesforce'] as const) {
+      const ids = refs.filter((r) => r.system === system).map((r) => r.id);
+      if (ids.length === 0) continue;
+      for (const s of await this.snapshots.findByRecordIds({ system, recordIds: ids })) {
+        if (
+          !s.deleted &&
+          s.reconciledHash !== undefined &&
+          s.reconciledHash === reconcileHash(s, this.reconcileSalt)
+        )
+          current.add(`${s.system}:${s.object}:${s.recordId}`);
+      }
+    }
+    return current.size === 0
+      ? [...refs]
+      : refs.filter((r) => !current.has(`${r.system}:${r.object}:${r.id}`));
   }
 
   /**
    * What each record of the stored entities will hold once this reconcile's writes land, so that its echo
    * is not reconciled again (`alreadyReconciled`). Entities a later read claimed meanwhile are left to it.
    */
-  private async markReconciled(
+  private marksOf(
     kind: EntityKind,
     result: BatchResult,
     closure: Closure,
     claimedElsewhere: readonly SourceRef[],
     now: Date,
-  ): Promise<void> {
+  ): ReconciledMark[] {
     const elsewhere = new Set(claimedElsewhere.map((r) => `${r.system}:${r.id}`));
     const groups = (result.identity[kind]?.groups ?? []).filter(
       (g) =>
         !(g.hubspot !== undefined && elsewhere.has(`hubspot:${g.hubspot.id}`)) &&
         !(g.salesforce !== undefined && elsewhere.has(`salesforce:${g.salesforce.id}`)),
     );
-    const marks = reconciledMarks({
+    return reconciledMarks({
       groups,
       writes: result.plan.writes,
       problems: result.problems,
@@ -662,7 +703,6 @@ class Pipeline implements SyncPipelineImpl {
       salt: this.reconcileSalt,
       at: now,
     });
-    await this.snapshots.markReconciled(marks);
   }
 
   /**

@@ -203,7 +203,8 @@ function collectCompleted(
     }
     case QueueName.Reconcile: {
       const result = job.returnvalue as ReconcileJobResult | null;
-      origin.reconciled += result?.refs ?? 0;
+      // Refs found reconciled already (by another job of the pull) are not counted as reconciled.
+      origin.reconciled += (result?.refs ?? 0) - (result?.alreadyReconciled ?? 0);
       for (const child of result?.children ?? []) track({ ...child, origin: item.origin });
       return;
     }

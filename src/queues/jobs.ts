@@ -93,6 +93,7 @@ export const ReconcileJobSchema = z.object({
   kind: EntityKindSchema,
   refs: z.array(SourceRefSchema).min(1),
   knownFailure: FailureDetailSchema.optional(),
+  skipReconciled: z.boolean().optional(),
 });
 
 export const WriteBackJobSchema = z.object({
@@ -117,6 +118,8 @@ export interface ReconcileJobData extends CommonJobData {
   kind: EntityKind;
   refs: SourceRef[];
   knownFailure?: FailureDetail;
+  /** Queued by an incremental pull: refs already reconciled as they are now are left out. */
+  skipReconciled?: boolean;
 }
 
 export interface WriteBackJobData extends CommonJobData {
@@ -149,6 +152,8 @@ export interface PullJobResult {
 export interface ReconcileJobResult {
   entities: number;
   refs: number;
+  /** Of `refs`, those already reconciled as they are now (left out). */
+  alreadyReconciled?: number;
   writes: number;
   failed: number;
   children: ChildJob[];

@@ -131,9 +131,14 @@ export class Producers {
   async enqueueReconcile(
     kind: EntityKind,
     refs: readonly SourceRef[],
-    options: EnqueueOptions = {},
+    options: EnqueueOptions & { skipReconciled?: boolean } = {},
   ): Promise<ChildJob[]> {
-    const data: ReconcileJobData = { kind, refs: [...refs], ...cycle(options) };
+    const data: ReconcileJobData = {
+      kind,
+      refs: [...refs],
+      ...cycle(options),
+      ...(options.skipReconciled === true ? { skipReconciled: true } : {}),
+    };
     const own = reconcileJobId();
     const job = await this.queues.reconcile.add(JobName.Reconcile, data, {
       ...this.jobOptions(options.priority ?? Priority.Incremental),

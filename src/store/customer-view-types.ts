@@ -304,4 +304,6 @@ export interface SourceSnapshot {
   contentHash: string;
   deleted: boolean;
   pulledAt: Date;
+  /** What the record holds once its last reconcile's writes land (`markReconciled`); absent until then. */
+  reconciledHash?: string;
 }

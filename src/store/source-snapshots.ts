@@ -221,5 +221,6 @@ function toSnapshot(r: Selectable<SourceRecordsTable>): SourceSnapshot {
     contentHash: r.content_hash,
     deleted: r.deleted,
     pulledAt: r.pulled_at,
+    ...(r.reconciled_hash !== null ? { reconciledHash: r.reconciled_hash } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { backfillMapping, previewMapping, rebuildView } from '../../src/pipeline/maintenance.js';
 import type { SyncPipelineImpl } from '../../src/pipeline/pipeline.js';
-import type { RecordFailure, WriteBatch } from '../../src/pipeline/contract.js';
+import type { RecordFailure, SourceRef, WriteBatch } from '../../src/pipeline/contract.js';
 import { RedisKeys } from '../../src/store/redis/keys.js';
 import { fullCycle, startPipelineHarness, type PipelineHarness } from './pipeline-support.js';
 
@@ -692,5 +692,44 @@ describe('pipeline scenarios on a small demo world', () => {
     }
     expect(next).toEqual({ handedOn: 0, already: expect.any(Number) });
     expect(next.already).toBeGreaterThan(0);
+  }, 300_000);
+  it('leaves out of a reconcile the refs another job reconciled as they are now, and only those', async () => {
+    const [, pair] = await linkedPair(5);
+    const hubspot = pipeline.connectors.hubspot.client;
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    await fullCycle(pipeline, 'incremental');
+    // Both of the person's records change: one pull of each system reads them (their jobs not run yet).
+    await conn.sobject(pair.object ?? 'Contact').update({ Id: pair.salesforce, Title: 'Both Changed SF' });
+    await hubspot.crm.contacts.basicApi.update(pair.hubspot, { properties: { firstname: 'Bothchanged' } });
+    const pages: Array<{ kind: 'person'; refs: SourceRef[] }> = [];
+    for (const o of pipeline.objects.filter((x) => x.kind === 'person')) {
+      for await (const page of pipeline.pull(o.system, o.object, { mode: 'incremental' }))
+        if (page.refs.length > 0) pages.push({ kind: 'person', refs: page.refs });
+    }
+    const hsRefs = pages.flatMap((p) => p.refs).filter((r) => r.id === pair.hubspot);
+    const sfRefs = pages.flatMap((p) => p.refs).filter((r) => r.id === pair.salesforce);
+    expect(hsRefs).toHaveLength(1);
+    expect(sfRefs).toHaveLength(1);
+
+    // The Salesforce record's job reconciles the person (both records) and its writes land.
+    const first = await pipeline.reconcile('person', sfRefs, { skipReconciled: true });
+    expect(first.entities).toBe(1);
+    for (const b of first.writes) await pipeline.writeBack(b, { jobId: `both-${b.key}` });
+    // The HubSpot record's job finds it holding what that reconcile left it: nothing to do.
+    const second = await pipeline.reconcile('person', hsRefs, { skipReconciled: true });
+    expect(second).toMatchObject({ entities: 0, alreadyReconciled: 1, writes: [] });
+    // Reconciling it anyway (no option) finds the same: nothing to write.
+    const anyway = await pipeline.reconcile('person', hsRefs);
+    expect(anyway.entities).toBe(1);
+    expect(anyway.writes).toEqual([]);
+    const contact = await hubspot.crm.contacts.basicApi.getById(pair.hubspot, ['jobtitle']);
+    expect(contact.properties['jobtitle']).toBe('Both Changed SF');
+
+    // Once the record holds something else, it is reconciled.
+    await hubspot.crm.contacts.basicApi.update(pair.hubspot, { properties: { firstname: 'Changedagain' } });
+    for await (const page of pipeline.pull('hubspot', 'contacts', { mode: 'incremental' })) void page;
+    const third = await pipeline.reconcile('person', hsRefs, { skipReconciled: true });
+    expect(third.entities).toBe(1);
+    expect(third.alreadyReconciled).toBeUndefined();
   }, 300_000);
 });
