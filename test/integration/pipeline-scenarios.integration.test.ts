@@ -55,6 +55,40 @@ async function linkedPair(
   return pairs[index] as [string, { hubspot: string; salesforce: string; object?: string }];
 }
 
+/** A field of the pair's Salesforce record, read through jsforce. */
+async function salesforceValue(
+  pair: { salesforce: string; object?: string },
+  field: string,
+): Promise<unknown> {
+  const conn = pipeline.connectors.salesforce.caller.conn;
+  const rows = await conn.query<Record<string, unknown>>(
+    `SELECT ${field} FROM ${pair.object ?? 'Contact'} WHERE Id = '${pair.salesforce}'`,
+  );
+  return rows.records[0]?.[field];
+}
+
+/** A unified field's value in the customer view. */
+async function viewValue(unifiedId: string, field: string): Promise<unknown> {
+  const row = await pipeline.db
+    .selectFrom('field_values')
+    .select('value')
+    .where('unified_id', '=', unifiedId)
+    .where('field', '=', field)
+    .executeTakeFirst();
+  return row?.value;
+}
+
+/** Pulls the Salesforce person objects and reconciles what changed: the planned write batches. */
+async function planFromSalesforce(): Promise<WriteBatch[]> {
+  const batches: WriteBatch[] = [];
+  for (const o of pipeline.objects.filter((x) => x.system === 'salesforce' && x.kind === 'person')) {
+    for await (const page of pipeline.pull('salesforce', o.object, { mode: 'incremental' })) {
+      if (page.refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
+    }
+  }
+  return batches;
+}
+
 beforeAll(async () => {
   h = await startPipelineHarness({ seed: 'demo', persons: 60 });
   dataDir = mkdtempSync(join(tmpdir(), 'tandem-pipeline-db-'));
@@ -575,12 +609,7 @@ describe('pipeline scenarios on a small demo world', () => {
     await fullCycle(pipeline, 'incremental');
     // A rep renames the person in Salesforce: Tandem plans the first name for the HubSpot contact.
     await conn.sobject(pair.object ?? 'Contact').update({ Id: pair.salesforce, FirstName: 'Renamedinsf' });
-    const batches: WriteBatch[] = [];
-    for (const o of pipeline.objects.filter((x) => x.system === 'salesforce' && x.kind === 'person')) {
-      for await (const page of pipeline.pull('salesforce', o.object, { mode: 'incremental' })) {
-        if (page.refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
-      }
-    }
+    const batches = await planFromSalesforce();
     expect(batches.some((b) => b.writes.some((w) => w.recordId === pair.hubspot))).toBe(true);
 
     // A user retitles the contact in HubSpot. The HubSpot pull begins (its snapshots are stamped with that
@@ -617,19 +646,8 @@ describe('pipeline scenarios on a small demo world', () => {
     // Nothing reads the contact again (its modification is behind the checkpoint): the edit reaches
     // Salesforce and the view only from that read.
     await fullCycle(pipeline, 'incremental');
-    const title = (
-      await conn.query<{ Title: unknown }>(
-        `SELECT Title FROM ${pair.object ?? 'Contact'} WHERE Id = '${pair.salesforce}'`,
-      )
-    ).records[0]?.Title;
-    expect(title).toBe('Retitled In HubSpot');
-    const viewTitle = await pipeline.db
-      .selectFrom('field_values')
-      .select('value')
-      .where('unified_id', '=', unifiedId)
-      .where('field', '=', 'job_title')
-      .executeTakeFirst();
-    expect(viewTitle?.value).toBe('Retitled In HubSpot');
+    expect(await salesforceValue(pair, 'Title')).toBe('Retitled In HubSpot');
+    expect(await viewValue(unifiedId, 'job_title')).toBe('Retitled In HubSpot');
   }, 300_000);
   it('reconciles a read whose history shows Tandem overwrote an edit, rather than taking it for the echo', async () => {
     const [unifiedId, pair] = await linkedPair(4);
@@ -639,12 +657,7 @@ describe('pipeline scenarios on a small demo world', () => {
     await conn
       .sobject(pair.object ?? 'Contact')
       .update({ Id: pair.salesforce, Title: 'Title From Salesforce' });
-    const batches: WriteBatch[] = [];
-    for (const o of pipeline.objects.filter((x) => x.system === 'salesforce' && x.kind === 'person')) {
-      for await (const page of pipeline.pull('salesforce', o.object, { mode: 'incremental' })) {
-        if (page.refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, page.refs)).writes);
-      }
-    }
+    const batches = await planFromSalesforce();
     expect(batches.some((b) => b.writes.some((w) => w.recordId === pair.hubspot))).toBe(true);
     // A marketer edits the same field in HubSpot (a `newest` field: its history is read); Tandem's write,
     // planned before, lands on it.
@@ -666,21 +679,10 @@ describe('pipeline scenarios on a small demo world', () => {
           await pipeline.writeBack(b, { jobId: `restore-${b.key}` });
     }
     expect(handedOn).toBe(true);
-    const name = (
-      await conn.query<{ Title: unknown }>(
-        `SELECT Title FROM ${pair.object ?? 'Contact'} WHERE Id = '${pair.salesforce}'`,
-      )
-    ).records[0]?.Title;
-    expect(name).toBe('Title From HubSpot');
+    expect(await salesforceValue(pair, 'Title')).toBe('Title From HubSpot');
     const restored = await hubspot.crm.contacts.basicApi.getById(pair.hubspot, ['jobtitle']);
     expect(restored.properties['jobtitle']).toBe('Title From HubSpot');
-    const view = await pipeline.db
-      .selectFrom('field_values')
-      .select('value')
-      .where('unified_id', '=', unifiedId)
-      .where('field', '=', 'job_title')
-      .executeTakeFirst();
-    expect(view?.value).toBe('Title From HubSpot');
+    expect(await viewValue(unifiedId, 'job_title')).toBe('Title From HubSpot');
 
     // Once in step, the echoes of those writes are not reconciled again.
     const next = { handedOn: 0, already: 0 };
