@@ -27,10 +27,12 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
       async () => {
         const data = parseReconcileJob(job.data);
         if (data.knownFailure !== undefined) return failPermanently(job, data.knownFailure);
+        // A run after a failed or interrupted one reconciles every ref: that run may have stored its records'
+        // marks (what they will hold once its writes land) and died before queuing those writes.
+        const firstRun = job.attemptsMade === 0 && job.attemptsStarted <= 1;
         const outcome = await deps.pipeline.reconcile(data.kind, data.refs, {
           jobId: job.id ?? '',
-          deferMarks: true,
-          ...(data.skipReconciled === true ? { skipReconciled: true } : {}),
+          ...(data.skipReconciled === true && firstRun ? { skipReconciled: true } : {}),
         });
         const handOn = { cycleId: data.cycleId, priority: job.opts.priority };
         const children: ChildJob[] = [];
@@ -57,8 +59,6 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
           children.push(
             ...(await deps.producers.enqueueReconcile(data.kind, outcome.reconcileAgain, handOn)),
           );
-        // Only now that its writes and failures are queued: a mark says the record needs nothing more.
-        if (outcome.marks !== undefined) await deps.pipeline.markReconciled(outcome.marks);
         if (own !== undefined) return failPermanently(job, own.detail);
         return {
           entities: outcome.entities,

@@ -3,7 +3,6 @@ import type { System } from '../domain/mapping/schema.js';
 import type { ObjectName } from '../domain/records.js';
 import type { RecordWrite } from '../domain/write-plan.js';
 import type { FailureDetail } from '../queues/failure.js';
-import type { ReconciledMark } from '../store/source-snapshots.js';
 
 /**
  * The sync pipeline as the queue layer sees it: three steps, each callable without queues (so `tandem
@@ -77,11 +76,6 @@ export interface ReconcileOutcome {
   reconcileAgain?: SourceRef[];
   /** Refs left out because they hold what their last reconcile left them holding (`skipReconciled`). */
   alreadyReconciled?: number;
-  /**
-   * With `deferMarks`: what each reconciled record will hold once the planned writes land, for
-   * `markReconciled` once the writes and failures are queued.
-   */
-  marks?: ReconciledMark[];
 }
 
 export interface WriteBackOutcome {
@@ -116,11 +110,6 @@ export interface ReconcileOptions {
    * same pull reconciled its entity already, and its writes landed or none were planned).
    */
   skipReconciled?: boolean;
-  /**
-   * Return the reconciled marks (`ReconcileOutcome.marks`) instead of storing them: the caller stores them
-   * with `markReconciled` once it has queued the writes, so a mark never names writes that were not queued.
-   */
-  deferMarks?: boolean;
 }
 
 export interface SyncPipeline {
@@ -135,8 +124,6 @@ export interface SyncPipeline {
   ): Promise<ReconcileOutcome>;
   /** `replan`: read the batch's records again and write what they need now (a replay), not the stored writes. */
   writeBack(batch: WriteBatch, options: { jobId: string; replan?: boolean }): Promise<WriteBackOutcome>;
-  /** Stores the marks a reconcile with `deferMarks` returned. */
-  markReconciled(marks: readonly ReconciledMark[]): Promise<void>;
   /** Refs of every unified record whose stored mapping version differs from the current one (back-fill). */
   refsForMappingBackfill(kind: EntityKind, options: { after?: string; limit: number }): Promise<SourceRef[]>;
   close(): Promise<void>;

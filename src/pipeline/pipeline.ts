@@ -617,7 +617,6 @@ class Pipeline implements SyncPipelineImpl {
     const failures = this.problemsToFailures(kind, result.problems, closure, now);
     const planId = randomUUID();
     let reconcileAgain: SourceRef[] = [];
-    let marks: ReconciledMark[] = [];
     if (!dryRun) {
       await this.recordVersion();
       const mine = await this.plans.claim(
@@ -628,10 +627,8 @@ class Pipeline implements SyncPipelineImpl {
       result = onlyEntities(result, kind, mine);
       await this.persistReconcile(kind, result, previous, now, lastWritten, options.refreshView === true);
       reconcileAgain = await this.claimedWhileStored(kind, result, planId);
-      if (options.overrides === undefined) {
-        marks = this.marksOf(kind, result, closure, reconcileAgain, now);
-        if (options.deferMarks !== true) await this.markReconciled(marks);
-      }
+      if (options.overrides === undefined)
+        await this.snapshots.markReconciled(this.marksOf(kind, result, closure, reconcileAgain, now));
     }
     const writes = splitWrites(
       result.plan.writes.map((w) => ({ ...w, planId })),
@@ -644,13 +641,8 @@ class Pipeline implements SyncPipelineImpl {
       failures,
       dryRun,
       ...(reconcileAgain.length > 0 ? { reconcileAgain } : {}),
-      ...(options.deferMarks === true && marks.length > 0 ? { marks } : {}),
       ...(skipped > 0 ? { alreadyReconciled: skipped } : {}),
     };
-  }
-
-  async markReconciled(marks: readonly ReconciledMark[]): Promise<void> {
-    await this.snapshots.markReconciled(marks);
   }
 
   /**

@@ -79,9 +79,6 @@ export class FakePipeline implements SyncPipeline {
     }
   }
 
-  /** The fake keeps no snapshots: nothing to mark. */
-  async markReconciled(): Promise<void> {}
-
   async reconcile(kind: EntityKind, refs: readonly SourceRef[]): Promise<ReconcileOutcome> {
     const writes: RecordWrite[] = [];
     const failures: RecordFailure[] = [];
