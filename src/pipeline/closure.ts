@@ -39,6 +39,8 @@ export interface ClosureOptions {
   dealHops?: number;
   /** Records to use instead of their stored snapshots (preview's freshly read sample). */
   overrides?: readonly SourceRecord[];
+  /** The refs' snapshots, when the caller has read them already (`readRefs`). */
+  read?: readonly SourceSnapshot[];
 }
 
 const snapshotKey = (s: { system: System; object: string; recordId: string }): string =>
@@ -104,14 +106,8 @@ export class ClosureLoader {
       if (!seenKeys.has(key)) keys.add(key);
     };
 
-    const bySystem = new Map<System, string[]>();
-    for (const r of refs) {
-      bySystem.set(r.system, [...(bySystem.get(r.system) ?? []), r.id]);
-      want(keyOf(r.system, r.id));
-    }
-    for (const [system, ids] of bySystem) {
-      for (const s of await this.snapshots.findByRecordIds({ system, recordIds: ids })) take(s);
-    }
+    for (const r of refs) want(keyOf(r.system, r.id));
+    for (const s of options.read ?? (await this.readRefs(refs))) take(s);
     for (const o of options.overrides ?? []) {
       if (kindOf(o.object) !== kind) continue;
       for (const k of identityKeys(o, this.mapping)) want(k);
@@ -218,6 +214,16 @@ export class ClosureLoader {
       closure.dealLinks.set(`${row.system}:${keyOf(row.system, row.recordId)}`, row.unifiedId);
     }
     return closure;
+  }
+
+  /** The stored snapshots of these refs' records: one query per system. */
+  async readRefs(refs: readonly SourceRef[]): Promise<SourceSnapshot[]> {
+    const bySystem = new Map<System, string[]>();
+    for (const r of refs) bySystem.set(r.system, [...(bySystem.get(r.system) ?? []), r.id]);
+    const out: SourceSnapshot[] = [];
+    for (const [system, ids] of bySystem)
+      out.push(...(await this.snapshots.findByRecordIds({ system, recordIds: ids })));
+    return out;
   }
 
   /** Unified ids of these records' stored links (rows collected into `into`). */

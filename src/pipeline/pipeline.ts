@@ -339,6 +339,7 @@ class Pipeline implements SyncPipelineImpl {
         // Read before the rows are stored (storing leaves the hashes as they are; the order does not matter).
         const inStep =
           options.mode === 'incremental' ? await this.alreadyReconciled(system, rows) : new Set();
+        const changed = inStep.size === 0 ? page.records : page.records.filter((r) => !inStep.has(r.id));
         await this.snapshots.upsert(rows);
         const deleted = await this.markDeleted(system, page.deleted, at);
         pulled += page.records.length;
@@ -349,17 +350,14 @@ class Pipeline implements SyncPipelineImpl {
           this.metrics.recordsSynced.inc({ system, object, direction: 'already_reconciled' }, inStep.size);
         }
         group.add(
-          [
-            ...page.records.filter((r) => !inStep.has(r.id)).map((r) => ({ system, object, id: r.id })),
-            ...mergeSurvivors(system, page),
-          ],
+          [...changed.map((r) => ({ system, object, id: r.id })), ...mergeSurvivors(system, page)],
           deleted,
           page.checkpoint,
           inStep.size,
         );
         // Persons whose deals changed: their stage and attribution depend on them. A deal holding what its
         // last reconcile left it holding changed nothing for them.
-        const changedDeals = page.records.filter((r) => !inStep.has(r.id)).map((r) => r.id);
+        const changedDeals = changed.map((r) => r.id);
         if (associations !== undefined) {
           group.addPersons(
             'hubspot',
@@ -424,11 +422,13 @@ class Pipeline implements SyncPipelineImpl {
       live.map((r) => r.recordId),
     );
     if (marks.size === 0) return out;
-    for (const r of live) {
-      const mark = marks.get(`${r.object}:${r.recordId}`);
-      if (mark !== undefined && mark === reconcileHash(r, this.reconcileSalt)) out.add(r.recordId);
-    }
+    for (const r of live) if (this.holdsMark(r, marks.get(`${r.object}:${r.recordId}`))) out.add(r.recordId);
     return out;
+  }
+
+  /** Whether a (live) snapshot holds exactly what `mark` says its last reconcile left it holding. */
+  private holdsMark(snapshot: SourceSnapshot, mark: string | undefined): boolean {
+    return !snapshot.deleted && mark !== undefined && mark === reconcileHash(snapshot, this.reconcileSalt);
   }
 
   private pullOptions(options: PullOptions): ConnectorPullOptions {
@@ -579,17 +579,31 @@ class Pipeline implements SyncPipelineImpl {
       return { entities: 0, writes: [], failures: [], dryRun, parked: refs.length };
     }
     let skipped = 0;
+    let read: SourceSnapshot[] | undefined;
     if (options.skipReconciled === true && !dryRun && options.overrides === undefined) {
-      const left = await this.notYetReconciled(refs);
+      // The refs whose record holds what its last reconcile left it holding were reconciled as they are
+      // now (by another job of the same pull, or one before it), and their writes were queued then.
+      read = await this.loader.readRefs(refs);
+      const done = new Set(
+        read
+          .filter((s) => this.holdsMark(s, s.reconciledHash))
+          .map((s) => `${s.system}:${s.object}:${s.recordId}`),
+      );
+      const left = refs.filter((r) => !done.has(`${r.system}:${r.object}:${r.id}`));
       skipped = refs.length - left.length;
       if (left.length === 0)
         return { entities: 0, writes: [], failures: [], dryRun, alreadyReconciled: skipped };
+      if (skipped > 0) {
+        const ids = new Set(left.map((r) => `${r.system}:${r.id}`));
+        read = read.filter((s) => ids.has(`${s.system}:${s.recordId}`));
+      }
       refs = left;
     }
     // Taken before the records are read: a plan from an earlier read never replaces one from a later read.
     const ticket = dryRun ? 0 : await this.plans.ticket();
     const closure = await this.loader.load(kind, refs, {
       ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
+      ...(read !== undefined ? { read } : {}),
     });
     const lastWritten = await this.loadLastWritten(closure.records);
     const previous = kind === 'person' ? await this.loadStages(closure) : new Map<string, StageState>();
@@ -643,30 +657,6 @@ class Pipeline implements SyncPipelineImpl {
       ...(reconcileAgain.length > 0 ? { reconcileAgain } : {}),
       ...(skipped > 0 ? { alreadyReconciled: skipped } : {}),
     };
-  }
-
-  /**
-   * The refs whose record does not hold what its last reconcile left it holding (or has no snapshot, or is
-   * deleted): the others were reconciled with what they hold now, by another job of the same pull or one
-   * before it, and their writes were queued then.
-   */
-  private async notYetReconciled(refs: readonly SourceRef[]): Promise<SourceRef[]> {
-    const current = new Set<string>();
-    for (const system of ['hubspot', 'salesforce'] as const) {
-      const ids = refs.filter((r) => r.system === system).map((r) => r.id);
-      if (ids.length === 0) continue;
-      for (const s of await this.snapshots.findByRecordIds({ system, recordIds: ids })) {
-        if (
-          !s.deleted &&
-          s.reconciledHash !== undefined &&
-          s.reconciledHash === reconcileHash(s, this.reconcileSalt)
-        )
-          current.add(`${s.system}:${s.object}:${s.recordId}`);
-      }
-    }
-    return current.size === 0
-      ? [...refs]
-      : refs.filter((r) => !current.has(`${r.system}:${r.object}:${r.id}`));
   }
 
   /**
