@@ -58,8 +58,8 @@ export function pullProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
                 cycleId: data.cycleId,
                 priority,
                 // A back-fill or rebuild reconciles everything; an incremental pull's jobs skip records
-                // another of its jobs reconciled as they are now.
-                skipReconciled: data.mode === 'incremental',
+                // another of its jobs reconciled as they are now, except persons due for re-evaluation.
+                skipReconciled: data.mode === 'incremental' && page.dueForReevaluation !== true,
               });
               for (const child of jobs)
                 if (!result.children.some((c) => c.id === child.id)) result.children.push(child);

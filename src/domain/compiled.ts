@@ -3,6 +3,7 @@ import { conditionInputs } from './conditions.js';
 import { compileField, type CompiledField } from './values/field-codec.js';
 import { compileValueMap, type CompiledValueMap } from './values/value-map.js';
 import type { DealOutcome } from './records.js';
+import { personTimeWindows, type TimeWindow } from './reevaluation.js';
 
 /**
  * A mapping prepared once for the engine: field codecs, regular expressions, source and pipeline lookups.
@@ -20,6 +21,8 @@ export interface CompiledMapping {
   regex(pattern: string): RegExp;
   /** The unified fields the score rules read (a condition on the score changes when they do). */
   readonly scoreFields: readonly string[];
+  /** The `changed_within_days` windows a person's reconcile reads (`reevaluation.ts`). */
+  readonly personTimeWindows: readonly TimeWindow[];
 }
 
 const cache = new WeakMap<Mapping, CompiledMapping>();
@@ -89,6 +92,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
     sourceFor: (system, value) => sources[system].get(value.trim().toLowerCase()) ?? unknown,
     dealOutcome: (stage) => (stage === null ? undefined : deal.outcomes.get(stage)),
     scoreFields: scoreFields(mapping),
+    personTimeWindows: personTimeWindows(mapping),
     regex(pattern) {
       let re = regexes.get(pattern);
       if (!re) {

@@ -249,6 +249,8 @@ export interface ConditionInputs {
   /** The same fields in the set's order, as an array (iterated per person). */
   fieldList: readonly string[];
   score: boolean;
+  /** The `changed_within_days` tests it makes: field and window in ms. */
+  windows: ReadonlyArray<{ field: string; windowMs: number }>;
 }
 
 const inputs = new WeakMap<Condition, ConditionInputs>();
@@ -257,16 +259,21 @@ export function conditionInputs(condition: Condition): ConditionInputs {
   const known = inputs.get(condition);
   if (known !== undefined) return known;
   const fields = new Set<string>();
+  const windows: Array<{ field: string; windowMs: number }> = [];
   let score = false;
   const walk = (c: Condition): void => {
     if ('all' in c) c.all.forEach(walk);
     else if ('any' in c) c.any.forEach(walk);
     else if ('not' in c) walk(c.not);
     else if ('score' in c || 'fit_score' in c || 'engagement_score' in c) score = true;
-    else if ('field' in c) fields.add(c.field);
+    else if ('field' in c) {
+      fields.add(c.field);
+      if (c.changed_within_days !== undefined)
+        windows.push({ field: c.field, windowMs: c.changed_within_days * DAY_MS });
+    }
   };
   walk(condition);
-  const result = { fields, fieldList: [...fields], score };
+  const result = { fields, fieldList: [...fields], score, windows };
   inputs.set(condition, result);
   return result;
 }
@@ -300,6 +307,15 @@ export function heldSince(
     const changedAt = facts.changedAt;
     out = latestChange(read.fieldList, changedAt, out);
     if (read.score) out = latestChange(scoreFields, changedAt, out);
+    // A window that has closed changed the test's answer when it closed, not when its field changed
+    // (`not` a change within 90 days holds since 90 days after the change).
+    for (let i = 0; i < read.windows.length; i += 1) {
+      const w = read.windows[i] as { field: string; windowMs: number };
+      const at = parseInstant(changedAt?.[w.field]);
+      if (at === undefined || facts.now === undefined || !(facts.now - at > w.windowMs)) continue;
+      const closed = at + w.windowMs + 1;
+      if (out === undefined || closed > out) out = closed;
+    }
   }
   return out;
 }

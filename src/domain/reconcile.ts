@@ -33,6 +33,7 @@ import {
 import { scorePerson, type LeadScore } from './score.js';
 import { collectTouchpoints, type Touchpoint, type TouchpointInput } from './attribution.js';
 import { parseInstant } from './values/coerce.js';
+import { nextReevaluation } from './reevaluation.js';
 import type { CompiledField } from './values/field-codec.js';
 import type { FieldWrite, RecordWrite, WritePlan } from './write-plan.js';
 
@@ -73,6 +74,11 @@ export interface UnifiedPerson extends UnifiedRecord {
   /** Entries this reconcile adds to the stage history. */
   stageEntries: StageEntry[];
   score: LeadScore;
+  /**
+   * When one of the mapping's `changed_within_days` windows next closes for this person (ISO), absent when
+   * none is open: the person is reconciled again then, though no record changed (`reevaluation.ts`).
+   */
+  reevaluateAt?: string;
   touchpoints: Touchpoint[];
   originalSource?: Touchpoint;
   latestSource?: Touchpoint;
@@ -436,6 +442,7 @@ export function reconcilePerson(
   // `collectTouchpoints` hands them over in time order: the original source is the first, the latest the last.
   const first = touchpoints[0];
   const latest = touchpoints.at(-1);
+  const reevaluateAt = nextReevaluation(compiled.personTimeWindows, merge.changedAt, nowMs);
   const unified: UnifiedPerson = {
     key: records.key,
     fields: merge.fields,
@@ -445,6 +452,7 @@ export function reconcilePerson(
     ...(decision.reason !== undefined ? { stageReason: decision.reason } : {}),
     stageEntries: decision.entries,
     score,
+    ...(reevaluateAt !== undefined ? { reevaluateAt } : {}),
     touchpoints,
     ...(first ? { originalSource: first } : {}),
     ...(latest ? { latestSource: latest } : {}),

@@ -39,6 +39,11 @@ export interface PulledPage {
    * echo of Tandem's own writes — and are therefore not among `refs`.
    */
   alreadyReconciled?: number;
+  /**
+   * Records of persons due for re-evaluation (a `changed_within_days` window closed), read from the store,
+   * not from the CRM: reconciled whatever they hold (never skipped as already reconciled).
+   */
+  dueForReevaluation?: true;
 }
 
 /** Writes for one system and object, at most one API batch (HubSpot 100, Salesforce 200). */

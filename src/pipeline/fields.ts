@@ -1,6 +1,7 @@
 // Which fields each object's pull reads: what the mapping maps, plus what identity, lifecycle, scoring,
 // attribution and write-back need. Pure: derived from the mapping alone.
 
+import { compileMapping } from '../domain/compiled.js';
 import { resolveSalesforceRef } from '../domain/field-sync.js';
 import type { Mapping, SalesforceFieldRef } from '../domain/mapping/schema.js';
 import type { HubSpotObjectName, ObjectName, SalesforceObjectName } from '../domain/records.js';
@@ -40,7 +41,10 @@ const add = (set: Set<string>, ...names: Array<string | undefined>): void => {
 const sfRef = (set: Set<string>, ref: SalesforceFieldRef | undefined, object: SalesforceObjectName): void =>
   add(set, resolveSalesforceRef(ref, object));
 
-/** HubSpot properties per object, and those whose change times `newest` needs (`propertiesWithHistory`). */
+/**
+ * HubSpot properties per object, and those whose change times `newest` and `changed_within_days` need
+ * (`propertiesWithHistory`).
+ */
 export function hubspotPullProperties(mapping: Mapping): {
   properties: Record<HubSpotObjectName, string[]>;
   history: Record<HubSpotObjectName, string[]>;
@@ -58,9 +62,12 @@ export function hubspotPullProperties(mapping: Mapping): {
   ]);
   const history = { contacts: new Set<string>(), companies: new Set<string>(), deals: new Set<string>() };
   const person = mapping.objects.person;
+  // A `changed_within_days` test needs the field's own change time: without its history a field's time is
+  // the record's, which every write to any field (Tandem's own too) moves, reopening the window.
+  const windowed = new Set(compileMapping(mapping).personTimeWindows.map((w) => w.field));
   for (const f of person.fields) {
     add(contacts, f.hubspot);
-    if (f.conflict === 'newest') add(history.contacts, f.hubspot);
+    if (f.conflict === 'newest' || windowed.has(f.name)) add(history.contacts, f.hubspot);
   }
   const px = person.identity.cross_reference;
   add(contacts, px.hubspot_property_for_contact_id, px.hubspot_property_for_lead_id);

@@ -125,6 +125,8 @@ function personRows(p: GroupOutcome<UnifiedPerson>, version: string, now: Date):
     companyId: null,
     fields: values(u),
     mappingVersion: version,
+    // Only when set: persons without a time window keep the row fingerprints they had before the column.
+    ...(u.reevaluateAt !== undefined ? { reevaluateAt: new Date(u.reevaluateAt) } : {}),
     createdAt: createdAt(p.group, now),
     updatedAt: now,
   };

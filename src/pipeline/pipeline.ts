@@ -18,6 +18,7 @@ import {
 import type { HubSpotConnector } from '../connectors/hubspot/connector.js';
 import type { SalesforceConnector } from '../connectors/salesforce/connector.js';
 import { reconcileBatch, type BatchInput, type BatchResult } from '../domain/batch.js';
+import { compileMapping } from '../domain/compiled.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { canonicalValue, valueHash } from '../domain/hash.js';
 import { parseInstant } from '../domain/values/coerce.js';
@@ -386,6 +387,8 @@ class Pipeline implements SyncPipelineImpl {
         if (related !== undefined) yield* this.pullRelatedObject(related, options);
       }
       yield* this.releaseParked(object, kind);
+      if (options.mode === 'incremental' && kind === 'person' && this.sweepsReevaluation(system, object))
+        yield* this.personsDue(system, object, Math.max(1, options.groupRefs ?? DUE_PAGE));
       await this.view.finishSyncRun(runId, {
         status: 'succeeded',
         finishedAt: this.now(),
@@ -485,6 +488,57 @@ class Pipeline implements SyncPipelineImpl {
     if (!(await this.firstReadDone(kind))) return true;
     await this.parked.remove(kind, refs);
     return false;
+  }
+
+  /**
+   * The first person object's incremental pull also sweeps the persons a `changed_within_days` window has
+   * closed for (src/domain/reevaluation.ts); none when the mapping has no such window.
+   */
+  private sweepsReevaluation(system: System, object: ObjectName): boolean {
+    if (compileMapping(this.mapping).personTimeWindows.length === 0) return false;
+    const first = this.objects.find((o) => o.kind === 'person');
+    return first !== undefined && first.system === system && first.object === object;
+  }
+
+  /**
+   * Persons due for re-evaluation (`persons.reevaluate_at` passed), as pages of their linked records marked
+   * `dueForReevaluation`: reconciled whatever their records hold. Each reconcile stores the person's next
+   * instant (or none), so a person is swept once per closing window; one whose reconcile fails stays due.
+   */
+  private async *personsDue(system: System, object: ObjectName, pageSize: number): AsyncIterable<PulledPage> {
+    const now = this.now();
+    const checkpoint = (await this.checkpoints.get(system, object)) as Checkpoint;
+    let afterId: string | undefined;
+    for (;;) {
+      const ids = await this.view.personsDueForReevaluation(now, {
+        limit: pageSize,
+        ...(afterId !== undefined ? { afterId } : {}),
+      });
+      if (ids.length === 0) return;
+      afterId = ids.at(-1);
+      const byObject = new Map<string, SourceRef[]>();
+      for (const l of await this.view.findLinksByUnifiedIds(ids)) {
+        if (l.recordType !== 'person') continue;
+        const key = `${l.system}\t${l.object}`;
+        const refs = byObject.get(key) ?? [];
+        refs.push({ system: l.system, object: l.object as ObjectName, id: l.recordId });
+        byObject.set(key, refs);
+      }
+      this.metrics.recordsSynced.inc({ system, object, direction: 'reevaluated' }, ids.length);
+      for (const refs of byObject.values()) {
+        const first = refs[0] as SourceRef;
+        yield {
+          system: first.system,
+          object: first.object,
+          kind: 'person',
+          refs,
+          deleted: [],
+          checkpoint,
+          dueForReevaluation: true,
+        };
+      }
+      if (ids.length < pageSize) return;
+    }
   }
 
   private personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
@@ -1598,6 +1652,8 @@ function personPage(system: System, object: ObjectName, ids: string[], checkpoin
 
 /** A group is handed on early when its first page was read this long ago (a slow, rate-limited pull). */
 export const GROUP_MAX_WAIT_MS = 5_000;
+/** Persons per page of the re-evaluation sweep when the pull groups no refs. */
+const DUE_PAGE = 500;
 
 /**
  * Consecutive connector pages of one pull, handed on together: the object's refs and deletions as one page,

@@ -26,6 +26,8 @@ export interface PersonRecord {
   companyId?: string | null;
   fields: FieldMap;
   mappingVersion?: string | null;
+  /** When a `changed_within_days` window next closes for the person: reconciled again then (null: none open). */
+  reevaluateAt?: Date | null;
   /** When the person first appeared in either CRM (the earliest create date); the funnel cohorts on it. */
   createdAt: Date;
   updatedAt: Date;

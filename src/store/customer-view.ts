@@ -79,6 +79,7 @@ const PERSON_RECORD_SPEC = recordSpec('persons', {
   company_id: 'text',
   fields: 'jsonb',
   mapping_version: 'text',
+  reevaluate_at: 'timestamptz',
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
 });
@@ -343,6 +344,7 @@ export class CustomerView {
         company_id: p.companyId,
         fields: p.fields,
         mapping_version: p.mappingVersion,
+        reevaluate_at: p.reevaluateAt ?? null,
         created_at: p.createdAt,
         updated_at: p.updatedAt,
       })),
@@ -773,6 +775,27 @@ export class CustomerView {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Ids of persons whose next re-evaluation (`reevaluate_at`, a closing `changed_within_days` window) is at
+   * or before `now`, by id. Page with `afterId` = the last id returned.
+   */
+  async personsDueForReevaluation(
+    now: Date,
+    page: { afterId?: string; limit?: number } = {},
+  ): Promise<string[]> {
+    let q = this.db
+      .selectFrom('persons')
+      .select('id')
+      .where('reevaluate_at', 'is not', null)
+      .where('reevaluate_at', '<=', now);
+    if (page.afterId !== undefined) q = q.where('id', '>', page.afterId);
+    const rows = await q
+      .orderBy('id')
+      .limit(page.limit ?? 1000)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async personsByMappingVersion(
     currentVersion: string,
     page: { afterId?: string; limit?: number } = {},
@@ -896,6 +919,7 @@ function toPerson(p: Selectable<PersonsTable>): Required<PersonRecord> {
     companyId: p.company_id,
     fields: p.fields as Record<string, unknown>,
     mappingVersion: p.mapping_version,
+    reevaluateAt: p.reevaluate_at,
     createdAt: p.created_at,
     updatedAt: p.updated_at,
   };

@@ -35,6 +35,8 @@ export interface PersonsTable {
   /** Furthest funnel stage ever reached (lifecycle_stages.position; 0 = none), maintained on write. */
   furthest_stage_position: Generated<number>;
   mapping_version: string | null;
+  /** When a `changed_within_days` window next closes for the person (migration 006). */
+  reevaluate_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -355,6 +355,7 @@ function fromWorldRecord(type: HubSpotObjectType, raw: HubSpotRecord): StoredRec
     updatedAt,
     archived: raw.archived,
     history,
+    valuesSetAt: updatedAt,
     mergedObjectIds: raw.mergedObjectIds ?? [],
   };
   if (raw.archivedAt !== undefined) record.archivedAt = Date.parse(raw.archivedAt);
@@ -370,9 +371,16 @@ function toWorldRecord(record: StoredRecord): HubSpotRecord {
     archived: record.archived,
   };
   if (record.archivedAt !== undefined) out.archivedAt = new Date(record.archivedAt).toISOString();
-  if (Object.keys(record.history).length > 0) {
+  // Values set before loading keep their time once saved: each gets the entry `historyOf` shows for it.
+  const history =
+    record.valuesSetAt !== undefined && record.valuesSetAt !== record.updatedAt
+      ? Object.fromEntries(Object.keys(record.properties).map((name) => [name, historyOf(record, name)]))
+      : record.history;
+  if (Object.keys(history).length > 0) {
     out.propertiesWithHistory = Object.fromEntries(
-      Object.entries(record.history).map(([name, entries]) => [name, entries.map((e) => ({ ...e }))]),
+      Object.entries(history)
+        .filter(([, entries]) => entries.length > 0)
+        .map(([name, entries]) => [name, entries.map((e) => ({ ...e }))]),
     );
   }
   if (record.mergedObjectIds.length > 0) out.mergedObjectIds = [...record.mergedObjectIds];
@@ -385,5 +393,6 @@ export function historyOf(record: StoredRecord, name: string): HistoryEntry[] {
   if (entries !== undefined && entries.length > 0) return entries;
   const value = record.properties[name];
   if (value === undefined || value === '') return [];
-  return [{ value, timestamp: new Date(record.updatedAt).toISOString(), sourceType: 'CRM_UI' }];
+  const at = record.valuesSetAt ?? record.updatedAt;
+  return [{ value, timestamp: new Date(at).toISOString(), sourceType: 'CRM_UI' }];
 }

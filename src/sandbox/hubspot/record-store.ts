@@ -21,6 +21,12 @@ export interface StoredRecord {
   archivedAt?: number;
   /** Newest first, per property. */
   history: Record<string, HistoryEntry[]>;
+  /**
+   * When the values without a history entry were set: a loaded world's records carry their values without
+   * history, set when the record was last modified before loading. Later writes to other properties do not
+   * move it (as in HubSpot, where each property keeps its own history).
+   */
+  valuesSetAt?: number;
   mergedObjectIds: string[];
 }
 

@@ -10,6 +10,7 @@ import * as sourceSnapshots from './002-source-snapshots.js';
 import * as sourceRecordLookups from './003-source-record-lookups.js';
 import * as viewFingerprints from './004-view-fingerprints.js';
 import * as reconciledHash from './005-reconciled-hash.js';
+import * as personReevaluation from './006-person-reevaluation.js';
 
 /** Every migration, in order, listed in code so nothing is globbed from disk at runtime. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -18,6 +19,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '003-source-record-lookups': sourceRecordLookups,
   '004-view-fingerprints': viewFingerprints,
   '005-reconciled-hash': reconciledHash,
+  '006-person-reevaluation': personReevaluation,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {
