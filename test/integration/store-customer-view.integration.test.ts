@@ -82,6 +82,7 @@ describe.each(variants)('customer view on $kind', (variant) => {
         ['003-source-record-lookups', true],
         ['004-view-fingerprints', true],
         ['005-reconciled-hash', true],
+        ['006-person-reevaluation', true],
       ]);
     });
   });
@@ -581,6 +582,30 @@ describe.each(variants)('customer view on $kind', (variant) => {
         await view.recordsByMappingVersion({ recordType: 'deal', currentVersion: 'v1', afterId: 'deal-0' }),
       ).toContain('deal-1');
     });
+  });
+
+  it('pages through persons due for re-evaluation, and forgets an instant written away', async () => {
+    await view.upsertPersons([
+      person('re-a', { reevaluateAt: at('2025-07-01T00:00:00Z') }),
+      person('re-b', { reevaluateAt: at('2025-07-02T00:00:00Z') }),
+      person('re-c', { reevaluateAt: at('2025-08-01T00:00:00Z') }),
+      person('re-d'),
+    ]);
+    const due = async (now: string, page: { afterId?: string; limit?: number } = {}) =>
+      (await view.personsDueForReevaluation(at(now), { limit: 100_000, ...page })).filter((id) =>
+        id.startsWith('re-'),
+      );
+    expect(await due('2025-06-30T00:00:00Z')).toEqual([]);
+    expect(await due('2025-07-02T00:00:00Z')).toEqual(['re-a', 're-b']);
+    expect(
+      await view.personsDueForReevaluation(at('2025-09-01T00:00:00Z'), { afterId: 're-a', limit: 1 }),
+    ).toEqual(['re-b']);
+    // Reconciled again without an open window: the instant is cleared, and the person is due no more.
+    await view.upsertPersons([person('re-a')]);
+    expect(await due('2025-09-01T00:00:00Z')).toEqual(['re-b', 're-c']);
+    expect((await view.findPerson({ unifiedId: 're-b' }))?.person.reevaluateAt).toEqual(
+      at('2025-07-02T00:00:00Z'),
+    );
   });
 
   describe('source snapshots', () => {
