@@ -475,6 +475,14 @@ export function customerPage(
         <dd>${p.mappingVersion ?? DASH}</dd>
         <dt>First seen</dt>
         <dd>${time(p.createdAt)}</dd>
+        ${
+          p.reevaluateAt === null
+            ? ''
+            : html`<dt>Re-evaluated at</dt>
+                <dd title="when a changed_within_days window of the mapping closes for this person">
+                  ${time(p.reevaluateAt)}
+                </dd>`
+        }
       </dl>
     </section>
     <section>

@@ -533,6 +533,9 @@ describe('dashboard over HTTP', () => {
       expect(page).toContain('&lt;i&gt;spring&lt;/i&gt;');
       expect(page).toContain('HubSpot changed it more recently');
       expect(page).toContain(`http://127.0.0.1:9/__sandbox/records/contacts/${HUBSPOT_ID}`);
+      expect(page).toMatch(
+        /<dt>Re-evaluated at<\/dt>\s*<dd[^>]*>\s*<time[^>]*datetime="2027-01-15T09:30:00.000Z"/,
+      );
     });
 
     it('returns the unified record as JSON with links, stages, touchpoints and the audit', async () => {
@@ -542,6 +545,7 @@ describe('dashboard over HTTP', () => {
         person: Record<string, unknown>;
       };
       expect(body.person['id']).toBe('person-hostile');
+      expect(body.person['reevaluateAt']).toBe('2027-01-15T09:30:00.000Z');
       expect(body['fields']?.[0]).toMatchObject({
         field: 'firstname',
         value: HOSTILE_NAME,

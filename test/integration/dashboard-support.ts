@@ -57,6 +57,7 @@ export async function seededCustomerView(): Promise<{
       latestSource: 'paid_social',
       fields: { firstname: HOSTILE_NAME },
       mappingVersion: '1+abc',
+      reevaluateAt: new Date(Date.UTC(2027, 0, 15, 9, 30)),
       createdAt: at(24 * 10),
       updatedAt: at(1),
     },
