@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { QueueBoard, failedJobView } from '../../src/dashboard/queues.js';
 import { producerConnection } from '../../src/queues/connections.js';
-import type { PullOptions } from '../../src/pipeline/contract.js';
+import type { EntityKind, PullOptions, ReconcileOptions, SourceRef } from '../../src/pipeline/contract.js';
 import { runCycle } from '../../src/queues/cycle.js';
 import { JobName } from '../../src/queues/jobs.js';
 import { ALL_QUEUES, bullPrefix, Priority } from '../../src/queues/names.js';
@@ -229,6 +229,44 @@ describe('a sync cycle through the queues', () => {
     expect(asked).toEqual([10, 10]);
     // 25 refs at 10 a job: three jobs of near-equal size, not 10 + 10 + 5.
     expect(sizes.sort((a, b) => a - b)).toEqual([8, 8, 9]);
+  });
+
+  it('skips as-reconciled refs only on a reconcile job’s first run, and never for persons due for re-evaluation', async () => {
+    await seedPersons(redis, prefix, 4);
+    const base = new FakePipeline(redis, prefix, 25);
+    const calls: Array<{ ids: string; skip: boolean }> = [];
+    let failedOnce = false;
+    const recording = Object.assign(Object.create(base) as FakePipeline, {
+      pull: async function* (system: 'hubspot' | 'salesforce', object: string) {
+        for await (const page of base.pull(system, object)) {
+          yield page;
+          if (system !== 'hubspot') continue;
+          // What the real pipeline adds at the end of the first person object's incremental pull.
+          const due = page.refs.slice(0, 1).map((r) => ({ ...r, id: `${r.id}-due` }));
+          yield { ...page, refs: due, dueForReevaluation: true as const };
+        }
+      },
+      reconcile: async (kind: EntityKind, refs: readonly SourceRef[], options?: ReconcileOptions) => {
+        const ids = refs.map((r) => r.id).join(',');
+        calls.push({ ids, skip: options?.skipReconciled === true });
+        // The hubspot page's first run dies after it may have stored its marks: the retry reconciles all.
+        if (!failedOnce && refs.length > 1 && refs[0]?.system === 'hubspot') {
+          failedOnce = true;
+          throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
+        }
+        return base.reconcile(kind, refs);
+      },
+    });
+    workers = await startWorkers({ redisUrl: url, redisPrefix: prefix, pipeline: recording, producers, log });
+    const summary = await runCycle({ producers, objects: pipeline.objects, mode: 'incremental', pollMs: 50 });
+    await explainUnless(summary, (o) => o.system === 'hubspot' && o.pulled >= 4);
+    const hubspotPage = calls.filter((c) => c.ids.split(',').length > 1 && c.ids.startsWith('p0000'));
+    expect(hubspotPage.map((c) => c.skip)).toContain(true);
+    const retried = hubspotPage.filter((c) => c.ids === hubspotPage[0]?.ids);
+    expect(retried.map((c) => c.skip)).toEqual([true, false]);
+    const due = calls.filter((c) => c.ids.endsWith('-due'));
+    expect(due.length).toBeGreaterThan(0);
+    expect(due.every((c) => !c.skip)).toBe(true);
   });
 
   it('reconciles again the records a reconcile reports claimed by a later read, within the cycle', async () => {
