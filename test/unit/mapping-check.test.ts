@@ -180,6 +180,37 @@ describe('validateMapping: semantic checks', () => {
     );
   });
 
+  it('warns of time windows that cannot work as written, and nothing else', () => {
+    const text = edit(
+      [
+        '      - name: lead_status\n',
+        '      - name: lead_rating\n        salesforce: { Lead: Rating }\n        direction: none\n      - name: lead_status\n',
+      ],
+      [
+        '  recycle:\n',
+        '  recycle:\n    - when: { all: [{ stage: { is: [mql] } }, { not: { field: lead_rating, changed_within_days: 30 } }, { field: form_submissions, changed_within_days: 90 }] }\n      to: lead\n      reason: Gone quiet\n',
+      ],
+      [
+        '    salesforce: { object: Account }\n',
+        '    salesforce: { object: Account }\n    scope: { hubspot: { field: name, changed_within_days: 365 } }\n',
+      ],
+    );
+    const result = validateMapping(text, 'm.yaml');
+    expect(result.valid).toBe(true);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        path: 'objects.company.scope.hubspot.changed_within_days',
+        severity: 'warning',
+        message: expect.stringContaining('evaluated only when one of its records changes'),
+      }),
+      expect.objectContaining({
+        path: 'lifecycle.recycle[0].when.all[1].not.changed_within_days',
+        severity: 'warning',
+        message: expect.stringContaining('"lead_rating" is read from Salesforce only'),
+      }),
+    ]);
+  });
+
   it('reading a writeback target (direction none) is no clash', () => {
     const text = edit(['    hubspot_property: tandem_lead_score', '    hubspot_property: hs_email_click']);
     expect(validateMapping(text, 'm.yaml').problems).toEqual([]);

@@ -230,6 +230,22 @@ function checkConditions(mapping: Mapping, report: ProblemList): void {
             ) ?? `add it to objects.${kind}.fields`,
         });
       }
+      if (c.changed_within_days !== undefined && kind !== 'person') {
+        report.add(
+          [...at, 'changed_within_days'],
+          `a ${kind}'s conditions are evaluated only when one of its records changes: this window closing alone changes nothing`,
+          { severity: 'warning', hint: 'time windows are re-evaluated on their own for person rules only' },
+        );
+      } else if (c.changed_within_days !== undefined && field !== undefined && field.hubspot === undefined) {
+        report.add(
+          [...at, 'changed_within_days'],
+          `"${c.field}" is read from Salesforce only, which keeps no change time per field: the window restarts whenever the record is modified (Tandem's own writes included)`,
+          {
+            severity: 'warning',
+            hint: 'base the window on a field HubSpot also holds, or compare a Salesforce date field with gte/lte',
+          },
+        );
+      }
       if (c.matches !== undefined) {
         const error = regexError(c.matches);
         if (error !== undefined) report.add([...at, 'matches'], `not a valid regular expression: ${error}`);
