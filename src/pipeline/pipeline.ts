@@ -18,6 +18,7 @@ import {
 import type { HubSpotConnector } from '../connectors/hubspot/connector.js';
 import type { SalesforceConnector } from '../connectors/salesforce/connector.js';
 import { reconcileBatch, type BatchInput, type BatchResult } from '../domain/batch.js';
+import type { IdentityGroup } from '../domain/identity.js';
 import { compileMapping } from '../domain/compiled.js';
 import type { TargetSchemaHints } from '../domain/field-sync.js';
 import { canonicalValue, valueHash } from '../domain/hash.js';
@@ -179,6 +180,14 @@ function onlyEntities(result: BatchResult, kind: EntityKind, keep: ReadonlySet<s
     deals: kept(result.deals),
     plan: { ...result.plan, writes: result.plan.writes.filter((w) => keep.has(w.entityKey)) },
   };
+}
+
+/** The records of an entity: its records of record and the Leads converted into it. */
+function groupRefs(g: IdentityGroup): SourceRef[] {
+  const out: SourceRef[] = [];
+  for (const r of [g.hubspot, g.salesforce, ...g.convertedLeads])
+    if (r !== undefined) out.push({ system: r.system, object: r.object as ObjectName, id: r.id });
+  return out;
 }
 
 /** The audit row of a write Tandem planned but did not send, and why. */
@@ -682,19 +691,28 @@ class Pipeline implements SyncPipelineImpl {
       lastWritten,
       ...(this.deps.targetHints !== undefined ? { targetHints: this.deps.targetHints } : {}),
     });
-    const failures = this.problemsToFailures(kind, result.problems, closure, now);
+    let failures = this.problemsToFailures(kind, result.problems, closure, now);
     const planId = randomUUID();
     let reconcileAgain: SourceRef[] = [];
     if (!dryRun) {
       await this.recordVersion();
+      // An entity whose snapshots a write-back stamped while this reconcile read them is left to a reconcile
+      // of its own: it may have seen a record before the write with the written values already remembered.
+      const stale = options.overrides === undefined ? await this.staleGroups(kind, result, closure) : [];
+      const staleKeys = new Set(stale.map((g) => g.key));
       const mine = await this.plans.claim(
-        (result.identity[kind]?.groups ?? []).map((g) => g.key),
+        (result.identity[kind]?.groups ?? []).map((g) => g.key).filter((k) => !staleKeys.has(k)),
         planId,
         ticket,
       );
       result = onlyEntities(result, kind, mine);
+      const staleRefs = stale.flatMap(groupRefs);
+      if (staleRefs.length > 0) {
+        const ids = new Set(staleRefs.map((r) => `${r.system}:${r.id}`));
+        failures = failures.filter((f) => !(f.refs ?? []).some((r) => ids.has(`${r.system}:${r.id}`)));
+      }
       await this.persistReconcile(kind, result, previous, now, lastWritten, options.refreshView === true);
-      reconcileAgain = await this.claimedWhileStored(kind, result, planId);
+      reconcileAgain = [...staleRefs, ...(await this.claimedWhileStored(kind, result, planId))];
       if (options.overrides === undefined)
         await this.snapshots.markReconciled(this.marksOf(kind, result, closure, reconcileAgain, now));
     }
@@ -739,6 +757,38 @@ class Pipeline implements SyncPipelineImpl {
       salt: this.reconcileSalt,
       at: now,
     });
+  }
+
+  /**
+   * The entities with a record whose stored snapshot changed after the closure read it. A write-back stamps
+   * the snapshots it changed, then stores the values it wrote and the ones it found in step (last written):
+   * a reconcile that read a snapshot before the stamp and the last-written values after them would take the
+   * other record's value for Tandem's own echo and plan the old one back over the write.
+   */
+  private async staleGroups(
+    kind: EntityKind,
+    result: BatchResult,
+    closure: Closure,
+  ): Promise<IdentityGroup[]> {
+    const groups = result.identity[kind]?.groups ?? [];
+    if (groups.length === 0) return [];
+    const bySystem = new Map<System, SourceSnapshot[]>();
+    for (const s of closure.snapshots.values()) {
+      const list = bySystem.get(s.system as System) ?? [];
+      list.push(s);
+      bySystem.set(s.system as System, list);
+    }
+    const changed = new Set<string>();
+    for (const [system, list] of bySystem) {
+      const now = await this.snapshots.contentHashes(
+        system,
+        list.map((s) => s.recordId),
+      );
+      for (const s of list)
+        if (now.get(`${s.object}:${s.recordId}`) !== s.contentHash) changed.add(`${system}:${s.recordId}`);
+    }
+    if (changed.size === 0) return [];
+    return groups.filter((g) => groupRefs(g).some((r) => changed.has(`${r.system}:${r.id}`)));
   }
 
   /**
@@ -1566,7 +1616,6 @@ class Pipeline implements SyncPipelineImpl {
         });
       }
     }
-    await this.lastWritten.setMany(hashes);
     const bySystem = new Map<System, typeof done>();
     for (const d of done) bySystem.set(d.write.system, [...(bySystem.get(d.write.system) ?? []), d]);
     // A snapshot read after the writes were sent (it may hold a later edit) is kept as it is.
@@ -1594,6 +1643,8 @@ class Pipeline implements SyncPipelineImpl {
         return rows;
       });
     }
+    // Only now: a reconcile that reads these values must find the snapshots stamped (see `staleGroups`).
+    await this.lastWritten.setMany(hashes);
   }
 
   // ---- back-fill ---------------------------------------------------------------------------------------

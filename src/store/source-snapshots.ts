@@ -129,6 +129,18 @@ export class SourceSnapshots {
     return new Map(rows.map((r) => [`${r.object}:${r.record_id}`, r.reconciled_hash as string]));
   }
 
+  /** The content hash each record's stored snapshot has now, by `object:record_id`. */
+  async contentHashes(system: SystemName, recordIds: readonly string[]): Promise<Map<string, string>> {
+    if (recordIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('source_records')
+      .select(['object', 'record_id', 'content_hash'])
+      .where('system', '=', system)
+      .where(anyOf('record_id', recordIds))
+      .execute();
+    return new Map(rows.map((r) => [`${r.object}:${r.record_id}`, r.content_hash]));
+  }
+
   /**
    * Stores each record's reconciled hash, only where the record still holds what the reconcile read
    * (`contentHash`): a read that landed meanwhile is reconciled by its own job. Rows another statement

@@ -695,6 +695,60 @@ describe('pipeline scenarios on a small demo world', () => {
     expect(next).toEqual({ handedOn: 0, already: expect.any(Number) });
     expect(next.already).toBeGreaterThan(0);
   }, 300_000);
+  it('leaves to a reconcile of its own an entity whose write landed while it was read, instead of planning the old value back', async () => {
+    const [, pair] = await linkedPair(6);
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    await fullCycle(pipeline, 'incremental');
+    // Sales edits the title; the plan copies it to HubSpot (remembering Salesforce's value as in step).
+    await conn
+      .sobject(pair.object ?? 'Contact')
+      .update({ Id: pair.salesforce, Title: 'Edited In Salesforce' });
+    const batches = (await planFromSalesforce()).filter((b) => b.system === 'hubspot');
+    expect(batches.some((b) => b.writes.some((w) => w.recordId === pair.hubspot))).toBe(true);
+    // Another reconcile of the person reads its snapshots (HubSpot's still the old title), and the
+    // write-back lands before it reads the last-written values: the worst interleaving, made certain.
+    const store = pipeline.lastWritten;
+    const getMany = store.getMany.bind(store);
+    let landed = false;
+    store.getMany = async (...args: Parameters<typeof getMany>) => {
+      if (!landed) {
+        landed = true;
+        for (const b of batches) await pipeline.writeBack(b, { jobId: `interleaved-${b.key}` });
+      }
+      return getMany(...args);
+    };
+    let outcome: Awaited<ReturnType<SyncPipelineImpl['reconcile']>>;
+    try {
+      outcome = await pipeline.reconcile('person', [
+        { system: 'hubspot', object: 'contacts', id: pair.hubspot },
+      ]);
+    } finally {
+      store.getMany = getMany;
+    }
+    expect(landed).toBe(true);
+    // Nothing planned from the stale read: the old title is not written back over the edit…
+    const titles = outcome.writes.flatMap((b) =>
+      b.writes.flatMap((w) => w.fields.filter((f) => f.field === 'Title' || f.field === 'jobtitle')),
+    );
+    expect(titles).toEqual([]);
+    // …and the person is reconciled again, which plans nothing: both sides hold the edit.
+    expect(outcome.reconcileAgain?.map((r) => r.id)).toEqual(expect.arrayContaining([pair.hubspot]));
+    const again = await pipeline.reconcile('person', outcome.reconcileAgain ?? []);
+    expect(
+      again.writes
+        .flatMap((b) => b.writes)
+        .filter(
+          (w) =>
+            w.entityKey !== undefined && w.fields.some((f) => f.field === 'Title' || f.field === 'jobtitle'),
+        ),
+    ).toEqual([]);
+    expect(await salesforceValue(pair, 'Title')).toBe('Edited In Salesforce');
+    const contact = await pipeline.connectors.hubspot.client.crm.contacts.basicApi.getById(pair.hubspot, [
+      'jobtitle',
+    ]);
+    expect(contact.properties['jobtitle']).toBe('Edited In Salesforce');
+  }, 300_000);
+
   it('leaves out of a reconcile the refs another job reconciled as they are now, and only those', async () => {
     const [, pair] = await linkedPair(5);
     const hubspot = pipeline.connectors.hubspot.client;
