@@ -2,7 +2,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 
 /**
  * Batched writes for the customer view: one statement per batch, never one per record. The whole batch
- * travels as ONE jsonb parameter unpacked by `jsonb_to_recordset`, so there is no bind-parameter limit,
+ * travels as ONE jsonb parameter (an array of rows, each an array of its values in column order) unpacked
+ * by `jsonb_array_elements`, so there is no bind-parameter limit,
  * statement text stays tiny (fast to build and to plan), and both `pg` and PGlite see the same shape.
  */
 
@@ -43,11 +44,24 @@ export interface BatchInsertResult {
 /** A row as column → value; Dates travel as ISO text, objects as nested JSON, undefined as NULL. */
 export type BatchRow = Record<string, unknown>;
 
-function lastPerKey(spec: BatchInsert, rows: readonly BatchRow[]): BatchRow[] {
-  if (spec.key.length === 0) return [...rows];
+/**
+ * The rows' key, one string per row: values as JSON (so `1` and `'1'`, `null` and `'null'` stay apart);
+ * strings, the common case, without stringifying (the `s` tag and the length keep two keys apart).
+ */
+function keyOf(key: readonly string[], row: BatchRow): string {
+  let out = '';
+  for (const k of key) {
+    const v = row[k] ?? null;
+    out += typeof v === 'string' ? `s${v.length}:${v}` : `j${JSON.stringify(v)}\u0000`;
+  }
+  return out;
+}
+
+function lastPerKey(spec: BatchInsert, rows: readonly BatchRow[]): readonly BatchRow[] {
+  if (spec.key.length === 0) return rows;
   const byKey = new Map<string, BatchRow>();
-  for (const row of rows) byKey.set(JSON.stringify(spec.key.map((k) => row[k] ?? null)), row);
-  return [...byKey.values()];
+  for (const row of rows) byKey.set(keyOf(spec.key, row), row);
+  return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 
 function conflictClause(spec: BatchInsert): string {
@@ -71,22 +85,53 @@ function conflictClause(spec: BatchInsert): string {
   return `${target} do update set ${set}${onlyWhenChanged}`;
 }
 
-function statement(spec: BatchInsert, rows: readonly BatchRow[]): RawBuilder<{ inserted: boolean }> {
+/**
+ * A column of the batch as read from its row, a JSON array in column order: the same value
+ * `jsonb_to_recordset` gives a column of that type (a JSON null or a missing entry is NULL; a scalar goes
+ * through the type's input function; an array fills an array column).
+ */
+function columnValue(type: string, i: number): string {
+  if (type === 'jsonb') return `nullif(r->${i}, 'null'::jsonb)`;
+  if (type === 'text') return `r->>${i}`;
+  if (type.endsWith('[]'))
+    return `case jsonb_typeof(r->${i}) when 'array' then array(select e::${type.slice(0, -2)}
+      from jsonb_array_elements_text(r->${i}) with ordinality as a(e, n) order by n) else (r->>${i})::${type} end`;
+  return `(r->>${i})::${type}`;
+}
+
+const statements = new WeakMap<BatchInsert, { head: RawBuilder<unknown>; tail: RawBuilder<unknown> }>();
+
+/** The statement's text around its one parameter, built once per spec. */
+function statementText(spec: BatchInsert): { head: RawBuilder<unknown>; tail: RawBuilder<unknown> } {
+  const known = statements.get(spec);
+  if (known !== undefined) return known;
+  const columns = Object.entries(spec.columns);
   const derived = Object.entries(spec.derived ?? {});
-  const names = [...Object.keys(spec.columns), ...derived.map(([column]) => column)];
+  const names = [...columns.map(([column]) => column), ...derived.map(([column]) => column)];
   const selected = [
-    ...Object.keys(spec.columns).map((column) => `batch.${column}`),
+    ...columns.map(([column]) => `batch.${column}`),
     ...derived.map(([column, expression]) => `${expression} as ${column}`),
   ];
-  const recordType = Object.entries(spec.columns)
-    .map(([column, type]) => `${column} ${type}`)
-    .join(', ');
+  const unpacked = columns.map(([column, type], i) => `${columnValue(type, i)} as ${column}`);
   const head = sql.raw(
-    `insert into tandem.${spec.table} (${names.join(', ')}) select ${selected.join(', ')} from`,
+    `insert into tandem.${spec.table} (${names.join(', ')}) select ${selected.join(', ')} from (select ${unpacked.join(', ')} from jsonb_array_elements(`,
   );
   // xmax = 0 only on a freshly inserted row version: tells inserts from updates in the same round trip.
-  const tail = sql.raw(`as batch(${recordType}) ${conflictClause(spec)} returning (xmax = 0) as inserted`);
-  return sql`${head} jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) ${tail}`;
+  const tail = sql.raw(`) as rows(r)) as batch ${conflictClause(spec)} returning (xmax = 0) as inserted`);
+  const text = { head, tail };
+  statements.set(spec, text);
+  return text;
+}
+
+/**
+ * The rows travel as one JSON array of arrays, each row's values in column order (no column names repeated
+ * per row: a third to a half of the bytes), in the rows' order.
+ */
+function statement(spec: BatchInsert, rows: readonly BatchRow[]): RawBuilder<{ inserted: boolean }> {
+  const { head, tail } = statementText(spec);
+  const columns = Object.keys(spec.columns);
+  const values = rows.map((row) => columns.map((column) => row[column] ?? null));
+  return sql`${head}${JSON.stringify(values)}::jsonb${tail}`;
 }
 
 export async function batchInsert(
