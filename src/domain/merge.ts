@@ -77,9 +77,16 @@ export function replacedHash(value: RawValue | undefined): string {
  * What is kept under `replacedKey`: the hash of the value one write of Tandem's put there, bound to the
  * hash of the value it planned to replace. Bound, because the field's plain hash also records values merely
  * seen in step (an edit Tandem copied elsewhere): the history of such a value says nothing about a write.
+ * With `sourceChangedAt`, when the written value last changed where it came from (its provenance): an edit
+ * the write overwrote is restored only if it was made after that.
  */
-export function replacedEntry(writtenHash: string, previous: RawValue | undefined): string {
-  return `${writtenHash}>${replacedHash(previous)}`;
+export function replacedEntry(
+  writtenHash: string,
+  previous: RawValue | undefined,
+  sourceChangedAt?: string,
+): string {
+  const entry = `${writtenHash}>${replacedHash(previous)}`;
+  return sourceChangedAt === undefined || sourceChangedAt === '' ? entry : `${entry}>${sourceChangedAt}`;
 }
 
 /** The records one entity has: the record of record per system, plus a read-only converted Lead. */
@@ -253,10 +260,15 @@ function overwrittenEdit(
   if (before === undefined || !isEcho(side, lastWritten)) return undefined;
   // The value held is the one Tandem's last write there put (not only a value it saw in step)…
   const entry = lastWritten.get(replacedKey(side.system, side.record.id, side.field));
-  const [written, replaced] = entry?.split('>') ?? [];
+  const [written, replaced, sourceChangedAt] = entry?.split('>') ?? [];
   if (written !== valueHash(side.raw) || replaced === undefined) return undefined;
-  // …and the history shows it replaced something other than what Tandem planned to replace.
+  // …and the history shows it replaced something other than what Tandem planned to replace…
   if (replaced === replacedHash(before.value)) return undefined;
+  // …made after the written value changed where it came from: an older edit lost to it under `newest` anyway
+  // (Tandem copied a later edit from the other system over it), so the overwrite stands.
+  const editMs = parseInstant(before.at);
+  const sourceMs = parseInstant(sourceChangedAt);
+  if (editMs !== undefined && sourceMs !== undefined && editMs <= sourceMs) return undefined;
   const record: SourceRecord = {
     ...side.record,
     fields: { ...side.record.fields, [side.field]: before.value },

@@ -1598,7 +1598,7 @@ class Pipeline implements SyncPipelineImpl {
             system: 'hubspot',
             recordId: d.recordId,
             field: replacedField(f.field),
-            hash: replacedEntry(f.hash, f.previous),
+            hash: replacedEntry(f.hash, f.previous, f.provenance?.changedAt),
           });
         audit.push({
           jobId,

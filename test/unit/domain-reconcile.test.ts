@@ -164,7 +164,7 @@ describe('echo hashes wait for the write they depend on', () => {
 describe('an edit Tandem overwrote without reading it', () => {
   // Marketing set the title to "Analyst 67" at day 9, after Tandem had read "Analyst 31" and planned to
   // write Salesforce's "Analyst 19"; Tandem's write landed at day 10. HubSpot's history shows what it replaced.
-  const overwritten = (plannedAgainst: string) => {
+  const overwritten = (plannedAgainst: string, sourceChangedAt?: string) => {
     const contact = {
       ...hsContact(
         '1',
@@ -176,11 +176,27 @@ describe('an edit Tandem overwrote without reading it', () => {
     const lead = sfLead(L1, { Email: 'ann@acme.com', Title: 'Analyst 19' }, { modifiedAt: at(10) });
     const lastWritten = new Map([
       [writtenKey('hubspot', '1', 'jobtitle'), valueHash('Analyst 19')],
-      [replacedKey('hubspot', '1', 'jobtitle'), replacedEntry(valueHash('Analyst 19'), plannedAgainst)],
+      [
+        replacedKey('hubspot', '1', 'jobtitle'),
+        replacedEntry(valueHash('Analyst 19'), plannedAgainst, sourceChangedAt),
+      ],
       [writtenKey('salesforce', L1, 'Title'), valueHash('Analyst 19')],
     ]);
     return reconcilePerson(person(contact, lead), mapping, ctx({ lastWritten }));
   };
+
+  it('is restored when made after the written value changed where it came from', () => {
+    const titles = mappedWrites(overwritten('Analyst 31', at(8)).plan.writes);
+    expect(titles[`salesforce:update:${L1}`]).toEqual(expect.objectContaining({ Title: 'Analyst 67' }));
+  });
+
+  it('is not restored when made before it: the later edit Tandem copied over it wins, as newest says', () => {
+    // Sales typed "Analyst 19" at day 9 and 12 hours, after marketing's "Analyst 67" (day 9): the chaos run's
+    // lost update, where the restore beat the newer Salesforce edit because Tandem had copied it.
+    const r = overwritten('Analyst 31', at(9, 12));
+    expect(mappedWrites(r.plan.writes)).toEqual({});
+    expect(r.warnings.filter((w) => w.code === 'overwritten_edit_restored')).toEqual([]);
+  });
 
   it('is found in the history and restored on both sides, with a warning that says so', () => {
     const r = overwritten('Analyst 31');
