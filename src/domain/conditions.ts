@@ -249,8 +249,14 @@ export interface ConditionInputs {
   /** The same fields in the set's order, as an array (iterated per person). */
   fieldList: readonly string[];
   score: boolean;
-  /** The `changed_within_days` tests it makes: field and window in ms. */
-  windows: ReadonlyArray<{ field: string; windowMs: number }>;
+  /** The `changed_within_days` tests it makes. */
+  windows: readonly TimeWindow[];
+}
+
+/** One `changed_within_days` test: the unified field it reads and its window. */
+export interface TimeWindow {
+  field: string;
+  windowMs: number;
 }
 
 const inputs = new WeakMap<Condition, ConditionInputs>();
@@ -259,7 +265,7 @@ export function conditionInputs(condition: Condition): ConditionInputs {
   const known = inputs.get(condition);
   if (known !== undefined) return known;
   const fields = new Set<string>();
-  const windows: Array<{ field: string; windowMs: number }> = [];
+  const windows: TimeWindow[] = [];
   let score = false;
   const walk = (c: Condition): void => {
     if ('all' in c) c.all.forEach(walk);
@@ -310,7 +316,7 @@ export function heldSince(
     // A window that has closed changed the test's answer when it closed, not when its field changed
     // (`not` a change within 90 days holds since 90 days after the change).
     for (let i = 0; i < read.windows.length; i += 1) {
-      const w = read.windows[i] as { field: string; windowMs: number };
+      const w = read.windows[i] as TimeWindow;
       const at = parseInstant(changedAt?.[w.field]);
       if (at === undefined || facts.now === undefined || !(facts.now - at > w.windowMs)) continue;
       const closed = at + w.windowMs + 1;

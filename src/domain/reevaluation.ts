@@ -1,5 +1,9 @@
-import type { Condition, Mapping } from './mapping/schema.js';
+import { conditionInputs, type TimeWindow } from './conditions.js';
+import { conditionsOf } from './mapping/conditions-of.js';
+import type { Mapping } from './mapping/schema.js';
 import { parseInstant } from './values/coerce.js';
+
+export type { TimeWindow } from './conditions.js';
 
 /**
  * Time-window rules (`changed_within_days`) change their answer with the clock alone: "no form submission
@@ -9,39 +13,16 @@ import { parseInstant } from './values/coerce.js';
  * persons whose instant has passed on to reconcile (see `SyncPipelineImpl.pull`).
  */
 
-/** One `changed_within_days` test: the unified field it reads and its window. */
-export interface TimeWindow {
-  field: string;
-  windowMs: number;
-}
-
-const DAY_MS = 86_400_000;
-
-function collect(condition: Condition | undefined, out: Map<string, TimeWindow>): void {
-  if (condition === undefined) return;
-  if ('all' in condition) for (const c of condition.all) collect(c, out);
-  else if ('any' in condition) for (const c of condition.any) collect(c, out);
-  else if ('not' in condition) collect(condition.not, out);
-  else if ('field' in condition && condition.changed_within_days !== undefined) {
-    const windowMs = condition.changed_within_days * DAY_MS;
-    out.set(`${condition.field}\u0000${windowMs}`, { field: condition.field, windowMs });
-  }
-}
-
 /**
  * Every distinct window a person's reconcile can read: stage definitions, recycle and disqualify rules,
  * score rules, the create policy and the person scope.
  */
 export function personTimeWindows(mapping: Mapping): TimeWindow[] {
   const out = new Map<string, TimeWindow>();
-  const { lifecycle, score } = mapping;
-  for (const condition of Object.values(lifecycle.definitions)) collect(condition, out);
-  for (const rule of [...lifecycle.recycle, ...lifecycle.disqualify]) collect(rule.when, out);
-  for (const rule of [...score.fit, ...score.engagement]) if ('when' in rule) collect(rule.when, out);
-  const person = mapping.objects.person;
-  collect(person.create.only_when, out);
-  collect(person.scope.hubspot, out);
-  collect(person.scope.salesforce, out);
+  for (const { condition, object } of conditionsOf(mapping)) {
+    if (object !== 'person') continue;
+    for (const w of conditionInputs(condition).windows) out.set(`${w.field}\u0000${w.windowMs}`, w);
+  }
   return [...out.values()];
 }
 

@@ -469,17 +469,11 @@ class Pipeline implements SyncPipelineImpl {
     if (records.length === 0) return;
     const system = this.objects.find((o) => o.object === object)?.system as System;
     const checkpoint = (await this.checkpoints.get(system, object)) as Checkpoint;
-    const byObject = new Map<string, SourceRef[]>();
-    for (const r of records) {
-      const key = `${r.system}\t${r.object}`;
-      const refs = byObject.get(key) ?? [];
-      refs.push({ system: r.system as System, object: r.object as ObjectName, id: r.id });
-      byObject.set(key, refs);
-    }
-    for (const refs of byObject.values()) {
-      const first = refs[0] as SourceRef;
-      yield { system: first.system, object: first.object, kind, refs, deleted: [], checkpoint };
-    }
+    yield* pagesByObject(
+      records.map((r) => ({ system: r.system as System, object: r.object as ObjectName, id: r.id })),
+      kind,
+      checkpoint,
+    );
     // Removed once handed on, like a checkpoint: a crash before leaves them parked for the next pull.
     await this.parked.remove(kind, records);
   }
@@ -525,27 +519,14 @@ class Pipeline implements SyncPipelineImpl {
       });
       if (ids.length === 0) return;
       afterId = ids.at(-1);
-      const byObject = new Map<string, SourceRef[]>();
-      for (const l of await this.view.findLinksByUnifiedIds(ids)) {
-        if (l.recordType !== 'person') continue;
-        const key = `${l.system}\t${l.object}`;
-        const refs = byObject.get(key) ?? [];
-        refs.push({ system: l.system, object: l.object as ObjectName, id: l.recordId });
-        byObject.set(key, refs);
-      }
+      const links = (await this.view.findLinksByUnifiedIds(ids)).filter((l) => l.recordType === 'person');
       this.metrics.recordsSynced.inc({ system, object, direction: 'reevaluated' }, ids.length);
-      for (const refs of byObject.values()) {
-        const first = refs[0] as SourceRef;
-        yield {
-          system: first.system,
-          object: first.object,
-          kind: 'person',
-          refs,
-          deleted: [],
-          checkpoint,
-          dueForReevaluation: true,
-        };
-      }
+      for (const page of pagesByObject(
+        links.map((l) => ({ system: l.system, object: l.object as ObjectName, id: l.recordId })),
+        'person',
+        checkpoint,
+      ))
+        yield { ...page, dueForReevaluation: true };
       if (ids.length < pageSize) return;
     }
   }
@@ -1689,6 +1670,25 @@ export function createSyncPipeline(deps: SyncPipelineDeps): SyncPipelineImpl {
 }
 
 export { snapshotToRecord };
+
+/** Refs handed on outside a connector page (parked, due for re-evaluation): one page per system and object. */
+function* pagesByObject(
+  refs: readonly SourceRef[],
+  kind: EntityKind,
+  checkpoint: Checkpoint,
+): Iterable<PulledPage> {
+  const byObject = new Map<string, SourceRef[]>();
+  for (const r of refs) {
+    const key = `${r.system}\t${r.object}`;
+    const list = byObject.get(key);
+    if (list) list.push(r);
+    else byObject.set(key, [r]);
+  }
+  for (const list of byObject.values()) {
+    const first = list[0] as SourceRef;
+    yield { system: first.system, object: first.object, kind, refs: list, deleted: [], checkpoint };
+  }
+}
 
 function personPage(system: System, object: ObjectName, ids: string[], checkpoint: Checkpoint): PulledPage {
   return {

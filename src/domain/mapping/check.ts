@@ -7,6 +7,7 @@ import { parseMappingSource } from './load.js';
 import { formatPath, sourceOf } from './source-map.js';
 import type { MappingPath, MappingSource } from './source-map.js';
 import { didYouMean } from './suggest.js';
+import { conditionsOf } from './conditions-of.js';
 
 /**
  * Semantic checks on a mapping whose shape is valid: what zod cannot see because it spans entries
@@ -36,8 +37,6 @@ export class ProblemList {
   }
 }
 
-type ObjectKind = 'person' | 'company' | 'deal';
-
 /** Calls `visit` for every field condition inside `condition`, with its path. */
 export function forEachFieldCondition(
   condition: Condition,
@@ -50,44 +49,6 @@ export function forEachFieldCondition(
     condition.any.forEach((c, i) => forEachFieldCondition(c, [...path, 'any', i], visit));
   else if ('not' in condition) forEachFieldCondition(condition.not, [...path, 'not'], visit);
   else if ('field' in condition) visit(condition, path);
-}
-
-/** Every condition in the mapping with its path and the object whose fields it names. */
-function conditionsOf(
-  mapping: Mapping,
-): Array<{ condition: Condition; path: MappingPath; object: ObjectKind }> {
-  const out: Array<{ condition: Condition; path: MappingPath; object: ObjectKind }> = [];
-  const person = (condition: Condition | undefined, path: MappingPath): void => {
-    if (condition !== undefined) out.push({ condition, path, object: 'person' });
-  };
-  for (const [stage, condition] of Object.entries(mapping.lifecycle.definitions)) {
-    person(condition, ['lifecycle', 'definitions', stage]);
-  }
-  mapping.lifecycle.recycle.forEach((rule, i) => person(rule.when, ['lifecycle', 'recycle', i, 'when']));
-  mapping.lifecycle.disqualify.forEach((rule, i) =>
-    person(rule.when, ['lifecycle', 'disqualify', i, 'when']),
-  );
-  mapping.score.fit.forEach((rule, i) => person(rule.when, ['score', 'fit', i, 'when']));
-  mapping.score.engagement.forEach((rule, i) => {
-    if ('when' in rule) person(rule.when, ['score', 'engagement', i, 'when']);
-  });
-  for (const kind of ['person', 'company', 'deal'] as const) {
-    const object = mapping.objects[kind];
-    if (object === undefined) continue;
-    for (const system of ['hubspot', 'salesforce'] as const) {
-      const condition = object.scope[system];
-      if (condition !== undefined)
-        out.push({ condition, path: ['objects', kind, 'scope', system], object: kind });
-    }
-    if (object.create.only_when !== undefined) {
-      out.push({
-        condition: object.create.only_when,
-        path: ['objects', kind, 'create', 'only_when'],
-        object: kind,
-      });
-    }
-  }
-  return out;
 }
 
 /** The Salesforce API name a ref gives on `object` (a plain string names the same field everywhere). */
