@@ -36,10 +36,9 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
         });
         const handOn = { cycleId: data.cycleId, priority: job.opts.priority };
         const children: ChildJob[] = [];
-        for (const batch of outcome.writes) {
-          const id = await deps.producers.enqueueWriteBack(batch, handOn);
-          children.push({ queue: QueueName.WriteBack, id });
-        }
+        for (const batch of outcome.writes)
+          for (const id of await deps.producers.enqueueWriteBack(batch, handOn))
+            children.push({ queue: QueueName.WriteBack, id });
         let own: (typeof outcome.failures)[number] | undefined;
         for (const failure of outcome.failures) {
           const refs = failure.refs ?? [];

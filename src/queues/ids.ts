@@ -38,6 +38,11 @@ export function reconcileFailureJobId(kind: EntityKind, refs: readonly SourceRef
   return `rcf-${refsDigest(kind, refs)}`;
 }
 
+/** A write-back job's own id: fresh per add, so later batches can join it while it waits. */
+export function writeBackJobId(): string {
+  return `wbn-${randomUUID()}`;
+}
+
 /** The deduplication id of a write-back batch: its content key. */
 export function writeBackDedupId(batchKey: string): string {
   return `wb-${batchKey}`;

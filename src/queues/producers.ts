@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { System } from '../domain/mapping/schema.js';
 import type { ObjectName } from '../domain/records.js';
 import type { EntityKind, PullMode, RecordFailure, SourceRef, WriteBatch } from '../pipeline/contract.js';
+import { batchKey } from '../pipeline/batches.js';
 import {
   pullJobId,
   reconcileDedupId,
@@ -10,6 +11,7 @@ import {
   reconcileJobId,
   singleWriteKey,
   writeBackDedupId,
+  writeBackJobId,
   writeFailureJobId,
 } from './ids.js';
 import {
@@ -21,6 +23,7 @@ import {
   type WriteBackJobData,
 } from './jobs.js';
 import { bullPrefix, Priority, QueueName, Retention } from './names.js';
+import { appendToOpenBatch, openBatch, openBatchKey, writeBackJobData } from './write-coalescing.js';
 
 /**
  * Producers: the one place jobs are added, with Tandem's options. How each queue avoids double work:
@@ -32,9 +35,11 @@ import { bullPrefix, Priority, QueueName, Retention } from './names.js';
  *   the same records queued again while waiting are coalesced into the queued job; queued again while it
  *   runs, they run once more after it (never in parallel; BullMQ gives that run a new id). A person in two
  *   batches at once: the plan of the later read stands (`PlanVersions`).
- * - **write-back**: BullMQ deduplication by the batch `key` (a content digest): a re-planned identical batch
- *   is not queued twice while the first waits or runs; once it finished, the same content is a new job
- *   with a new id, so a cycle that follows the first still counts what the first wrote.
+ * - **write-back**: a batch joins a job of the same system and object still waiting in the queue, up to the
+ *   API's batch size (`write-coalescing.ts`). Otherwise BullMQ deduplication by the batch `key` (a content
+ *   digest): a re-planned identical batch is not queued twice while the first waits or runs; once it
+ *   finished, the same content is a new job with a new id, so a cycle that follows the first still counts
+ *   what the first wrote.
  * - **per-record failures**: their own jobs with deterministic ids (one per CRM record for writes, one per
  *   record set for reconcile), replaced when the record fails again, so a record never has two.
  *
@@ -153,13 +158,29 @@ export class Producers {
     ];
   }
 
-  async enqueueWriteBack(batch: WriteBatch, options: EnqueueOptions = {}): Promise<string> {
-    const data: WriteBackJobData = { batch, ...cycle(options) };
-    const job = await this.queues['write-back'].add(JobName.WriteBack, data, {
-      ...this.jobOptions(options.priority ?? Priority.Incremental),
-      deduplication: { id: writeBackDedupId(batch.key) },
+  /**
+   * Returns the job that will send these writes: a job of the same system, object, priority, cycle and
+   * mapping version still waiting in the queue, when it has room for them (`write-coalescing.ts`); else a
+   * new job, which becomes the one later batches join.
+   */
+  async enqueueWriteBack(batch: WriteBatch, options: EnqueueOptions = {}): Promise<string[]> {
+    const queue = this.queues['write-back'];
+    const priority = options.priority ?? Priority.Incremental;
+    const open = openBatchKey(queue, batch, priority, options.cycleId);
+    const joined = await appendToOpenBatch(queue, open, batch.writes);
+    const ids = joined.jobId === undefined ? [] : [joined.jobId];
+    if (joined.rest.length === 0) return ids;
+    const rest = joined.rest.length === batch.writes.length ? batch : { ...batch, writes: [...joined.rest] };
+    const own = writeBackJobId();
+    const key = rest === batch ? batch.key : batchKey(rest);
+    const job = await queue.add(JobName.WriteBack, writeBackJobData({ ...rest, key }, options.cycleId), {
+      ...this.jobOptions(priority),
+      jobId: own,
+      deduplication: { id: writeBackDedupId(key) },
     });
-    return job.id ?? '';
+    // A deduplicated add returns the twin, whose writes may have been joined by others since: not opened.
+    if (job.id === own) await openBatch(queue, open, own, rest.writes.length);
+    return [...ids, job.id ?? own];
   }
 
   /**

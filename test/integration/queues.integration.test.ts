@@ -2,12 +2,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { randomUUID } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { Redis } from 'ioredis';
+import { Worker, type Job } from 'bullmq';
 import pino from 'pino';
 import { QueueBoard, failedJobView } from '../../src/dashboard/queues.js';
 import { producerConnection } from '../../src/queues/connections.js';
 import type { EntityKind, PullOptions, ReconcileOptions, SourceRef } from '../../src/pipeline/contract.js';
 import { runCycle } from '../../src/queues/cycle.js';
-import { JobName } from '../../src/queues/jobs.js';
+import { JobName, parseWriteBackJob } from '../../src/queues/jobs.js';
+import { batchKey } from '../../src/pipeline/batches.js';
+import type { RecordWrite } from '../../src/domain/write-plan.js';
+import type { ObjectName } from '../../src/domain/records.js';
 import { ALL_QUEUES, bullPrefix, Priority } from '../../src/queues/names.js';
 import { metrics } from '../../src/observability/metrics.js';
 import { upsertSchedules } from '../../src/queues/scheduler.js';
@@ -412,6 +416,85 @@ describe('producers and payloads', () => {
     expect(p1).toBe('pull:hubspot:contacts');
     expect(p2).toBe(p1);
     expect(await queues.pull.count()).toBe(1);
+  });
+
+  it('joins a write-back batch to a job of its object still waiting, up to the API batch size, never to one a worker took', async () => {
+    const batchOf = (system: 'hubspot' | 'salesforce', object: ObjectName, n: number, tag: string) => {
+      const writes: RecordWrite[] = Array.from({ length: n }, (_, i) => ({
+        action: 'update' as const,
+        system,
+        object,
+        recordId: `${tag}-${i}`,
+        entityKey: `person:${tag}-${i}`,
+        fields: [{ field: 'jobtitle', value: `Title ${tag} ${i}`, hash: `h${i}`, reason: 'newest' }],
+      }));
+      const batch = { system, object, writes, mappingVersion: 'v1' };
+      return { ...batch, key: batchKey(batch) };
+    };
+    const backfill = { priority: Priority.Backfill, cycleId: 'cycle-1' };
+    const writesOf = async (id: string) =>
+      parseWriteBackJob((await queues['write-back'].getJob(id))?.data).batch.writes.map((w) => w.recordId);
+
+    const [first, ...more] = await producers.enqueueWriteBack(
+      batchOf('hubspot', 'contacts', 30, 'a'),
+      backfill,
+    );
+    expect(more).toEqual([]);
+    expect(await producers.enqueueWriteBack(batchOf('hubspot', 'contacts', 30, 'b'), backfill)).toEqual([
+      first,
+    ]);
+    const ids = (tag: string, from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `${tag}-${from + i}`);
+    expect(await writesOf(first!)).toEqual([...ids('a', 0, 30), ...ids('b', 0, 30)]);
+    // 50 more fill the 40 places left (HubSpot takes 100 a call); the other 10 are a job of their own, which
+    // the next batch joins.
+    const [filled, third, ...none] = await producers.enqueueWriteBack(
+      batchOf('hubspot', 'contacts', 50, 'c'),
+      backfill,
+    );
+    expect(filled).toBe(first);
+    expect(none).toEqual([]);
+    expect(third).not.toBe(first);
+    expect(await producers.enqueueWriteBack(batchOf('hubspot', 'contacts', 5, 'd'), backfill)).toEqual([
+      third,
+    ]);
+    expect(await writesOf(first!)).toEqual([...ids('a', 0, 30), ...ids('b', 0, 30), ...ids('c', 0, 40)]);
+    expect(await writesOf(third!)).toEqual([...ids('c', 40, 50), ...ids('d', 0, 5)]);
+    // Another object, priority or cycle never shares a job.
+    const others = [
+      ...(await producers.enqueueWriteBack(batchOf('salesforce', 'Lead', 10, 'e'), backfill)),
+      ...(await producers.enqueueWriteBack(batchOf('hubspot', 'contacts', 10, 'f'), { cycleId: 'cycle-1' })),
+      ...(await producers.enqueueWriteBack(batchOf('hubspot', 'contacts', 10, 'g'), {
+        ...backfill,
+        cycleId: 'cycle-2',
+      })),
+    ];
+    expect(new Set([first, third, ...others]).size).toBe(5);
+
+    // Once a worker took the open job, a new batch is a new job, and the taken job's writes stay as taken.
+    const takerRedis = new Redis(url, { maxRetriesPerRequest: null });
+    const taker = new Worker('write-back', null, { connection: takerRedis, prefix: bullPrefix(prefix) });
+    try {
+      let taken: Job | undefined;
+      for (let i = 0; i < 10 && taken?.id !== third; i++) {
+        const next = (await taker.getNextJob('token')) as Job | undefined;
+        if (next === undefined) break;
+        taken = next;
+        if (next.id !== third) await next.moveToCompleted({}, 'token', false);
+      }
+      expect(taken?.id).toBe(third);
+      const [after, ...rest] = await producers.enqueueWriteBack(
+        batchOf('hubspot', 'contacts', 10, 'h'),
+        backfill,
+      );
+      expect(rest).toEqual([]);
+      expect(after).not.toBe(third);
+      expect(await writesOf(third!)).toHaveLength(15);
+      expect(await writesOf(after!)).toEqual(ids('h', 0, 10));
+    } finally {
+      await taker.close(true);
+      await takerRedis.quit();
+    }
   });
 
   it("tells the pipeline which pulls are a scheduler's ticks (they may skip scans that are not due)", async () => {
