@@ -1,5 +1,6 @@
 import { DelayedError, type Job } from 'bullmq';
 import { writeFailureJobId } from '../src/queues/ids.js';
+import { QueueName } from '../src/queues/names.js';
 import { type ChildJob, parseWriteBackJob, type WriteBackJobResult } from '../src/queues/jobs.js';
 import {
   contextOf,
@@ -34,9 +35,23 @@ export function writeBackProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
         const outcome = await deps.pipeline.writeBack(data.batch, {
           jobId: job.id ?? '',
           replan: data.failure !== undefined,
+          queueFollowUps: true,
         });
         const handOn = { cycleId: data.cycleId, batch: data.batch };
         const children: ChildJob[] = [];
+        // What settles this job's creates goes out with other jobs' writes, as a reconcile's plan does.
+        const next = { cycleId: data.cycleId, priority: job.opts.priority };
+        for (const batch of outcome.followUps ?? [])
+          for (const id of await deps.producers.enqueueWriteBack(batch, next))
+            children.push({ queue: QueueName.WriteBack, id });
+        if (outcome.reconcileAgain !== undefined)
+          children.push(
+            ...(await deps.producers.enqueueReconcile(
+              outcome.reconcileAgain.kind,
+              outcome.reconcileAgain.refs,
+              next,
+            )),
+          );
         let own: (typeof outcome.failed)[number] | undefined;
         for (const failure of outcome.failed) {
           if (failure.write !== undefined && writeFailureJobId(failure.write) === job.id) {

@@ -89,6 +89,24 @@ export interface WriteBackOutcome {
   failed: RecordFailure[];
   /** The daily API budget ran out part-way: these writes were not sent and must wait `waitMs`. */
   deferred?: { waitMs: number; batch: WriteBatch };
+  /**
+   * With `queueFollowUps`: the writes that settle what this batch created (or replanned), for the caller to
+   * queue instead of the pipeline sending them.
+   */
+  followUps?: WriteBatch[];
+  /** With `queueFollowUps`: records the settle round found claimed by a later read, to reconcile again. */
+  reconcileAgain?: { kind: EntityKind; refs: SourceRef[] };
+}
+
+export interface WriteBackOptions {
+  jobId: string;
+  /** Read the records again and plan afresh instead of sending the stored writes (a replay). */
+  replan?: boolean;
+  /**
+   * Hand back the settling writes (`WriteBackOutcome.followUps`) after one settle round instead of sending
+   * them, so a queue can batch them with other jobs' writes. Default: sent here, round after round.
+   */
+  queueFollowUps?: boolean;
 }
 
 export interface PullOptions {
@@ -128,7 +146,7 @@ export interface SyncPipeline {
     options?: ReconcileOptions,
   ): Promise<ReconcileOutcome>;
   /** `replan`: read the batch's records again and write what they need now (a replay), not the stored writes. */
-  writeBack(batch: WriteBatch, options: { jobId: string; replan?: boolean }): Promise<WriteBackOutcome>;
+  writeBack(batch: WriteBatch, options: WriteBackOptions): Promise<WriteBackOutcome>;
   /** Refs of every unified record whose stored mapping version differs from the current one (back-fill). */
   refsForMappingBackfill(kind: EntityKind, options: { after?: string; limit: number }): Promise<SourceRef[]>;
   close(): Promise<void>;

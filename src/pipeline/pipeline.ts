@@ -65,6 +65,7 @@ import type {
   RecordFailure,
   SourceRef,
   SyncPipeline,
+  WriteBackOptions,
   WriteBackOutcome,
   WriteBatch,
 } from './contract.js';
@@ -107,12 +108,6 @@ export interface SyncPipelineDeps {
   targetHints?: TargetSchemaHints;
   /** Released by `close()` (what `openSyncPipeline` opened). */
   onClose?: () => Promise<void>;
-}
-
-export interface WriteBackOptions {
-  jobId: string;
-  /** Read the records again and plan afresh instead of sending the stored writes (a replay). */
-  replan?: boolean;
 }
 
 /** The extra reconcile input preview uses: freshly read records in place of their snapshots. */
@@ -1012,6 +1007,12 @@ class Pipeline implements SyncPipelineImpl {
       if (refs.length === 0) break;
       const again = await this.reconcile(kind, refs);
       replan.push(...(again.reconcileAgain ?? []));
+      if (options.queueFollowUps === true) {
+        // One round here; the queued writes settle what they create in turn, in the job that sends them.
+        result.followUps = again.writes;
+        if (replan.length > 0) result.reconcileAgain = { kind, refs: replan };
+        break;
+      }
       for (const b of again.writes) await send(b);
     }
     return result;

@@ -540,6 +540,46 @@ describe('pipeline scenarios on a small demo world', () => {
     expect(personsAfter.map((p) => p.id).filter((id) => !personsBefore.has(id))).toEqual([]);
   }, 300_000);
 
+  it('hands back the writes that settle its creates when asked to, instead of sending them', async () => {
+    const conn = pipeline.connectors.salesforce.caller.conn;
+    const tag = randomUUID().slice(0, 8);
+    const lead = (await conn.sobject('Lead').create({
+      FirstName: 'Sett',
+      LastName: `Ling-${tag}`,
+      Company: 'Follow Up Inc',
+      Email: `settling-${tag}@follow-up.io`,
+      Status: 'Working - Contacted', // past MQL: the person gets a HubSpot contact
+    })) as { id: string };
+    const batches: WriteBatch[] = [];
+    for await (const page of pipeline.pull('salesforce', 'Lead', { mode: 'incremental' })) {
+      const refs = page.refs.filter((r) => r.id === lead.id);
+      if (refs.length > 0) batches.push(...(await pipeline.reconcile(page.kind, refs)).writes);
+    }
+    const create = batches.find((b) => b.system === 'hubspot' && b.writes.some((w) => w.action === 'create'));
+    expect(create).toBeDefined();
+    const outcome = await pipeline.writeBack(create as WriteBatch, {
+      jobId: `settle-${tag}`,
+      queueFollowUps: true,
+    });
+    expect(outcome.created).toBe(1);
+    // Settling the new contact gives the Lead its stage: handed back, not sent.
+    const followUps = outcome.followUps ?? [];
+    const stageWrite = followUps
+      .flatMap((b) => b.writes)
+      .find((w) => w.recordId === lead.id)
+      ?.fields.find((f) => f.field === 'Tandem_Lifecycle_Stage__c');
+    expect(stageWrite?.value).toBe('sal');
+    const stageOf = async () =>
+      salesforceValue({ salesforce: lead.id, object: 'Lead' }, 'Tandem_Lifecycle_Stage__c');
+    expect(await stageOf()).toBeNull();
+    for (const b of followUps) {
+      const sent = await pipeline.writeBack(b, { jobId: `settle-${tag}-${b.key}`, queueFollowUps: true });
+      expect(sent.failed).toEqual([]);
+      expect(sent.followUps ?? []).toEqual([]);
+    }
+    expect(await stageOf()).toBe('sal');
+  }, 300_000);
+
   it('fails a contact create that HubSpot matches to another contact by a secondary email, writing nothing to it', async () => {
     const hubspot = pipeline.connectors.hubspot.client;
     const tag = randomUUID().slice(0, 8);
