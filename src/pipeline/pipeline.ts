@@ -54,7 +54,7 @@ import type { CustomerViewDatabase } from '../store/schema.js';
 import { SourceSnapshots, type ReconciledMark } from '../store/source-snapshots.js';
 import { metrics as defaultMetrics, type TandemMetrics } from '../observability/metrics.js';
 import type { FailureDetail } from '../queues/failure.js';
-import { batchKey, splitWrites } from './batches.js';
+import { batchKey, oneWritePerRecord, splitWrites } from './batches.js';
 import { ClosureLoader, type Closure } from './closure.js';
 import type {
   EntityKind,
@@ -973,15 +973,20 @@ class Pipeline implements SyncPipelineImpl {
     const result: WriteBackOutcome = { written: 0, created: 0, failed: [] };
     let created: SourceRef[] = [];
     let replan: SourceRef[] = [];
-    const send = async (b: WriteBatch): Promise<void> => {
-      const more = await this.writeBatch(b, options.jobId);
-      result.written += more.result.written;
-      result.created += more.result.created;
-      result.failed.push(...more.result.failed);
-      if (more.result.deferred !== undefined && result.deferred === undefined)
-        result.deferred = more.result.deferred;
-      created.push(...more.created);
-      replan.push(...more.replan);
+    const linkBacks: RecordWrite[] = [];
+    const queueLinkBacks = options.queueFollowUps === true;
+    const send = async (whole: WriteBatch): Promise<void> => {
+      for (const b of oneWritePerRecord(whole)) {
+        const more = await this.writeBatch(b, options.jobId, queueLinkBacks);
+        linkBacks.push(...more.linkBacks);
+        result.written += more.result.written;
+        result.created += more.result.created;
+        result.failed.push(...more.result.failed);
+        if (more.result.deferred !== undefined && result.deferred === undefined)
+          result.deferred = more.result.deferred;
+        created.push(...more.created);
+        replan.push(...more.replan);
+      }
     };
     if (options.replan === true && kind !== undefined) {
       // A replay: the cause may have been fixed in either CRM since the write was planned, so the records
@@ -1015,6 +1020,17 @@ class Pipeline implements SyncPipelineImpl {
       }
       for (const b of again.writes) await send(b);
     }
+    // A settle round that planned the same cross-reference makes the link-back redundant.
+    const planned = new Set(
+      (result.followUps ?? []).flatMap((b) =>
+        b.writes.flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId}:${f.field}:${f.hash}`)),
+      ),
+    );
+    const backs = linkBacks.filter(
+      (w) => !w.fields.every((f) => planned.has(`${w.system}:${w.recordId}:${f.field}:${f.hash}`)),
+    );
+    if (backs.length > 0)
+      result.followUps = [...(result.followUps ?? []), ...splitWrites(backs, this.mappingVersion)];
     return result;
   }
 
@@ -1106,7 +1122,14 @@ class Pipeline implements SyncPipelineImpl {
   private async writeBatch(
     batch: WriteBatch,
     jobId: string,
-  ): Promise<{ result: WriteBackOutcome; created: SourceRef[]; replan: SourceRef[] }> {
+    queueLinkBacks = false,
+  ): Promise<{
+    result: WriteBackOutcome;
+    created: SourceRef[];
+    replan: SourceRef[];
+    /** With `queueLinkBacks`: the link-back writes, for the caller to send (`linkBack`). */
+    linkBacks: RecordWrite[];
+  }> {
     const options = { jobId };
     const at = this.now();
     const resolved = await this.resolveCreates(await this.dropSuperseded(batch.writes, jobId, at));
@@ -1183,6 +1206,7 @@ class Pipeline implements SyncPipelineImpl {
         return {
           created: [],
           replan,
+          linkBacks: [],
           result: {
             written: 0,
             created: 0,
@@ -1205,8 +1229,8 @@ class Pipeline implements SyncPipelineImpl {
     });
 
     // The counterparts of created records learn the new ids; the links remember them.
-    const linkFailures = await this.linkBack(succeeded, options.jobId, at, audit);
-    failed.push(...linkFailures);
+    const linked = await this.linkBack(succeeded, options.jobId, at, audit, queueLinkBacks);
+    failed.push(...linked.failures);
 
     await this.recordSuccess(succeeded, options.jobId, at, audit, sentAt);
     const forget = [...failed, ...transient.map((t) => ({ write: t.write }))]
@@ -1241,6 +1265,7 @@ class Pipeline implements SyncPipelineImpl {
       result: outcome,
       created: creates.map((c) => ({ system: c.write.system, object: c.write.object, id: c.recordId })),
       replan,
+      linkBacks: linked.queued,
     };
   }
 
@@ -1469,7 +1494,8 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
     audit: WriteAuditEntry[],
-  ): Promise<RecordFailure[]> {
+    queue = false,
+  ): Promise<{ failures: RecordFailure[]; queued: RecordWrite[] }> {
     const failures: RecordFailure[] = [];
     const links = created
       .filter((c) => c.write.action === 'create' && c.write.counterpart !== undefined)
@@ -1519,6 +1545,8 @@ class Pipeline implements SyncPipelineImpl {
           ],
         };
       });
+    // Queued, they join other writes to the same object (the links above already name the new record).
+    if (queue) return { failures, queued: backs };
     const byTarget = new Map<string, RecordWrite[]>();
     for (const b of backs) {
       const k = `${b.system}\n${b.object}`;
@@ -1555,7 +1583,7 @@ class Pipeline implements SyncPipelineImpl {
       });
       await this.recordSuccess(ok, jobId, at, audit);
     }
-    return failures;
+    return { failures, queued: [] };
   }
 
   /** Last-written hashes, snapshots with the written values, and the audit of each written field. */
