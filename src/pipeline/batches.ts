@@ -66,9 +66,10 @@ export function splitWrites(
 }
 
 /**
- * A batch as sent: writes that joined from different jobs (`write-coalescing.ts`) may target one record
- * twice (a link-back and a planned update, say), and HubSpot refuses a batch with a duplicate id. Such a
- * batch goes out in parts, each naming a record once, in the order the writes came.
+ * A batch as sent: writes that joined from different jobs (`write-coalescing.ts`) could name one record
+ * twice (`dropSuperseded` keeps only the entity's latest plan, so only by a plan queued twice), and HubSpot
+ * refuses a whole batch with a duplicate id. Such a batch goes out in parts, each naming a record once, in
+ * the order the writes came.
  */
 export function oneWritePerRecord(batch: WriteBatch): WriteBatch[] {
   const parts: Array<{ writes: RecordWrite[]; targets: Set<string> }> = [];

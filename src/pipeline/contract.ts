@@ -90,9 +90,8 @@ export interface WriteBackOutcome {
   /** The daily API budget ran out part-way: these writes were not sent and must wait `waitMs`. */
   deferred?: { waitMs: number; batch: WriteBatch };
   /**
-   * With `queueFollowUps`: the writes that settle what this batch created (or replanned), and the link-backs
-   * that give each created record's counterpart its id, for the caller to queue instead of the pipeline
-   * sending them.
+   * With `queueFollowUps`: the writes that settle what this batch created (or replanned), for the caller to
+   * queue instead of the pipeline sending them.
    */
   followUps?: WriteBatch[];
   /** With `queueFollowUps`: records the settle round found claimed by a later read, to reconcile again. */
@@ -104,8 +103,8 @@ export interface WriteBackOptions {
   /** Read the records again and plan afresh instead of sending the stored writes (a replay). */
   replan?: boolean;
   /**
-   * Hand back the settling writes and link-backs (`WriteBackOutcome.followUps`) after one settle round instead
-   * of sending them, so a queue can batch them with other jobs' writes. Default: sent here, round after round.
+   * Hand back the settling writes (`WriteBackOutcome.followUps`) after one settle round instead of sending
+   * them, so a queue can batch them with other jobs' writes. Default: sent here, round after round.
    */
   queueFollowUps?: boolean;
 }

@@ -973,12 +973,9 @@ class Pipeline implements SyncPipelineImpl {
     const result: WriteBackOutcome = { written: 0, created: 0, failed: [] };
     let created: SourceRef[] = [];
     let replan: SourceRef[] = [];
-    const linkBacks: RecordWrite[] = [];
-    const queueLinkBacks = options.queueFollowUps === true;
     const send = async (whole: WriteBatch): Promise<void> => {
       for (const b of oneWritePerRecord(whole)) {
-        const more = await this.writeBatch(b, options.jobId, queueLinkBacks);
-        linkBacks.push(...more.linkBacks);
+        const more = await this.writeBatch(b, options.jobId);
         result.written += more.result.written;
         result.created += more.result.created;
         result.failed.push(...more.result.failed);
@@ -1020,17 +1017,6 @@ class Pipeline implements SyncPipelineImpl {
       }
       for (const b of again.writes) await send(b);
     }
-    // A settle round that planned the same cross-reference makes the link-back redundant.
-    const planned = new Set(
-      (result.followUps ?? []).flatMap((b) =>
-        b.writes.flatMap((w) => w.fields.map((f) => `${w.system}:${w.recordId}:${f.field}:${f.hash}`)),
-      ),
-    );
-    const backs = linkBacks.filter(
-      (w) => !w.fields.every((f) => planned.has(`${w.system}:${w.recordId}:${f.field}:${f.hash}`)),
-    );
-    if (backs.length > 0)
-      result.followUps = [...(result.followUps ?? []), ...splitWrites(backs, this.mappingVersion)];
     return result;
   }
 
@@ -1122,14 +1108,7 @@ class Pipeline implements SyncPipelineImpl {
   private async writeBatch(
     batch: WriteBatch,
     jobId: string,
-    queueLinkBacks = false,
-  ): Promise<{
-    result: WriteBackOutcome;
-    created: SourceRef[];
-    replan: SourceRef[];
-    /** With `queueLinkBacks`: the link-back writes, for the caller to send (`linkBack`). */
-    linkBacks: RecordWrite[];
-  }> {
+  ): Promise<{ result: WriteBackOutcome; created: SourceRef[]; replan: SourceRef[] }> {
     const options = { jobId };
     const at = this.now();
     const resolved = await this.resolveCreates(await this.dropSuperseded(batch.writes, jobId, at));
@@ -1206,7 +1185,6 @@ class Pipeline implements SyncPipelineImpl {
         return {
           created: [],
           replan,
-          linkBacks: [],
           result: {
             written: 0,
             created: 0,
@@ -1229,8 +1207,8 @@ class Pipeline implements SyncPipelineImpl {
     });
 
     // The counterparts of created records learn the new ids; the links remember them.
-    const linked = await this.linkBack(succeeded, options.jobId, at, audit, queueLinkBacks);
-    failed.push(...linked.failures);
+    const linkFailures = await this.linkBack(succeeded, options.jobId, at, audit);
+    failed.push(...linkFailures);
 
     await this.recordSuccess(succeeded, options.jobId, at, audit, sentAt);
     const forget = [...failed, ...transient.map((t) => ({ write: t.write }))]
@@ -1265,7 +1243,6 @@ class Pipeline implements SyncPipelineImpl {
       result: outcome,
       created: creates.map((c) => ({ system: c.write.system, object: c.write.object, id: c.recordId })),
       replan,
-      linkBacks: linked.queued,
     };
   }
 
@@ -1395,8 +1372,13 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
   ): Promise<{ writes: RecordWrite[]; replan: SourceRef[] }> {
+    // A write that saw nothing there (a create found already made, sent as an update) has nothing to check.
     const checked = writes.filter(
-      (w) => w.system === 'salesforce' && w.action === 'update' && w.recordId !== undefined,
+      (w) =>
+        w.system === 'salesforce' &&
+        w.action === 'update' &&
+        w.recordId !== undefined &&
+        w.fields.some((f) => f.previous !== undefined),
     );
     if (checked.length === 0) return { writes: [...writes], replan: [] };
     const refs = checked.map((w) => ({ system: w.system, object: w.object, id: w.recordId as string }));
@@ -1494,8 +1476,7 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
     audit: WriteAuditEntry[],
-    queue = false,
-  ): Promise<{ failures: RecordFailure[]; queued: RecordWrite[] }> {
+  ): Promise<RecordFailure[]> {
     const failures: RecordFailure[] = [];
     const links = created
       .filter((c) => c.write.action === 'create' && c.write.counterpart !== undefined)
@@ -1545,8 +1526,6 @@ class Pipeline implements SyncPipelineImpl {
           ],
         };
       });
-    // Queued, they join other writes to the same object (the links above already name the new record).
-    if (queue) return { failures, queued: backs };
     const byTarget = new Map<string, RecordWrite[]>();
     for (const b of backs) {
       const k = `${b.system}\n${b.object}`;
@@ -1583,7 +1562,7 @@ class Pipeline implements SyncPipelineImpl {
       });
       await this.recordSuccess(ok, jobId, at, audit);
     }
-    return { failures, queued: [] };
+    return failures;
   }
 
   /** Last-written hashes, snapshots with the written values, and the audit of each written field. */
