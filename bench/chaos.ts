@@ -548,6 +548,8 @@ async function fieldHistory(
       text: `${at(x.startedAt)}–${at(x.answeredAt)} edit ${x.system} "${x.value}"`,
     }));
   const quoted = fieldNames.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+  // No field name (a unified field this person's records do not map): the written outcomes alone.
+  const fieldTest = quoted === '' ? 'false' : `field in (${quoted})`;
   const writes = await queryView<{
     system: string;
     record_id: string;
@@ -559,7 +561,7 @@ async function fieldHistory(
     at: Date | string;
   }>(
     view,
-    `select system, record_id, field, before, after, outcome, job_id, at from tandem.write_audit where unified_id = '${e.unifiedId.replace(/'/g, "''")}' and (field in (${quoted}) or outcome = 'written') order by at`,
+    `select system, record_id, field, before, after, outcome, job_id, at from tandem.write_audit where unified_id = '${e.unifiedId.replace(/'/g, "''")}' and (${fieldTest} or outcome = 'written') order by at`,
   );
   for (const w of writes) {
     const t = new Date(w.at).getTime();

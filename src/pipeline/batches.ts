@@ -64,25 +64,3 @@ export function splitWrites(
   }
   return out;
 }
-
-/**
- * A batch as sent: writes that joined from different jobs (`write-coalescing.ts`) could name one record
- * twice (`dropSuperseded` keeps only the entity's latest plan, so only by a plan queued twice), and HubSpot
- * refuses a whole batch with a duplicate id. Such a batch goes out in parts, each naming a record once, in
- * the order the writes came.
- */
-export function oneWritePerRecord(batch: WriteBatch): WriteBatch[] {
-  const parts: Array<{ writes: RecordWrite[]; targets: Set<string> }> = [];
-  for (const w of batch.writes) {
-    const target = w.recordId !== undefined ? `record:${w.recordId}` : `create:${w.entityKey}`;
-    let part = parts.find((p) => !p.targets.has(target));
-    if (part === undefined) parts.push((part = { writes: [], targets: new Set() }));
-    part.writes.push(w);
-    part.targets.add(target);
-  }
-  if (parts.length <= 1) return [batch];
-  return parts.map((p) => {
-    const rest = { ...batch, writes: p.writes };
-    return { ...rest, key: batchKey(rest) };
-  });
-}

@@ -54,7 +54,7 @@ import type { CustomerViewDatabase } from '../store/schema.js';
 import { SourceSnapshots, type ReconciledMark } from '../store/source-snapshots.js';
 import { metrics as defaultMetrics, type TandemMetrics } from '../observability/metrics.js';
 import type { FailureDetail } from '../queues/failure.js';
-import { batchKey, oneWritePerRecord, splitWrites } from './batches.js';
+import { batchKey, splitWrites } from './batches.js';
 import { ClosureLoader, type Closure } from './closure.js';
 import type {
   EntityKind,
@@ -973,17 +973,15 @@ class Pipeline implements SyncPipelineImpl {
     const result: WriteBackOutcome = { written: 0, created: 0, failed: [] };
     let created: SourceRef[] = [];
     let replan: SourceRef[] = [];
-    const send = async (whole: WriteBatch): Promise<void> => {
-      for (const b of oneWritePerRecord(whole)) {
-        const more = await this.writeBatch(b, options.jobId);
-        result.written += more.result.written;
-        result.created += more.result.created;
-        result.failed.push(...more.result.failed);
-        if (more.result.deferred !== undefined && result.deferred === undefined)
-          result.deferred = more.result.deferred;
-        created.push(...more.created);
-        replan.push(...more.replan);
-      }
+    const send = async (b: WriteBatch): Promise<void> => {
+      const more = await this.writeBatch(b, options.jobId);
+      result.written += more.result.written;
+      result.created += more.result.created;
+      result.failed.push(...more.result.failed);
+      if (more.result.deferred !== undefined && result.deferred === undefined)
+        result.deferred = more.result.deferred;
+      created.push(...more.created);
+      replan.push(...more.replan);
     };
     if (options.replan === true && kind !== undefined) {
       // A replay: the cause may have been fixed in either CRM since the write was planned, so the records
@@ -1372,13 +1370,8 @@ class Pipeline implements SyncPipelineImpl {
     jobId: string,
     at: Date,
   ): Promise<{ writes: RecordWrite[]; replan: SourceRef[] }> {
-    // A write that saw nothing there (a create found already made, sent as an update) has nothing to check.
     const checked = writes.filter(
-      (w) =>
-        w.system === 'salesforce' &&
-        w.action === 'update' &&
-        w.recordId !== undefined &&
-        w.fields.some((f) => f.previous !== undefined),
+      (w) => w.system === 'salesforce' && w.action === 'update' && w.recordId !== undefined,
     );
     if (checked.length === 0) return { writes: [...writes], replan: [] };
     const refs = checked.map((w) => ({ system: w.system, object: w.object, id: w.recordId as string }));

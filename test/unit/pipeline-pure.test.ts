@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordWrite } from '../../src/domain/write-plan.js';
-import { oneWritePerRecord, splitWrites } from '../../src/pipeline/batches.js';
+import { splitWrites } from '../../src/pipeline/batches.js';
 import { buildCampaignMemberships, buildDealFacts } from '../../src/pipeline/facts.js';
 import { hubspotPullProperties, salesforcePullFields } from '../../src/pipeline/fields.js';
 import type { BatchResult } from '../../src/domain/batch.js';
@@ -56,31 +56,6 @@ describe('splitWrites', () => {
     expect(new Set(batches.map((b) => b.key)).size).toBe(batches.length);
     expect(splitWrites([...writes].reverse(), 'v1').map((b) => b.key)).toEqual(batches.map((b) => b.key));
     expect(splitWrites(writes, 'v2')[0]?.key).not.toBe(batches[0]?.key);
-  });
-});
-
-describe('oneWritePerRecord', () => {
-  it('sends a joined batch naming a record twice in parts, each naming it once, in the order the writes came', () => {
-    const [a, b, c] = ['1', '2', '3'].map((id) => update('hubspot', 'contacts', id)) as [
-      RecordWrite,
-      RecordWrite,
-      RecordWrite,
-    ];
-    const create = (entity: string): RecordWrite => ({
-      action: 'create',
-      system: 'hubspot',
-      object: 'contacts',
-      entityKey: entity,
-      fields: [{ field: 'email', value: `${entity}@x.io`, hash: 'h', reason: 'r' }],
-    });
-    const single = splitWrites([a, b, create('p'), create('q')], 'v1')[0]!;
-    expect(oneWritePerRecord(single)).toEqual([single]);
-    const again = { ...a, fields: [{ field: 'y', value: 'later', hash: 'h2', reason: 'r' }] };
-    const joined = { ...single, writes: [a, b, again, c, create('p'), create('p'), again] };
-    const parts = oneWritePerRecord(joined);
-    expect(parts.map((p) => p.writes)).toEqual([[a, b, c, create('p')], [again, create('p')], [again]]);
-    expect(new Set(parts.map((p) => p.key)).size).toBe(3);
-    expect(parts.every((p) => p.system === 'hubspot' && p.object === 'contacts')).toBe(true);
   });
 });
 
