@@ -1,6 +1,5 @@
 import type { Job } from 'bullmq';
 import { reconcileFailureJobId } from '../src/queues/ids.js';
-import { QueueName } from '../src/queues/names.js';
 import { type ChildJob, parseReconcileJob, type ReconcileJobResult } from '../src/queues/jobs.js';
 import {
   contextOf,
@@ -35,10 +34,7 @@ export function reconcileProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
           ...(data.skipReconciled === true && firstRun ? { skipReconciled: true } : {}),
         });
         const handOn = { cycleId: data.cycleId, priority: job.opts.priority };
-        const children: ChildJob[] = [];
-        for (const batch of outcome.writes)
-          for (const id of await deps.producers.enqueueWriteBack(batch, handOn))
-            children.push({ queue: QueueName.WriteBack, id });
+        const children: ChildJob[] = await deps.producers.enqueueWriteBacks(outcome.writes, handOn);
         let own: (typeof outcome.failures)[number] | undefined;
         for (const failure of outcome.failures) {
           const refs = failure.refs ?? [];

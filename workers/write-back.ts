@@ -1,6 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
 import { writeFailureJobId } from '../src/queues/ids.js';
-import { QueueName } from '../src/queues/names.js';
 import { type ChildJob, parseWriteBackJob, type WriteBackJobResult } from '../src/queues/jobs.js';
 import {
   contextOf,
@@ -38,12 +37,9 @@ export function writeBackProcessor(deps: WorkerDeps, ctx: ProcessingContext) {
           queueFollowUps: true,
         });
         const handOn = { cycleId: data.cycleId, batch: data.batch };
-        const children: ChildJob[] = [];
         // What settles this job's creates goes out with other jobs' writes, as a reconcile's plan does.
         const next = { cycleId: data.cycleId, priority: job.opts.priority };
-        for (const batch of outcome.followUps ?? [])
-          for (const id of await deps.producers.enqueueWriteBack(batch, next))
-            children.push({ queue: QueueName.WriteBack, id });
+        const children: ChildJob[] = await deps.producers.enqueueWriteBacks(outcome.followUps ?? [], next);
         if (outcome.reconcileAgain !== undefined)
           children.push(
             ...(await deps.producers.enqueueReconcile(

@@ -158,6 +158,15 @@ export class Producers {
     ];
   }
 
+  /** Queues each batch (`enqueueWriteBack`): every job they went into, as children of the caller. */
+  async enqueueWriteBacks(batches: readonly WriteBatch[], options: EnqueueOptions = {}): Promise<ChildJob[]> {
+    const children: ChildJob[] = [];
+    for (const batch of batches)
+      for (const id of await this.enqueueWriteBack(batch, options))
+        children.push({ queue: QueueName.WriteBack, id });
+    return children;
+  }
+
   /**
    * Returns the job that will send these writes: a job of the same system, object, priority, cycle and
    * mapping version still waiting in the queue, when it has room for them (`write-coalescing.ts`); else a

@@ -26,28 +26,30 @@ local id = redis.call('HGET', KEYS[1], 'job')
 if not id then return false end
 if not redis.call('ZSCORE', KEYS[2], id) then return false end
 local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
-local add = tonumber(ARGV[2])
-if count + add > tonumber(ARGV[3]) then return tonumber(ARGV[3]) - count end
+local take = math.min(#ARGV - 2, tonumber(ARGV[2]) - count)
+if take <= 0 then return false end
 local jobKey = ARGV[1] .. id
 local data = redis.call('HGET', jobKey, 'data')
 if not data or string.sub(data, -3) ~= ']}}' then return false end
-redis.call('HSET', jobKey, 'data', string.sub(data, 1, -4) .. ',' .. ARGV[4] .. ']}}')
-redis.call('HSET', KEYS[1], 'count', count + add)
-return id
+local writes = {}
+for i = 1, take do writes[i] = ARGV[i + 2] end
+redis.call('HSET', jobKey, 'data', string.sub(data, 1, -4) .. ',' .. table.concat(writes, ',') .. ']}}')
+redis.call('HSET', KEYS[1], 'count', count + take)
+return {id, take}
 `;
 
 /** How long an open batch's pointer lives without being renewed by a new job. */
 const OPEN_TTL_MS = 60 * 60 * 1000;
 
 interface AppendingClient extends Redis {
+  /** Appends the first writes (each its JSON) that fit: the job's id and how many, or null. */
   tandemAppendWriteBack(
     openKey: string,
     prioritizedKey: string,
     jobKeyPrefix: string,
-    count: number,
     limit: number,
-    writesJson: string,
-  ): Promise<string | number | null>;
+    ...writesJson: string[]
+  ): Promise<[string, number] | null>;
 }
 
 const defined = new WeakSet<object>();
@@ -104,21 +106,16 @@ export async function appendToOpenBatch(
 ): Promise<{ jobId?: string; rest: readonly RecordWrite[] }> {
   const client = appendingClient(queue);
   if (client === undefined || writes.length === 0 || writes.length >= limit) return { rest: writes };
-  const append = (part: readonly RecordWrite[]) =>
-    client.tandemAppendWriteBack(
-      openKey,
-      queue.toKey('prioritized'),
-      queue.toKey(''),
-      part.length,
-      limit,
-      JSON.stringify(part).slice(1, -1),
-    );
-  const answer = await append(writes);
-  if (typeof answer === 'string') return { jobId: answer, rest: [] };
-  // The room left (a number) when the job waits but all of them would not fit: fill it, once.
-  if (typeof answer !== 'number' || answer <= 0) return { rest: writes };
-  const retry = await append(writes.slice(0, answer));
-  return typeof retry === 'string' ? { jobId: retry, rest: writes.slice(answer) } : { rest: writes };
+  const joined = await client.tandemAppendWriteBack(
+    openKey,
+    queue.toKey('prioritized'),
+    queue.toKey(''),
+    limit,
+    ...writes.map((w) => JSON.stringify(w)),
+  );
+  if (joined === null) return { rest: writes };
+  const [jobId, taken] = joined;
+  return { jobId, rest: writes.slice(taken) };
 }
 
 /** Makes a job just added the open batch for its key, holding `count` writes. */
