@@ -399,10 +399,12 @@ describe('HubSpot connector: faults and budget', () => {
       }));
       const outcomes = await hubspot.write('contacts', ops);
       expect(outcomes.filter((o) => !o.ok)).toEqual([]);
-      // As the queue runs it: a pull whose call fails after all its retries runs again from the last checkpoint.
+      // As the queue runs it: a pull whose call fails after all its retries runs again from the last checkpoint;
+      // one stopped by a rate limit longer than the connector waits (search allows 5 calls a second, and the
+      // fast retries of a storm reach it) waits it out and runs again without spending an attempt.
       const pages: PullPage[] = [];
       let from: Checkpoint | null = null;
-      for (let resumes = 0; ; resumes++) {
+      for (let resumes = 0, waits = 0; ;) {
         try {
           for await (const page of hubspot.pull('contacts', from, { pageSize: 40 })) {
             pages.push(page);
@@ -410,7 +412,13 @@ describe('HubSpot connector: faults and budget', () => {
           }
           break;
         } catch (error) {
+          if (error instanceof RateLimitedError && waits < 10) {
+            waits += 1;
+            await new Promise((resolve) => setTimeout(resolve, error.classification.waitMs));
+            continue;
+          }
           if (!(error instanceof TransientError) || resumes >= 3) throw error;
+          resumes += 1;
         }
       }
       const pulled = { ids: pages.flatMap((p) => p.records.map((r) => r.id)) };
